@@ -1,0 +1,21 @@
+//! libsmtp: an SMTP and LMTP client with Python smtplib's semantics, a
+//! pure-Rust protocol core and a C ABI (`include/smtp.h`).
+//!
+//! The core modules know nothing of C; `ffi` is the only place with
+//! `extern "C"`, raw pointers and panics caught at the boundary.
+
+pub mod address;
+pub mod command;
+pub mod conn;
+pub mod data;
+pub mod error;
+pub mod features;
+pub mod reply;
+pub mod session;
+pub mod trace;
+pub mod transport;
+
+pub mod ffi;
+
+pub use error::{Error, Result};
+pub use session::{Kind, Session};

@@ -1,0 +1,555 @@
+//! smtplib's `SMTP` / `LMTP` object in plain Rust: its state and methods on
+//! top of the command builder, the connection and the data encoder.
+//!
+//! Each method follows the smtplib method of the same name; where libsmtp
+//! differs on purpose the comment says so. The shared conformance vectors
+//! pin the wire bytes, the results and the state after every call.
+
+use crate::address::{addr_only, quote_addr};
+use crate::command::{self, check_line_text};
+use crate::conn::{Conn, Sensitivity, Timeouts};
+use crate::data::{normalized_len, DataEncoder, LineEndings};
+use crate::error::{Error, Refusal, Result};
+use crate::features::Features;
+use crate::reply::Reply;
+use crate::trace::{Direction, Trace};
+use crate::transport::{self, SourceAddr};
+
+/// The kind of session, fixed when it is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// smtplib's `SMTP`: plain TCP, port 25.
+    Smtp,
+    /// smtplib's `SMTP_SSL`: TLS from the first byte, port 465 (TLS issue).
+    SmtpSsl,
+    /// smtplib's `LMTP` (RFC 2033): LHLO, port 2003, one DATA reply per recipient.
+    Lmtp,
+}
+
+impl Kind {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Kind::Smtp => 25,
+            Kind::SmtpSsl => 465,
+            Kind::Lmtp => 2003,
+        }
+    }
+
+    fn hello_verb(self) -> &'static str {
+        match self {
+            Kind::Lmtp => "lhlo",
+            _ => "ehlo",
+        }
+    }
+}
+
+/// What happened to one recipient of the last transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RcptResult {
+    /// The address as the caller gave it.
+    pub addr: String,
+    /// The reply to RCPT.
+    pub reply: Reply,
+    /// LMTP only: this recipient's reply after the final dot.
+    pub data_reply: Option<Reply>,
+}
+
+impl RcptResult {
+    /// smtplib counts 250 and 251 as accepted.
+    pub fn accepted_at_rcpt(&self) -> bool {
+        matches!(self.reply.code, 250 | 251)
+    }
+
+    /// Refused at RCPT, or (LMTP) refused after the data.
+    pub fn refused(&self) -> bool {
+        !self.accepted_at_rcpt() || self.data_reply.as_ref().is_some_and(|r| r.code != 250)
+    }
+
+    /// The reply that decided this recipient's fate.
+    pub fn final_reply(&self) -> &Reply {
+        match &self.data_reply {
+            Some(r) if self.accepted_at_rcpt() => r,
+            _ => &self.reply,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Session {
+    kind: Kind,
+    local_hostname: Option<String>,
+    timeouts: Timeouts,
+    source: Option<SourceAddr>,
+    pub trace: Trace,
+    conn: Option<Conn>,
+    helo_resp: Option<Vec<u8>>,
+    ehlo_resp: Option<Vec<u8>>,
+    does_esmtp: bool,
+    features: Features,
+    /// smtplib's `command_encoding == 'utf-8'`: set by MAIL with SMTPUTF8,
+    /// cleared by RSET. Otherwise command lines must be ASCII.
+    utf8_commands: bool,
+    last_reply: Option<Reply>,
+    rcpts: Vec<RcptResult>,
+    /// Indexes into `rcpts` accepted since the last MAIL: LMTP reads one
+    /// reply for each after the data (RFC 2033 4.2).
+    accepted: Vec<usize>,
+}
+
+impl Session {
+    pub fn new(kind: Kind) -> Session {
+        Session {
+            kind,
+            local_hostname: None,
+            timeouts: Timeouts::default(),
+            source: None,
+            trace: Trace::default(),
+            conn: None,
+            helo_resp: None,
+            ehlo_resp: None,
+            does_esmtp: false,
+            features: Features::default(),
+            utf8_commands: false,
+            last_reply: None,
+            rcpts: Vec::new(),
+            accepted: Vec::new(),
+        }
+    }
+
+    // ---- settings -------------------------------------------------------
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The name sent with EHLO/HELO when none is given.
+    pub fn set_local_hostname(&mut self, name: &str) -> Result<()> {
+        check_line_text("local hostname", name)?;
+        if name.is_empty() || name.contains([' ', '\t']) {
+            return Err(Error::InvalidArgument("local hostname must be one non-empty word".into()));
+        }
+        self.local_hostname = Some(name.to_string());
+        Ok(())
+    }
+
+    /// The local hostname, computed as smtplib does on first use.
+    pub fn local_hostname(&mut self) -> &str {
+        self.local_hostname.get_or_insert_with(transport::default_local_hostname)
+    }
+
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
+    pub fn set_timeouts(&mut self, t: Timeouts) {
+        self.timeouts = t;
+        if let Some(c) = &mut self.conn {
+            c.set_timeouts(t);
+        }
+    }
+
+    pub fn set_source_address(&mut self, source: Option<SourceAddr>) {
+        self.source = source;
+    }
+
+    // ---- state ----------------------------------------------------------
+
+    pub fn is_connected(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    pub fn helo_resp(&self) -> Option<&[u8]> {
+        self.helo_resp.as_deref()
+    }
+
+    pub fn ehlo_resp(&self) -> Option<&[u8]> {
+        self.ehlo_resp.as_deref()
+    }
+
+    pub fn does_esmtp(&self) -> bool {
+        self.does_esmtp
+    }
+
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+
+    /// smtplib's `has_extn`.
+    pub fn has_extn(&self, name: &str) -> bool {
+        self.features.has(name)
+    }
+
+    /// The last reply read on this session.
+    pub fn last_reply(&self) -> Option<&Reply> {
+        self.last_reply.as_ref()
+    }
+
+    /// Per-recipient results of the last transaction (since the last MAIL).
+    pub fn rcpt_results(&self) -> &[RcptResult] {
+        &self.rcpts
+    }
+
+    // ---- connection -----------------------------------------------------
+
+    /// smtplib's `connect`: open the connection and return the greeting. A
+    /// greeting other than 220 is returned, not raised (see [`Session::open`]).
+    pub fn connect(&mut self, host: &str, port: u16) -> Result<Reply> {
+        if host.is_empty() {
+            return Err(Error::InvalidArgument("host is empty".into()));
+        }
+        let (host, port) = transport::split_host_port(host, port)?;
+        let port = if port == 0 { self.kind.default_port() } else { port };
+        self.close();
+        let stream = if transport::is_unix_path(&host) {
+            transport::connect_unix(&host)?
+        } else {
+            transport::connect_tcp(&host, port, self.source.as_ref(), self.timeouts.connect)?
+        };
+        let conn = Conn::new(stream, self.timeouts);
+        self.trace.line(Direction::Info, "connect", &format!("connected to {}", conn.peer()));
+        self.conn = Some(conn);
+        if let Some(c) = &mut self.conn {
+            c.expect_reply();
+        }
+        self.get_reply()
+    }
+
+    /// smtplib's constructor with a host: connect, and a greeting other than
+    /// 220 is SMTPConnectError (the connection is closed).
+    pub fn open(&mut self, host: &str, port: u16) -> Result<Reply> {
+        let reply = self.connect(host, port)?;
+        if reply.code != 220 {
+            self.close();
+            return Err(Error::ConnectReply(reply));
+        }
+        Ok(reply)
+    }
+
+    /// smtplib's `close`: drop the connection; the EHLO state stays.
+    pub fn close(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.trace.line(Direction::Info, "close", "connection closed");
+            conn.close();
+        }
+    }
+
+    /// Check and queue one command line (smtplib's `putcmd`).
+    fn put_command(&mut self, verb: &str, args: &str, sensitivity: Sensitivity) -> Result<()> {
+        let line = command::line(verb, args)?;
+        if !self.utf8_commands {
+            command::check_ascii("command", std::str::from_utf8(&line).unwrap_or_default())?;
+        }
+        let conn = self.conn.as_mut().ok_or_else(not_connected)?;
+        conn.queue(&line, &mut self.trace, sensitivity);
+        Ok(())
+    }
+
+    /// Read the next reply (smtplib's `getreply`). Any failure closes the
+    /// connection: after it the stream's position in the dialogue is unknown.
+    fn get_reply(&mut self) -> Result<Reply> {
+        let conn = self.conn.as_mut().ok_or_else(not_connected)?;
+        match conn.read_reply(&mut self.trace) {
+            Ok(reply) => {
+                self.last_reply = Some(reply.clone());
+                Ok(reply)
+            }
+            Err(e) => {
+                if let Some(r) = e.reply() {
+                    self.last_reply = Some(r.clone());
+                }
+                self.close();
+                Err(e)
+            }
+        }
+    }
+
+    fn command_with(&mut self, verb: &str, args: &str, sensitivity: Sensitivity) -> Result<Reply> {
+        self.put_command(verb, args, sensitivity)?;
+        self.get_reply()
+    }
+
+    /// smtplib's `docmd`: send a command, return the reply.
+    pub fn docmd(&mut self, verb: &str, args: &str) -> Result<Reply> {
+        if verb.is_empty() {
+            return Err(Error::InvalidArgument("command is empty".into()));
+        }
+        self.command_with(verb, args, Sensitivity::Plain)
+    }
+
+    // ---- greeting -------------------------------------------------------
+
+    fn hello_name(&mut self, name: Option<&str>) -> String {
+        match name {
+            Some(n) if !n.is_empty() => n.to_string(),
+            _ => self.local_hostname().to_string(),
+        }
+    }
+
+    /// smtplib's `helo`.
+    pub fn helo(&mut self, name: Option<&str>) -> Result<Reply> {
+        let name = self.hello_name(name);
+        let reply = self.docmd("helo", &name)?;
+        self.helo_resp = Some(reply.text.clone());
+        Ok(reply)
+    }
+
+    /// smtplib's `ehlo` (LHLO on LMTP): on 250 the session is ESMTP and the
+    /// features are parsed.
+    pub fn ehlo(&mut self, name: Option<&str>) -> Result<Reply> {
+        let name = self.hello_name(name);
+        self.features = Features::default();
+        let verb = self.kind.hello_verb();
+        let reply = self.docmd(verb, &name)?;
+        // Some MTAs drop the connection on EHLO (RFC 1869 era).
+        if reply.code == -1 && reply.text.is_empty() {
+            self.close();
+            return Err(Error::ServerDisconnected("Server not connected".into()));
+        }
+        self.ehlo_resp = Some(reply.text.clone());
+        if reply.code == 250 {
+            self.does_esmtp = true;
+            self.features = Features::parse(&reply.text);
+        }
+        Ok(reply)
+    }
+
+    /// smtplib's `ehlo_or_helo_if_needed`.
+    pub fn ehlo_or_helo_if_needed(&mut self) -> Result<()> {
+        if self.helo_resp.is_none() && self.ehlo_resp.is_none() && !self.ehlo(None)?.is_positive() {
+            let reply = self.helo(None)?;
+            if !reply.is_positive() {
+                return Err(Error::Helo(reply));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- simple commands ------------------------------------------------
+
+    pub fn noop(&mut self) -> Result<Reply> {
+        self.docmd("noop", "")
+    }
+
+    /// smtplib's `rset`; also ends UTF-8 command encoding.
+    pub fn rset(&mut self) -> Result<Reply> {
+        self.utf8_commands = false;
+        self.accepted.clear();
+        self.docmd("rset", "")
+    }
+
+    /// smtplib's `_rset`: RSET after a failure, whose own failure is not
+    /// reported (the first error is the one the caller needs).
+    fn rset_quietly(&mut self) {
+        if self.conn.is_some() {
+            let _ = self.rset();
+        }
+    }
+
+    /// smtplib's `help` (which returns only the text; the code is here too).
+    pub fn help(&mut self, args: &str) -> Result<Reply> {
+        self.docmd("help", args)
+    }
+
+    /// smtplib's `verify`: VRFY with the address part only.
+    pub fn verify(&mut self, address: &str) -> Result<Reply> {
+        self.docmd("vrfy", &addr_only(address))
+    }
+
+    /// smtplib's `expn`: EXPN with the address part only.
+    pub fn expn(&mut self, address: &str) -> Result<Reply> {
+        self.docmd("expn", &addr_only(address))
+    }
+
+    /// smtplib's `quit`: QUIT, forget the EHLO state, close.
+    pub fn quit(&mut self) -> Result<Reply> {
+        let reply = self.docmd("quit", "")?;
+        self.ehlo_resp = None;
+        self.helo_resp = None;
+        self.features = Features::default();
+        self.does_esmtp = false;
+        self.close();
+        Ok(reply)
+    }
+
+    // ---- the transaction ------------------------------------------------
+
+    /// smtplib's `mail`: options are sent only once EHLO succeeded; SMTPUTF8
+    /// among them needs the server's SMTPUTF8. Starts a new transaction.
+    pub fn mail(&mut self, sender: &str, options: &[&str]) -> Result<Reply> {
+        let mut opts: &[&str] = &[];
+        if !options.is_empty() && self.does_esmtp {
+            if options.iter().any(|o| o.eq_ignore_ascii_case("smtputf8")) {
+                if !self.has_extn("smtputf8") {
+                    return Err(Error::NotSupported("SMTPUTF8 not supported by server".into()));
+                }
+                self.utf8_commands = true;
+            }
+            opts = options;
+        }
+        let args = command::path_args("from:", &quote_addr(sender), opts)?;
+        self.rcpts.clear();
+        self.accepted.clear();
+        self.docmd("mail", &args)
+    }
+
+    /// smtplib's `rcpt`; the reply is kept as this recipient's result.
+    pub fn rcpt(&mut self, recipient: &str, options: &[&str]) -> Result<Reply> {
+        let opts: &[&str] = if self.does_esmtp { options } else { &[] };
+        let args = command::path_args("to:", &quote_addr(recipient), opts)?;
+        let reply = self.docmd("rcpt", &args)?;
+        let result = RcptResult { addr: recipient.to_string(), reply: reply.clone(), data_reply: None };
+        if result.accepted_at_rcpt() {
+            self.accepted.push(self.rcpts.len());
+        }
+        self.rcpts.push(result);
+        Ok(reply)
+    }
+
+    /// smtplib's `data`: DATA, and on 354 the message, dot-stuffed, then
+    /// the final reply. A reply other than 354 is SMTPDataError.
+    ///
+    /// On LMTP one reply is read per recipient accepted since MAIL (RFC 2033
+    /// 4.2; smtplib reads one, cpython#76984); each is kept on that
+    /// recipient's result, and the first failure (else the last reply) is
+    /// returned.
+    pub fn data(&mut self, msg: &[u8], mode: LineEndings) -> Result<Reply> {
+        let reply = self.docmd("data", "")?;
+        if reply.code != 354 {
+            return Err(Error::Data(reply));
+        }
+        self.send_body(msg, mode)?;
+        if self.kind != Kind::Lmtp || self.accepted.is_empty() {
+            if let Some(c) = &mut self.conn {
+                c.expect_reply();
+            }
+            return self.get_reply();
+        }
+        let mut first_failure = None;
+        let mut last = Reply::default();
+        for i in 0..self.accepted.len() {
+            if let Some(c) = &mut self.conn {
+                c.expect_reply();
+            }
+            let r = self.get_reply()?;
+            let idx = self.accepted[i];
+            self.rcpts[idx].data_reply = Some(r.clone());
+            if r.code != 250 && first_failure.is_none() {
+                first_failure = Some(r.clone());
+            }
+            last = r;
+        }
+        Ok(first_failure.unwrap_or(last))
+    }
+
+    /// The message in one streaming pass, 64 KiB of input at a time.
+    fn send_body(&mut self, msg: &[u8], mode: LineEndings) -> Result<()> {
+        self.trace.line(Direction::Send, "data", &format!("{} message bytes", msg.len()));
+        let conn = self.conn.as_mut().ok_or_else(not_connected)?;
+        let mut enc = DataEncoder::new(mode);
+        let mut result = Ok(());
+        for piece in msg.chunks(64 * 1024) {
+            enc.encode(piece, conn.data_buffer());
+            result = conn.write_data(&[]);
+            if result.is_err() {
+                break;
+            }
+        }
+        if result.is_ok() {
+            enc.finish(conn.data_buffer());
+            result = conn.flush();
+        }
+        if result.is_err() {
+            self.close();
+        }
+        result
+    }
+
+    /// smtplib's `sendmail`: EHLO/HELO if needed, MAIL (with SIZE when
+    /// advertised), RCPT for each recipient, DATA. Returns the refused
+    /// recipients when at least one was accepted.
+    ///
+    /// Differences from smtplib, on purpose: every argument is checked before
+    /// anything is sent (smtplib can fail half-way through the envelope), an
+    /// empty recipient list is an invalid argument, and on LMTP a recipient
+    /// refused after the data is refused like one refused at RCPT.
+    pub fn sendmail(
+        &mut self,
+        from: &str,
+        to: &[&str],
+        msg: &[u8],
+        mode: LineEndings,
+        mail_options: &[&str],
+        rcpt_options: &[&str],
+    ) -> Result<Vec<Refusal>> {
+        if to.is_empty() {
+            return Err(Error::InvalidArgument("no recipients".into()));
+        }
+        for addr in std::iter::once(&from).chain(to) {
+            check_line_text("address", addr)?;
+        }
+        for opt in mail_options.iter().chain(rcpt_options) {
+            command::path_args("", "", &[opt])?;
+        }
+        self.ehlo_or_helo_if_needed()?;
+        let mut opts: Vec<String> = Vec::new();
+        if self.does_esmtp {
+            if self.has_extn("size") {
+                opts.push(format!("size={}", normalized_len(msg, mode)));
+            }
+            opts.extend(mail_options.iter().map(|s| s.to_string()));
+        }
+        let opt_refs: Vec<&str> = opts.iter().map(String::as_str).collect();
+        let reply = self.mail(from, &opt_refs)?;
+        if reply.code != 250 {
+            self.fail_transaction(reply.code);
+            return Err(Error::SenderRefused { reply, sender: from.to_string() });
+        }
+        let mut refused = Vec::new();
+        for &each in to {
+            let reply = self.rcpt(each, rcpt_options)?;
+            if reply.code != 250 && reply.code != 251 {
+                refused.push(Refusal { recipient: each.to_string(), reply: reply.clone() });
+            }
+            if reply.code == 421 {
+                self.close();
+                return Err(Error::RecipientsRefused(refused));
+            }
+        }
+        if refused.len() == to.len() {
+            self.rset_quietly();
+            return Err(Error::RecipientsRefused(refused));
+        }
+        let reply = self.data(msg, mode)?;
+        if self.kind == Kind::Lmtp {
+            let failed: Vec<Refusal> = self
+                .rcpts
+                .iter()
+                .filter(|r| r.accepted_at_rcpt() && r.refused())
+                .map(|r| Refusal { recipient: r.addr.clone(), reply: r.final_reply().clone() })
+                .collect();
+            if failed.len() == self.accepted.len() {
+                self.fail_transaction(reply.code);
+                return Err(Error::Data(reply));
+            }
+            refused.extend(failed);
+        } else if reply.code != 250 {
+            self.fail_transaction(reply.code);
+            return Err(Error::Data(reply));
+        }
+        Ok(refused)
+    }
+
+    /// After a refusal: 421 closes (the server is going away), anything else
+    /// resets the transaction.
+    fn fail_transaction(&mut self, code: i32) {
+        if code == 421 {
+            self.close();
+        } else {
+            self.rset_quietly();
+        }
+    }
+}
+
+fn not_connected() -> Error {
+    Error::ServerDisconnected("please run connect() first".into())
+}
