@@ -481,6 +481,9 @@ impl Session {
         mail_options: &[&str],
         rcpt_options: &[&str],
     ) -> Result<Vec<Refusal>> {
+        // The per-recipient results describe this call, however it ends.
+        self.rcpts.clear();
+        self.accepted.clear();
         if to.is_empty() {
             return Err(Error::InvalidArgument("no recipients".into()));
         }

@@ -1,0 +1,321 @@
+//! One export per smtplib command. Each returns a result code; where
+//! smtplib returns `(code, message)` the code goes to `*code` (NULL allowed)
+//! and the text to `smtp_session_last_reply_text()`.
+
+use std::ffi::{c_char, c_int, c_uint};
+
+use super::args;
+use super::handle::{call, smtp_session, CallResult};
+use super::session::reply_call;
+use crate::data::LineEndings;
+use crate::error::Error;
+
+/// Message flag: normalise line endings, lone CR and lone LF becoming CRLF
+/// (smtplib's handling of a `str` message). The default.
+pub const SMTP_MSG_NORMALIZE: c_uint = 0;
+/// Message flag: send the bytes as given (smtplib's handling of `bytes`).
+/// Either way a dot starting a line is doubled and the message ends in CRLF.
+pub const SMTP_MSG_RAW: c_uint = 1;
+
+fn line_endings(flags: c_uint) -> CallResult<LineEndings> {
+    match flags {
+        SMTP_MSG_NORMALIZE => Ok(LineEndings::Normalize),
+        SMTP_MSG_RAW => Ok(LineEndings::Pass),
+        _ => Err(Error::InvalidArgument(format!("unknown message flags {flags:#x}")).into()),
+    }
+}
+
+/// smtplib's `helo`: send HELO with `name`, or the local hostname when
+/// `name` is NULL or empty. The reply text becomes `smtp_session_helo_resp()`.
+///
+/// # Safety
+/// `s` is NULL or a live session; `name` is NULL or a NUL-terminated string;
+/// `code` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_helo(s: *mut smtp_session, name: *const c_char, code: *mut c_int) -> c_int {
+    unsafe {
+        reply_call(s, code, |i| {
+            let name = args::opt_text(name, "name")?;
+            Ok(i.core.helo(name)?)
+        })
+    }
+}
+
+/// smtplib's `ehlo` (LHLO on an LMTP session): with `name`, or the local
+/// hostname when NULL or empty. On 250 the session is ESMTP and the features
+/// are parsed (see `smtp_session_feature_count()`); another code is returned
+/// in `*code`, not as an error. A server that drops the connection instead
+/// of answering is `SMTP_ERR_SERVER_DISCONNECTED`.
+///
+/// # Safety
+/// As `smtp_session_helo()`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_ehlo(s: *mut smtp_session, name: *const c_char, code: *mut c_int) -> c_int {
+    unsafe {
+        reply_call(s, code, |i| {
+            let name = args::opt_text(name, "name")?;
+            Ok(i.core.ehlo(name)?)
+        })
+    }
+}
+
+/// smtplib's `ehlo_or_helo_if_needed`: when neither has been done, EHLO,
+/// and if it is refused, HELO; both refused is `SMTP_ERR_HELO`.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_ehlo_or_helo_if_needed(s: *mut smtp_session) -> c_int {
+    unsafe { call(s, |i| Ok(i.core.ehlo_or_helo_if_needed()?)) }
+}
+
+/// smtplib's `docmd`: send `cmd`, or `cmd args` joined by one space when
+/// `args` is neither NULL nor empty, and read the reply. CR, LF or NUL in
+/// either is `SMTP_ERR_INVALID_ARGUMENT` and nothing is sent.
+///
+/// # Safety
+/// `s` is NULL or a live session; `cmd` and `args` are NULL or NUL-terminated
+/// strings; `code` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_docmd(
+    s: *mut smtp_session,
+    cmd: *const c_char,
+    args: *const c_char,
+    code: *mut c_int,
+) -> c_int {
+    unsafe {
+        reply_call(s, code, |i| {
+            let cmd = args::text(cmd, "cmd")?;
+            let a = args::opt_text(args, "args")?.unwrap_or("");
+            Ok(i.core.docmd(cmd, a)?)
+        })
+    }
+}
+
+/// smtplib's `noop`: NOOP.
+///
+/// # Safety
+/// `s` is NULL or a live session; `code` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_noop(s: *mut smtp_session, code: *mut c_int) -> c_int {
+    unsafe { reply_call(s, code, |i| Ok(i.core.noop()?)) }
+}
+
+/// smtplib's `rset`: RSET, ending the mail transaction.
+///
+/// # Safety
+/// `s` is NULL or a live session; `code` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rset(s: *mut smtp_session, code: *mut c_int) -> c_int {
+    unsafe { reply_call(s, code, |i| Ok(i.core.rset()?)) }
+}
+
+/// smtplib's `help`: HELP, with `args` when neither NULL nor empty. The text
+/// is in `smtp_session_last_reply_text()`.
+///
+/// # Safety
+/// As `smtp_session_docmd()`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_help(s: *mut smtp_session, args: *const c_char, code: *mut c_int) -> c_int {
+    unsafe {
+        reply_call(s, code, |i| {
+            let a = args::opt_text(args, "args")?.unwrap_or("");
+            Ok(i.core.help(a)?)
+        })
+    }
+}
+
+/// smtplib's `verify`: VRFY with the address part of `address`
+/// (`"Jane <jane@example.com>"` sends `jane@example.com`).
+///
+/// # Safety
+/// `s` is NULL or a live session; `address` is NULL or a NUL-terminated
+/// string; `code` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_verify(s: *mut smtp_session, address: *const c_char, code: *mut c_int) -> c_int {
+    unsafe {
+        reply_call(s, code, |i| {
+            let a = args::text(address, "address")?;
+            Ok(i.core.verify(a)?)
+        })
+    }
+}
+
+/// smtplib's `expn`: EXPN with the address part of `address`.
+///
+/// # Safety
+/// As `smtp_session_verify()`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_expn(s: *mut smtp_session, address: *const c_char, code: *mut c_int) -> c_int {
+    unsafe {
+        reply_call(s, code, |i| {
+            let a = args::text(address, "address")?;
+            Ok(i.core.expn(a)?)
+        })
+    }
+}
+
+/// smtplib's `mail`: `MAIL FROM:<sender>`, followed by the `n_options`
+/// options only once EHLO has succeeded. SMTPUTF8 among them needs the
+/// server's SMTPUTF8 (`SMTP_ERR_NOT_SUPPORTED` otherwise, nothing sent) and
+/// allows UTF-8 addresses until RSET; without it addresses must be ASCII.
+/// `"Name <addr>"` sends `<addr>`; `""` and `"<>"` send the null path `<>`.
+/// Starts a new transaction: the per-recipient results are cleared.
+///
+/// # Safety
+/// `s` is NULL or a live session; `sender` is NULL or a NUL-terminated
+/// string; `options` is NULL (only with `n_options` 0) or holds `n_options`
+/// strings; `code` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_mail(
+    s: *mut smtp_session,
+    sender: *const c_char,
+    options: *const *const c_char,
+    n_options: usize,
+    code: *mut c_int,
+) -> c_int {
+    unsafe {
+        reply_call(s, code, |i| {
+            let sender = args::text(sender, "sender")?;
+            let opts = args::text_array(options, n_options, "options")?;
+            Ok(i.core.mail(sender, &opts)?)
+        })
+    }
+}
+
+/// smtplib's `rcpt`: `RCPT TO:<recipient>` with the options once EHLO has
+/// succeeded. The reply is also kept as this recipient's result
+/// (`smtp_session_rcpt_count()` and the accessors after it).
+///
+/// # Safety
+/// As `smtp_session_mail()`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rcpt(
+    s: *mut smtp_session,
+    recipient: *const c_char,
+    options: *const *const c_char,
+    n_options: usize,
+    code: *mut c_int,
+) -> c_int {
+    unsafe {
+        reply_call(s, code, |i| {
+            let r = args::text(recipient, "recipient")?;
+            let opts = args::text_array(options, n_options, "options")?;
+            Ok(i.core.rcpt(r, &opts)?)
+        })
+    }
+}
+
+/// smtplib's `data`: DATA, then on 354 the `len` bytes of `msg` (line
+/// endings per `flags`: `SMTP_MSG_NORMALIZE` or `SMTP_MSG_RAW`; a dot
+/// starting a line doubled; CRLF added when missing; the final `.`), then
+/// the reply. A reply to DATA other than 354 is `SMTP_ERR_DATA`. The
+/// message is streamed from the caller's buffer, never copied whole.
+///
+/// On an LMTP session one reply is read per recipient accepted since MAIL
+/// (RFC 2033 4.2), each kept on its recipient's result
+/// (`smtp_session_rcpt_data_code()`); `*code` is the first failure, or the
+/// last reply when all succeeded.
+///
+/// # Safety
+/// `s` is NULL or a live session; `msg` is NULL (only with `len` 0) or
+/// readable for `len` bytes; `code` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_data(
+    s: *mut smtp_session,
+    msg: *const u8,
+    len: usize,
+    flags: c_uint,
+    code: *mut c_int,
+) -> c_int {
+    unsafe {
+        reply_call(s, code, |i| {
+            let msg = args::bytes(msg, len, "msg")?;
+            let mode = line_endings(flags)?;
+            Ok(i.core.data(msg, mode)?)
+        })
+    }
+}
+
+/// smtplib's `sendmail`: EHLO or HELO if not done yet, `MAIL FROM` (with
+/// `SIZE=` when the server advertises SIZE, and `mail_options` once EHLO
+/// succeeded), `RCPT TO` for each of the `to_count` recipients (with
+/// `rcpt_options`), DATA and the message (`flags` as for
+/// `smtp_session_data()`).
+///
+/// Returns `SMTP_OK` when at least one recipient was accepted and the
+/// message was accepted; the others were refused. Errors, as smtplib's
+/// exceptions: `SMTP_ERR_HELO`, `SMTP_ERR_SENDER_REFUSED` (then RSET, or the
+/// connection closed on 421), `SMTP_ERR_RECIPIENTS_REFUSED` (every recipient
+/// refused, then RSET; or a 421 during RCPT, connection closed),
+/// `SMTP_ERR_DATA`, `SMTP_ERR_NOT_SUPPORTED` (SMTPUTF8 not offered).
+/// Every address and option is checked before anything is sent; an empty
+/// recipient list is `SMTP_ERR_INVALID_ARGUMENT`.
+///
+/// `rcpt_codes` (NULL allowed) receives `to_count` codes in the caller's
+/// order: each recipient's RCPT reply code (on LMTP, for a recipient
+/// accepted at RCPT, its reply after the data), 0 where none was read. It
+/// and `refused_count` (NULL allowed) are filled on every return, so also
+/// when every recipient was refused. The details stay on the session:
+/// `smtp_session_rcpt_count()` and the accessors after it.
+///
+/// On LMTP a recipient refused after the data counts as refused; only when
+/// all of them are is it `SMTP_ERR_DATA`.
+///
+/// # Safety
+/// `s` is NULL or a live session; `from` is NULL or a NUL-terminated
+/// string; `to` holds `to_count` strings; `msg` is NULL (only with `len` 0)
+/// or readable for `len` bytes; each options array is NULL (only with a
+/// count of 0) or holds that many strings; `rcpt_codes` is NULL or writable
+/// for `to_count` ints; `refused_count` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_sendmail(
+    s: *mut smtp_session,
+    from: *const c_char,
+    to: *const *const c_char,
+    to_count: usize,
+    msg: *const u8,
+    len: usize,
+    mail_options: *const *const c_char,
+    n_mail_options: usize,
+    rcpt_options: *const *const c_char,
+    n_rcpt_options: usize,
+    flags: c_uint,
+    rcpt_codes: *mut c_int,
+    refused_count: *mut usize,
+) -> c_int {
+    unsafe {
+        if !rcpt_codes.is_null() {
+            std::ptr::write_bytes(rcpt_codes, 0, to_count);
+        }
+        args::put(refused_count, 0);
+        call(s, |i| {
+            let from = args::text(from, "from")?;
+            let to = args::text_array(to, to_count, "to")?;
+            let msg = args::bytes(msg, len, "msg")?;
+            let mail_opts = args::text_array(mail_options, n_mail_options, "mail_options")?;
+            let rcpt_opts = args::text_array(rcpt_options, n_rcpt_options, "rcpt_options")?;
+            let mode = line_endings(flags)?;
+            let result = i.core.sendmail(from, &to, msg, mode, &mail_opts, &rcpt_opts);
+            let results = i.core.rcpt_results();
+            if !rcpt_codes.is_null() {
+                let codes = std::slice::from_raw_parts_mut(rcpt_codes, to_count);
+                for (slot, r) in codes.iter_mut().zip(results) {
+                    *slot = r.final_reply().code;
+                }
+            }
+            args::put(refused_count, results.iter().filter(|r| r.refused()).count());
+            result.map(|_| ()).map_err(Into::into)
+        })
+    }
+}
+
+/// smtplib's `quit`: QUIT, then forget the EHLO state and close. The reply
+/// code goes to `*code`.
+///
+/// # Safety
+/// `s` is NULL or a live session; `code` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_quit(s: *mut smtp_session, code: *mut c_int) -> c_int {
+    unsafe { reply_call(s, code, |i| Ok(i.core.quit()?)) }
+}

@@ -1,0 +1,162 @@
+//! Result codes, their descriptions, and the library version.
+
+use std::ffi::{c_char, c_int};
+
+use crate::error::Error;
+
+/// Library version, major part (the SONAME is libsmtp.so.SMTP_VERSION_MAJOR).
+pub const SMTP_VERSION_MAJOR: c_int = 0;
+/// Library version, minor part.
+pub const SMTP_VERSION_MINOR: c_int = 1;
+/// Library version, patch part.
+pub const SMTP_VERSION_PATCH: c_int = 0;
+
+/// Result codes. Every fallible function returns `int`: `SMTP_OK` (0) or one
+/// of these. Numbers are fixed and only ever added to, grouped by decade:
+/// 1-9 the caller's errors, 10-19 transport, 20-29 the protocol (one per
+/// smtplib exception). `smtp_result_str()` describes each; the session's
+/// `smtp_session_errmsg()` says what happened in detail.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum smtp_result {
+    /// Success.
+    SMTP_OK = 0,
+    /// A required pointer argument was NULL. Nothing was sent.
+    SMTP_ERR_NULL_ARGUMENT = 1,
+    /// An argument was refused (invalid UTF-8, CR or LF bound for a command
+    /// line, an unknown constant, ...) before anything was sent
+    /// (smtplib: ValueError).
+    SMTP_ERR_INVALID_ARGUMENT = 2,
+    /// The call does not fit the session's state: a call from inside one of
+    /// the session's callbacks, or a session poisoned by a caught panic.
+    SMTP_ERR_BAD_STATE = 3,
+    /// The library panicked; the session is poisoned (only
+    /// `smtp_session_free()` still works on it).
+    SMTP_ERR_PANIC = 4,
+    /// The connection could not be made (refused, unreachable, name not
+    /// resolved) (smtplib: OSError).
+    SMTP_ERR_CONNECT = 10,
+    /// A connect, I/O or reply timeout fired; the connection is closed.
+    SMTP_ERR_TIMEOUT = 11,
+    /// Another I/O error; the connection is closed.
+    SMTP_ERR_IO = 12,
+    /// TLS failed.
+    SMTP_ERR_TLS = 13,
+    /// Not connected, or the server closed the connection
+    /// (SMTPServerDisconnected).
+    SMTP_ERR_SERVER_DISCONNECTED = 14,
+    /// The server's reply could not be accepted (SMTPResponseException), for
+    /// example a reply line over 8192 bytes (code 500, "Line too long.").
+    SMTP_ERR_RESPONSE = 20,
+    /// The greeting was not 220 (SMTPConnectError); only `smtp_session_open()`.
+    SMTP_ERR_CONNECT_REPLY = 21,
+    /// Both EHLO and HELO were refused (SMTPHeloError).
+    SMTP_ERR_HELO = 22,
+    /// The server does not offer what the call needs (SMTPNotSupportedError).
+    SMTP_ERR_NOT_SUPPORTED = 23,
+    /// Authentication was refused (SMTPAuthenticationError).
+    SMTP_ERR_AUTH = 24,
+    /// The client aborted an authentication exchange.
+    SMTP_ERR_AUTH_ABORTED = 25,
+    /// MAIL FROM was refused (SMTPSenderRefused).
+    SMTP_ERR_SENDER_REFUSED = 26,
+    /// Every recipient was refused, or a 421 came during RCPT
+    /// (SMTPRecipientsRefused).
+    SMTP_ERR_RECIPIENTS_REFUSED = 27,
+    /// DATA or the message was refused (SMTPDataError).
+    SMTP_ERR_DATA = 28,
+    /// Another protocol failure (SMTPException).
+    SMTP_ERR_SMTP = 29,
+}
+
+/// The result code for a core error.
+pub fn code_of(e: &Error) -> smtp_result {
+    use smtp_result::*;
+    match e {
+        Error::InvalidArgument(_) => SMTP_ERR_INVALID_ARGUMENT,
+        Error::BadState(_) => SMTP_ERR_BAD_STATE,
+        Error::Connect(_) => SMTP_ERR_CONNECT,
+        Error::Timeout(_) => SMTP_ERR_TIMEOUT,
+        Error::Io(_) => SMTP_ERR_IO,
+        Error::Tls(_) => SMTP_ERR_TLS,
+        Error::ServerDisconnected(_) => SMTP_ERR_SERVER_DISCONNECTED,
+        Error::Response(_) => SMTP_ERR_RESPONSE,
+        Error::ConnectReply(_) => SMTP_ERR_CONNECT_REPLY,
+        Error::Helo(_) => SMTP_ERR_HELO,
+        Error::NotSupported(_) => SMTP_ERR_NOT_SUPPORTED,
+        Error::Auth(_) => SMTP_ERR_AUTH,
+        Error::AuthAborted(_) => SMTP_ERR_AUTH_ABORTED,
+        Error::SenderRefused { .. } => SMTP_ERR_SENDER_REFUSED,
+        Error::RecipientsRefused(_) => SMTP_ERR_RECIPIENTS_REFUSED,
+        Error::Data(_) => SMTP_ERR_DATA,
+        Error::Smtp(_) => SMTP_ERR_SMTP,
+    }
+}
+
+/// NUL-terminated static descriptions, indexed by code.
+fn description(code: c_int) -> &'static [u8] {
+    match code {
+        0 => b"success\0",
+        1 => b"a required argument was NULL\0",
+        2 => b"invalid argument\0",
+        3 => b"call not allowed in the session's state\0",
+        4 => b"internal panic; the session is poisoned\0",
+        10 => b"could not connect\0",
+        11 => b"timed out\0",
+        12 => b"I/O error\0",
+        13 => b"TLS error\0",
+        14 => b"server disconnected\0",
+        20 => b"unexpected server reply\0",
+        21 => b"server refused the connection in its greeting\0",
+        22 => b"server refused both EHLO and HELO\0",
+        23 => b"not supported by the server\0",
+        24 => b"authentication failed\0",
+        25 => b"authentication aborted\0",
+        26 => b"sender refused\0",
+        27 => b"all recipients refused\0",
+        28 => b"message data refused\0",
+        29 => b"SMTP error\0",
+        _ => b"unknown result code\0",
+    }
+}
+
+/// A static English description of a result code. Never NULL; an unknown
+/// code gives "unknown result code". The string must not be freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn smtp_result_str(code: c_int) -> *const c_char {
+    description(code).as_ptr().cast()
+}
+
+/// The library's version as "MAJOR.MINOR.PATCH" (static; never NULL; must
+/// not be freed). Compare with the SMTP_VERSION_* macros the program was
+/// built with.
+#[unsafe(no_mangle)]
+pub extern "C" fn smtp_lib_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    #[test]
+    fn versions_match_cargo() {
+        assert_eq!(SMTP_VERSION_MAJOR.to_string(), env!("CARGO_PKG_VERSION_MAJOR"));
+        assert_eq!(SMTP_VERSION_MINOR.to_string(), env!("CARGO_PKG_VERSION_MINOR"));
+        assert_eq!(SMTP_VERSION_PATCH.to_string(), env!("CARGO_PKG_VERSION_PATCH"));
+        let v = unsafe { CStr::from_ptr(smtp_lib_version()) };
+        assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+    }
+
+    #[test]
+    fn every_code_described() {
+        for code in [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29] {
+            let s = unsafe { CStr::from_ptr(smtp_result_str(code)) };
+            assert_ne!(s.to_bytes(), b"unknown result code", "{code}");
+        }
+        let s = unsafe { CStr::from_ptr(smtp_result_str(-5)) };
+        assert_eq!(s.to_bytes(), b"unknown result code");
+    }
+}

@@ -1,0 +1,303 @@
+//! Making, configuring, connecting and freeing sessions.
+
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::time::Duration;
+
+use super::args;
+use super::handle::{call, get, smtp_session, CallResult, Inner};
+use crate::error::Error;
+use crate::reply::Reply;
+use crate::session::{Kind, Session};
+use crate::trace::Direction;
+use crate::transport::SourceAddr;
+
+/// Session kind: SMTP (smtplib's `SMTP`), default port 25.
+pub const SMTP_KIND_SMTP: c_int = 0;
+/// Session kind: LMTP (smtplib's `LMTP`, RFC 2033), default port 2003. A
+/// host starting with `/` is a Unix-domain socket.
+pub const SMTP_KIND_LMTP: c_int = 2;
+
+/// `smtp_session_set_timeout_ms()`: bound on establishing the connection,
+/// per address tried (default 30000).
+pub const SMTP_TIMEOUT_CONNECT: c_int = 0;
+/// `smtp_session_set_timeout_ms()`: bound on each read or write
+/// (default 300000, RFC 5321 4.5.3.2).
+pub const SMTP_TIMEOUT_IO: c_int = 1;
+/// `smtp_session_set_timeout_ms()`: bound on one whole reply, however the
+/// server trickles it (default 600000).
+pub const SMTP_TIMEOUT_REPLY: c_int = 2;
+
+/// Trace line direction: about the connection.
+pub const SMTP_TRACE_INFO: c_int = 0;
+/// Trace line direction: what the client sent.
+pub const SMTP_TRACE_SEND: c_int = 1;
+/// Trace line direction: what the server sent.
+pub const SMTP_TRACE_RECV: c_int = 2;
+
+/// Receives debug trace lines (see `smtp_session_set_trace()`). `line` is
+/// NUL-terminated, `len` bytes long without the NUL, and valid only during
+/// the call. Called on the thread inside a call on the session; it must
+/// return normally, and a call on the same session from inside it returns
+/// `SMTP_ERR_BAD_STATE`.
+#[allow(non_camel_case_types)]
+pub type smtp_trace_fn =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, direction: c_int, line: *const c_char, len: usize)>;
+
+/// Make a session of `kind` (`SMTP_KIND_SMTP` or `SMTP_KIND_LMTP`), not yet
+/// connected. Returns NULL only for an unknown kind. The caller owns the
+/// session and frees it with `smtp_session_free()`.
+///
+/// Different sessions may be used on different threads at once; one session
+/// must not be used by two threads at the same time.
+#[unsafe(no_mangle)]
+pub extern "C" fn smtp_session_new(kind: c_int) -> *mut smtp_session {
+    let kind = match kind {
+        SMTP_KIND_SMTP => Kind::Smtp,
+        SMTP_KIND_LMTP => Kind::Lmtp,
+        _ => return std::ptr::null_mut(),
+    };
+    std::panic::catch_unwind(|| Box::into_raw(Box::new(smtp_session::new(Session::new(kind)))))
+        .unwrap_or(std::ptr::null_mut())
+}
+
+/// Free a session: closes its connection without QUIT (use
+/// `smtp_session_quit()` first for a polite close) and releases everything
+/// it owns; every pointer its getters lent becomes invalid. NULL is a no-op.
+/// Calling it from inside one of the session's callbacks does nothing.
+///
+/// # Safety
+/// `s` is NULL or a session from `smtp_session_new()` not yet freed; it must
+/// not be used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_free(s: *mut smtp_session) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { smtp_session::free(s) }));
+}
+
+/// Set the name sent with EHLO, HELO and LHLO when none is given (smtplib's
+/// `local_hostname`). Default: the host's fully qualified name when it has a
+/// dot, else its address as a literal such as `[192.0.2.1]`.
+///
+/// Returns `SMTP_ERR_NULL_ARGUMENT` for NULL `name`, `SMTP_ERR_INVALID_ARGUMENT`
+/// for an empty name, white space, CR, LF or invalid UTF-8.
+///
+/// # Safety
+/// `s` is NULL or a live session; `name` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_set_local_hostname(s: *mut smtp_session, name: *const c_char) -> c_int {
+    unsafe {
+        call(s, |i| {
+            let name = args::text(name, "name")?;
+            Ok(i.core.set_local_hostname(name)?)
+        })
+    }
+}
+
+/// Set one timeout, in milliseconds; 0 means no limit. `which` is
+/// `SMTP_TIMEOUT_CONNECT`, `SMTP_TIMEOUT_IO` or `SMTP_TIMEOUT_REPLY`
+/// (anything else: `SMTP_ERR_INVALID_ARGUMENT`). Applies from the next
+/// network operation, on the current connection too.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_set_timeout_ms(s: *mut smtp_session, which: c_int, ms: u32) -> c_int {
+    unsafe {
+        call(s, |i| {
+            let mut t = i.core.timeouts();
+            let value = (ms > 0).then(|| Duration::from_millis(u64::from(ms)));
+            match which {
+                SMTP_TIMEOUT_CONNECT => t.connect = value,
+                SMTP_TIMEOUT_IO => t.io = value,
+                SMTP_TIMEOUT_REPLY => t.reply = value,
+                _ => return Err(Error::InvalidArgument(format!("unknown timeout {which}")).into()),
+            }
+            i.core.set_timeouts(t);
+            Ok(())
+        })
+    }
+}
+
+/// One timeout in milliseconds (0: no limit), or -1 for a NULL session or
+/// an unknown `which`.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_timeout_ms(s: *const smtp_session, which: c_int) -> i64 {
+    unsafe {
+        get(s, -1, |i| {
+            let t = i.core.timeouts();
+            let d = match which {
+                SMTP_TIMEOUT_CONNECT => t.connect,
+                SMTP_TIMEOUT_IO => t.io,
+                SMTP_TIMEOUT_REPLY => t.reply,
+                _ => return -1,
+            };
+            d.map_or(0, |d| d.as_millis() as i64)
+        })
+    }
+}
+
+/// Bind the connections this session makes to a local address and port
+/// (smtplib's `source_address`); port 0 lets the system choose. NULL `host`
+/// removes the setting. Takes effect at the next connect.
+///
+/// # Safety
+/// `s` is NULL or a live session; `host` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_set_source_address(
+    s: *mut smtp_session,
+    host: *const c_char,
+    port: u16,
+) -> c_int {
+    unsafe {
+        call(s, |i| {
+            let source = match args::opt_text(host, "host")? {
+                Some(h) if h.is_empty() => return Err(Error::InvalidArgument("source host is empty".into()).into()),
+                Some(h) => Some(SourceAddr { host: h.to_string(), port }),
+                None => None,
+            };
+            i.core.set_source_address(source);
+            Ok(())
+        })
+    }
+}
+
+/// smtplib's `set_debuglevel`: 0 is quiet, 1 traces the connection, every
+/// command and every reply, 2 adds a timestamp to each line. Lines go to
+/// stderr unless a trace callback is set. AUTH payloads are never shown.
+/// A negative level is `SMTP_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_set_debuglevel(s: *mut smtp_session, level: c_int) -> c_int {
+    unsafe {
+        call(s, |i| {
+            if level < 0 {
+                return Err(Error::InvalidArgument(format!("debug level {level} is negative")).into());
+            }
+            i.core.trace.level = level;
+            Ok(())
+        })
+    }
+}
+
+/// Send the debug trace to `callback` instead of stderr; NULL restores
+/// stderr. The callback gets `userdata`, the line's direction
+/// (`SMTP_TRACE_INFO`, `SMTP_TRACE_SEND`, `SMTP_TRACE_RECV`) and the line as
+/// stderr would show it; it is called only while the debug level is above 0.
+///
+/// # Safety
+/// `s` is NULL or a live session; `callback` and `userdata` must stay valid
+/// while the session may call them (until it is freed or the callback replaced).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_set_trace(
+    s: *mut smtp_session,
+    callback: smtp_trace_fn,
+    userdata: *mut c_void,
+) -> c_int {
+    unsafe {
+        call(s, |i| {
+            i.core.trace.sink = callback.map(|cb| {
+                let sink: crate::trace::Sink = Box::new(move |dir: Direction, line: &str| {
+                    // Trace lines are escaped, so they hold no NUL.
+                    let c = CString::new(line).unwrap_or_default();
+                    // SAFETY: the caller promised cb and userdata stay valid.
+                    cb(userdata, dir as c_int, c.as_ptr(), line.len());
+                });
+                sink
+            });
+            Ok(())
+        })
+    }
+}
+
+/// Fill `*code` from the call's reply: the reply on success, the reply the
+/// error carries otherwise, else 0.
+///
+/// # Safety
+/// `s` and `code` are NULL or valid, as the calling export documents.
+pub(crate) unsafe fn reply_call(
+    s: *mut smtp_session,
+    code: *mut c_int,
+    f: impl FnOnce(&mut Inner) -> CallResult<Reply>,
+) -> c_int {
+    unsafe {
+        args::put(code, 0);
+        call(s, |i| {
+            let result = f(i);
+            let c = match &result {
+                Ok(r) => r.code,
+                Err(super::handle::CallError::Core(e)) => e.reply().map_or(0, |r| r.code),
+                Err(_) => 0,
+            };
+            args::put(code, c);
+            result.map(|_| ())
+        })
+    }
+}
+
+/// smtplib's `connect`: connect to `host` and read the greeting, whose code
+/// goes to `*code` (NULL allowed) and text to `smtp_session_last_reply_text()`.
+/// Like smtplib, a greeting other than 220 is not an error here (see
+/// `smtp_session_open()`). Port 0 means: a `host:port` suffix when the host
+/// has one colon, else the kind's default port. A host starting with `/` is
+/// a Unix-domain socket path. An open connection is closed first.
+///
+/// Errors: `SMTP_ERR_CONNECT`, `SMTP_ERR_TIMEOUT`,
+/// `SMTP_ERR_SERVER_DISCONNECTED` (closed before a greeting),
+/// `SMTP_ERR_RESPONSE` (a greeting line over 8192 bytes), and the argument errors.
+///
+/// # Safety
+/// `s` is NULL or a live session; `host` is NULL or a NUL-terminated string;
+/// `code` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_connect(
+    s: *mut smtp_session,
+    host: *const c_char,
+    port: u16,
+    code: *mut c_int,
+) -> c_int {
+    unsafe {
+        reply_call(s, code, |i| {
+            let host = args::text(host, "host")?;
+            Ok(i.core.connect(host, port)?)
+        })
+    }
+}
+
+/// smtplib's `SMTP(host, port)`: as `smtp_session_connect()`, and a greeting
+/// other than 220 is `SMTP_ERR_CONNECT_REPLY` with the connection closed.
+///
+/// # Safety
+/// As `smtp_session_connect()`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_open(
+    s: *mut smtp_session,
+    host: *const c_char,
+    port: u16,
+    code: *mut c_int,
+) -> c_int {
+    unsafe {
+        reply_call(s, code, |i| {
+            let host = args::text(host, "host")?;
+            Ok(i.core.open(host, port)?)
+        })
+    }
+}
+
+/// smtplib's `close`: drop the connection without QUIT. The EHLO state is
+/// kept (as smtplib keeps it); a new `smtp_session_connect()` may follow.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_close(s: *mut smtp_session) -> c_int {
+    unsafe {
+        call(s, |i| {
+            i.core.close();
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,213 @@
+//! `const` getters: the last call's outcome, the EHLO state and the
+//! per-recipient results. Returned strings are owned by the session and
+//! valid until the next non-const call on it or its free; NULL session
+//! gives the documented default. Getters never change what they report.
+
+use std::ffi::{c_char, c_int, CStr};
+
+use super::handle::{get, ptr, smtp_session};
+
+/// What the last non-const call did: "no error" after success, else a
+/// message naming the failure (never NULL; NULL session: a static message).
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_errmsg(s: *const smtp_session) -> *const c_char {
+    const NULL_SESSION: &CStr = c"session is NULL";
+    unsafe { get(s, NULL_SESSION.as_ptr(), |i| i.mirror.errmsg.as_ptr()) }
+}
+
+/// The code of the last reply read on this session (-1 when the server sent
+/// no number), or 0 before any reply (and for NULL).
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_last_reply_code(s: *const smtp_session) -> c_int {
+    unsafe { get(s, 0, |i| i.core.last_reply().map_or(0, |r| r.code)) }
+}
+
+/// The text of the last reply read: each line without its code, stripped,
+/// lines joined with "\n" (smtplib's message). Bytes as the server sent
+/// them, not necessarily UTF-8, a NUL shown as '?'. "" before any reply;
+/// NULL only for a NULL session.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_last_reply_text(s: *const smtp_session) -> *const c_char {
+    unsafe { get(s, std::ptr::null(), |i| i.mirror.reply_text.as_ptr()) }
+}
+
+/// 1 while connected, else 0.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_is_connected(s: *const smtp_session) -> c_int {
+    unsafe { get(s, 0, |i| c_int::from(i.core.is_connected())) }
+}
+
+/// smtplib's `does_esmtp`: 1 once an EHLO got 250 (until QUIT), else 0.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_does_esmtp(s: *const smtp_session) -> c_int {
+    unsafe { get(s, 0, |i| c_int::from(i.core.does_esmtp())) }
+}
+
+/// smtplib's `ehlo_resp`: the text of the last EHLO reply, or NULL when no
+/// EHLO has been answered since connect or QUIT.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_ehlo_resp(s: *const smtp_session) -> *const c_char {
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.ehlo_resp.as_ref())) }
+}
+
+/// smtplib's `helo_resp`: the text of the last HELO reply, or NULL.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_helo_resp(s: *const smtp_session) -> *const c_char {
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.helo_resp.as_ref())) }
+}
+
+/// smtplib's `has_extn`: 1 when the last EHLO advertised `name`
+/// (case-insensitive), else 0 (also for NULL arguments).
+///
+/// # Safety
+/// `s` is NULL or a live session; `name` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_has_extn(s: *const smtp_session, name: *const c_char) -> c_int {
+    unsafe {
+        get(s, 0, |i| {
+            if name.is_null() {
+                return 0;
+            }
+            let name = CStr::from_ptr(name).to_string_lossy();
+            c_int::from(i.core.has_extn(&name))
+        })
+    }
+}
+
+/// How many extensions the last EHLO advertised (smtplib's
+/// `esmtp_features`, in the server's order, AUTH lines merged into one).
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_feature_count(s: *const smtp_session) -> usize {
+    unsafe { get(s, 0, |i| i.mirror.features.len()) }
+}
+
+/// Extension `index`'s keyword, lower-case; NULL when out of range.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_feature_name(s: *const smtp_session, index: usize) -> *const c_char {
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.features.get(index).map(|f| &f.0))) }
+}
+
+/// Extension `index`'s parameters as smtplib keeps them ("" when none;
+/// for `auth`, each line's mechanisms after a space); NULL when out of range.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_feature_params(s: *const smtp_session, index: usize) -> *const c_char {
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.features.get(index).map(|f| &f.1))) }
+}
+
+/// The parameters of extension `name` (case-insensitive), or NULL when it
+/// was not advertised.
+///
+/// # Safety
+/// `s` is NULL or a live session; `name` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_feature(s: *const smtp_session, name: *const c_char) -> *const c_char {
+    unsafe {
+        get(s, std::ptr::null(), |i| {
+            if name.is_null() {
+                return std::ptr::null();
+            }
+            let name = CStr::from_ptr(name).to_bytes();
+            ptr(i.mirror.features.iter().find(|f| f.0.to_bytes().eq_ignore_ascii_case(name)).map(|f| &f.1))
+        })
+    }
+}
+
+/// How many recipients the last transaction has results for: those sent
+/// RCPT since the last MAIL (by `smtp_session_rcpt()` or
+/// `smtp_session_sendmail()`, in order).
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rcpt_count(s: *const smtp_session) -> usize {
+    unsafe { get(s, 0, |i| i.mirror.rcpts.len()) }
+}
+
+/// Recipient `index`'s address as the caller gave it; NULL when out of range.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rcpt_addr(s: *const smtp_session, index: usize) -> *const c_char {
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).map(|r| &r.0))) }
+}
+
+/// Recipient `index`'s RCPT reply code; 0 when out of range.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rcpt_code(s: *const smtp_session, index: usize) -> c_int {
+    unsafe { get(s, 0, |i| i.core.rcpt_results().get(index).map_or(0, |r| r.reply.code)) }
+}
+
+/// Recipient `index`'s RCPT reply text; NULL when out of range.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rcpt_text(s: *const smtp_session, index: usize) -> *const c_char {
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).map(|r| &r.1))) }
+}
+
+/// LMTP: recipient `index`'s reply after the data; 0 when none was read
+/// (SMTP sessions, refused recipients, out of range).
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rcpt_data_code(s: *const smtp_session, index: usize) -> c_int {
+    unsafe {
+        get(s, 0, |i| i.core.rcpt_results().get(index).and_then(|r| r.data_reply.as_ref()).map_or(0, |r| r.code))
+    }
+}
+
+/// LMTP: recipient `index`'s reply text after the data ("" when none was
+/// read); NULL when out of range.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rcpt_data_text(s: *const smtp_session, index: usize) -> *const c_char {
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).map(|r| &r.2))) }
+}
+
+/// 1 when recipient `index` was refused (RCPT not 250 or 251, or on LMTP
+/// its reply after the data not 250), 0 when accepted or out of range.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rcpt_refused(s: *const smtp_session, index: usize) -> c_int {
+    unsafe { get(s, 0, |i| i.core.rcpt_results().get(index).map_or(0, |r| c_int::from(r.refused()))) }
+}
