@@ -559,8 +559,11 @@ int smtp_session_close(struct smtp_session *s);
 const char *smtp_session_errmsg(const struct smtp_session *s);
 
 /**
- * The code of the last reply read on this session (-1 when the server sent
- * no number), or 0 before any reply (and for NULL).
+ * The code of the reply behind the last result: after an error that
+ * carries a server reply (a refused sender, say, even though RSET
+ * followed), that reply; otherwise the last reply read on this session.
+ * -1 when the server sent no number where the code belongs; 0 before any
+ * reply (and for NULL).
  *
  * # Safety
  * `s` is NULL or a live session.
@@ -568,7 +571,8 @@ const char *smtp_session_errmsg(const struct smtp_session *s);
 int smtp_session_last_reply_code(const struct smtp_session *s);
 
 /**
- * The text of the last reply read: each line without its code, stripped,
+ * The text of the reply `smtp_session_last_reply_code()` reports: each
+ * line without its code, stripped,
  * lines joined with "\n" (smtplib's message). Bytes as the server sent
  * them, not necessarily UTF-8, a NUL shown as '?'. "" before any reply;
  * NULL only for a NULL session.

@@ -179,9 +179,18 @@ impl Session {
         self.features.has(name)
     }
 
-    /// The last reply read on this session.
+    /// The reply behind the last result: the last reply read, or after an
+    /// error that carries a reply (a refused sender, say, followed by RSET),
+    /// that reply.
     pub fn last_reply(&self) -> Option<&Reply> {
         self.last_reply.as_ref()
+    }
+
+    /// Make an error's reply the one [`Session::last_reply`] reports.
+    pub fn note_error(&mut self, e: &Error) {
+        if let Some(r) = e.reply() {
+            self.last_reply = Some(r.clone());
+        }
     }
 
     /// Per-recipient results of the last transaction (since the last MAIL).
@@ -254,9 +263,7 @@ impl Session {
                 Ok(reply)
             }
             Err(e) => {
-                if let Some(r) = e.reply() {
-                    self.last_reply = Some(r.clone());
-                }
+                self.note_error(&e);
                 self.close();
                 Err(e)
             }

@@ -143,6 +143,7 @@ pub unsafe fn call(s: *mut smtp_session, f: impl FnOnce(&mut Inner) -> CallResul
                 smtp_result::SMTP_ERR_NULL_ARGUMENT
             }
             Ok(Err(CallError::Core(e))) => {
+                inner.core.note_error(&e);
                 inner.mirror.errmsg = c_text(e.to_string().as_bytes());
                 code_of(&e)
             }

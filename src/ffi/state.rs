@@ -18,8 +18,11 @@ pub unsafe extern "C" fn smtp_session_errmsg(s: *const smtp_session) -> *const c
     unsafe { get(s, NULL_SESSION.as_ptr(), |i| i.mirror.errmsg.as_ptr()) }
 }
 
-/// The code of the last reply read on this session (-1 when the server sent
-/// no number), or 0 before any reply (and for NULL).
+/// The code of the reply behind the last result: after an error that
+/// carries a server reply (a refused sender, say, even though RSET
+/// followed), that reply; otherwise the last reply read on this session.
+/// -1 when the server sent no number where the code belongs; 0 before any
+/// reply (and for NULL).
 ///
 /// # Safety
 /// `s` is NULL or a live session.
@@ -28,7 +31,8 @@ pub unsafe extern "C" fn smtp_session_last_reply_code(s: *const smtp_session) ->
     unsafe { get(s, 0, |i| i.core.last_reply().map_or(0, |r| r.code)) }
 }
 
-/// The text of the last reply read: each line without its code, stripped,
+/// The text of the reply `smtp_session_last_reply_code()` reports: each
+/// line without its code, stripped,
 /// lines joined with "\n" (smtplib's message). Bytes as the server sent
 /// them, not necessarily UTF-8, a NUL shown as '?'. "" before any reply;
 /// NULL only for a NULL session.
