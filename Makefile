@@ -1,0 +1,76 @@
+# libsmtp: build, install, demo and test.
+#   make                      release build of libsmtp.so and libsmtp.a
+#   make install PREFIX=/usr/local DESTDIR=
+#   make uninstall PREFIX=... DESTDIR=...
+#   make demo                 build, start a local server, send a message, show it
+#   make test                 every test (installs what it needs)
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR    ?=
+CARGO      ?= cargo
+CC         ?= cc
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+MAJOR   := $(firstword $(subst ., ,$(VERSION)))
+# What the static library needs besides libc: `make check-libs-private`
+# compares it with rustc's --print native-static-libs.
+LIBS_PRIVATE := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
+RELEASE := target/release
+STAGE   := $(CURDIR)/build/stage
+
+.PHONY: all build install uninstall stage examples demo test deps check-libs-private clean
+
+all: build
+
+build:
+	$(CARGO) build --release --lib
+
+install: build
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 755 $(RELEASE)/libsmtp.so $(DESTDIR)$(LIBDIR)/libsmtp.so.$(VERSION)
+	ln -sf libsmtp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsmtp.so.$(MAJOR)
+	ln -sf libsmtp.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libsmtp.so
+	install -m 644 $(RELEASE)/libsmtp.a $(DESTDIR)$(LIBDIR)/libsmtp.a
+	install -m 644 include/smtp.h $(DESTDIR)$(INCLUDEDIR)/smtp.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|' \
+	    smtp.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/smtp.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libsmtp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsmtp.so.$(MAJOR) \
+	      $(DESTDIR)$(LIBDIR)/libsmtp.so $(DESTDIR)$(LIBDIR)/libsmtp.a \
+	      $(DESTDIR)$(INCLUDEDIR)/smtp.h $(DESTDIR)$(LIBDIR)/pkgconfig/smtp.pc
+
+# An install in build/stage, which the C tests and examples use through
+# PKG_CONFIG_PATH only.
+stage:
+	$(MAKE) install PREFIX=$(STAGE) DESTDIR=
+
+examples: stage
+	mkdir -p build/bin
+	for src in examples-c/*.c; do \
+	  PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig $(CC) -Wall -Wextra -Werror -std=c99 -o build/bin/$$(basename $$src .c) $$src \
+	    $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs smtp) -Wl,-rpath,$(STAGE)/lib || exit 1; \
+	done
+
+deps:
+	sh scripts/deps.sh
+
+demo: deps examples
+	sh scripts/demo.sh
+
+test: deps
+	sh scripts/test.sh
+
+check-libs-private:
+	@want=$$($(CARGO) rustc -q --release --lib --crate-type staticlib -- --print native-static-libs 2>&1 \
+	  | sed -n 's/.*native-static-libs: //p' | tail -n 1); \
+	for lib in $$want; do case " $(LIBS_PRIVATE) " in *" $$lib "*) ;; *) echo "Libs.private lacks $$lib (rustc: $$want)"; exit 1;; esac; done; \
+	echo "Libs.private covers: $$want"
+
+clean:
+	$(CARGO) clean
+	rm -rf build

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs what the demo and the tests need, when it is missing: pkg-config
+# and valgrind from Debian, aiosmtpd from PyPI into build/venv.
+set -eu
+cd "$(dirname "$0")/.."
+need=""
+command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
+command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
+command -v cc >/dev/null 2>&1 || need="$need gcc"
+if [ -n "$need" ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need
+fi
+if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
+  mkdir -p build
+  python3 -m venv build/venv
+  build/venv/bin/pip install -q 'aiosmtpd>=1.4'
+fi

@@ -1,0 +1,31 @@
+#!/bin/sh
+# The C examples, built against the staged install, send real messages to
+# aiosmtpd; what arrives must be byte-identical to what they sent.
+set -eu
+cd "$(dirname "$0")/.."
+. scripts/sink.sh
+make -s examples
+start_sink build/examples-mail
+trap stop_sink EXIT
+pass=0; fail=0
+check() { if eval "$2"; then pass=$((pass + 1)); else echo "FAIL: $1"; fail=$((fail + 1)); fi; }
+
+build/bin/quickstart "127.0.0.1:$SINK_PORT" > build/quickstart.out
+printf 'From: alice@example.com\r\nTo: bob@example.com, carol@example.com\r\nSubject: hello from libsmtp\r\n\r\nSent through the C API.\r\n' > build/quickstart.expected
+check "quickstart message arrives byte-identical" "cmp -s build/quickstart.expected build/examples-mail/0001.eml"
+check "quickstart reports both recipients accepted" "grep -q 'carol@example.com: 250 accepted' build/quickstart.out"
+
+printf 'a@example.com\nb@example.com refuse@example.com\nHello,\n.a line starting with a dot\nbye\n' \
+  | build/bin/sendmail "127.0.0.1:$SINK_PORT" > build/sendmail.out 2> build/sendmail.err
+printf 'From: a@example.com\r\nTo: b@example.com, refuse@example.com\r\n\r\nHello,\r\n.a line starting with a dot\r\nbye\r\n' > build/sendmail.expected
+check "sendmail example message arrives byte-identical" "cmp -s build/sendmail.expected build/examples-mail/0002.eml"
+check "sendmail example traces commands at debug level 1" "grep -q \"send: 'mail from:<a@example.com> size=\" build/sendmail.err"
+check "sendmail example reports the refused recipient" "grep -q '1 recipient(s) refused' build/sendmail.err"
+check "the refused recipient is not in the envelope" "grep -q '\"rcpt_tos\": \\[\"b@example.com\"\\]' build/examples-mail/0002.json"
+
+# The README's C quick start compiles against the install as written.
+awk '/^```c$/{on=1; next} /^```$/{on=0} on' README.md > build/readme_quickstart.c
+check "README quick start compiles" "PKG_CONFIG_PATH=build/stage/lib/pkgconfig \${CC:-cc} -Wall -Wextra -Werror -std=c99 -o build/bin/readme_quickstart build/readme_quickstart.c \$(PKG_CONFIG_PATH=build/stage/lib/pkgconfig pkg-config --cflags --libs smtp)"
+
+echo "examples: $pass passed, $fail failed"
+[ "$fail" = 0 ]

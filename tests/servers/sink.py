@@ -1,0 +1,78 @@
+"""A local aiosmtpd server for the tests and the demo.
+
+Stores each message it accepts as DIR/NNNN.eml (the exact bytes received,
+dot-unstuffed) with DIR/NNNN.json beside it (envelope: mail_from, rcpt_tos,
+mail_options, rcpt_options). Refuses any recipient whose local part starts
+with "refuse" (550 5.1.1) so that tests can show refused recipients.
+
+Usage: python sink.py --dir DIR --port-file FILE [--host 127.0.0.1] [--port 0]
+Writes the chosen port to FILE once listening, then serves until SIGTERM.
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import threading
+
+from aiosmtpd.controller import Controller
+
+
+class Sink:
+    def __init__(self, directory):
+        self.directory = directory
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.split("@")[0].startswith("refuse"):
+            return "550 5.1.1 <%s>: Recipient address rejected" % address
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.count += 1
+            n = self.count
+        base = os.path.join(self.directory, "%04d" % n)
+        with open(base + ".eml", "wb") as fh:
+            fh.write(envelope.original_content)
+        with open(base + ".json", "w") as fh:
+            json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+                       "mail_options": envelope.mail_options,
+                       "rcpt_options": envelope.rcpt_options}, fh)
+        return "250 2.0.0 OK: queued as %04d" % n
+
+
+def free_port(host):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    a = ap.parse_args()
+    os.makedirs(a.dir, exist_ok=True)
+    port = a.port or free_port(a.host)
+    controller = Controller(Sink(a.dir), hostname=a.host, port=port,
+                            server_hostname="sink.test", data_size_limit=200 * 1024 * 1024)
+    controller.start()
+    tmp = a.port_file + ".tmp"
+    with open(tmp, "w") as fh:
+        fh.write(str(port))
+    os.replace(tmp, a.port_file)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
