@@ -63,10 +63,6 @@ impl Conn {
         Conn { stream, parser: ReplyParser::new(), wbuf: Vec::new(), awaiting: 0, timeouts }
     }
 
-    pub fn peer(&self) -> String {
-        self.stream.peer()
-    }
-
     pub fn set_timeouts(&mut self, t: Timeouts) {
         self.timeouts = t;
     }

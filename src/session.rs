@@ -214,12 +214,17 @@ impl Session {
         } else {
             transport::connect_tcp(&host, port, self.source.as_ref(), self.timeouts.connect)?
         };
-        let conn = Conn::new(stream, self.timeouts);
-        self.trace.line(Direction::Info, "connect", &format!("connected to {}", conn.peer()));
+        self.trace.line(Direction::Info, "connect", &format!("connected to {}", stream.peer()));
+        self.connect_stream(stream)
+    }
+
+    /// Start a session on a stream the caller connected (a socketpair in the
+    /// unit tests) and read the greeting.
+    pub fn connect_stream(&mut self, stream: transport::Stream) -> Result<Reply> {
+        self.close();
+        let mut conn = Conn::new(stream, self.timeouts);
+        conn.expect_reply();
         self.conn = Some(conn);
-        if let Some(c) = &mut self.conn {
-            c.expect_reply();
-        }
         self.get_reply()
     }
 
@@ -563,3 +568,7 @@ impl Session {
 fn not_connected() -> Error {
     Error::ServerDisconnected("please run connect() first".into())
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;
