@@ -79,6 +79,14 @@ enum Tok {
 }
 
 impl Tok {
+    /// The token as it stands in an address (quoted strings re-quoted).
+    fn addr_text(&self) -> String {
+        match self {
+            Tok::Quoted(q) => format!("\"{q}\""),
+            other => other.text(),
+        }
+    }
+
     fn text(&self) -> String {
         match self {
             Tok::Atom(a) => a.clone(),
@@ -159,17 +167,7 @@ fn tokenize(s: &str) -> Option<Vec<Tok>> {
 fn route_addr(inner: &[&Tok]) -> Option<String> {
     let start = inner.iter().position(|t| matches!(t, Tok::Special(':'))).map_or(0, |i| i + 1);
     let body = &inner[start..];
-    let mut addr = String::new();
-    for t in body {
-        match t {
-            Tok::Quoted(q) => {
-                addr.push('"');
-                addr.push_str(q);
-                addr.push('"');
-            }
-            other => addr.push_str(&other.text()),
-        }
-    }
+    let addr: String = body.iter().map(|t| t.addr_text()).collect();
     Some(addr.trim().to_string())
 }
 
@@ -191,14 +189,7 @@ fn addr_spec(words: &[&Tok]) -> Option<String> {
                 if pending_space && !addr.ends_with(['.', '@']) {
                     break;
                 }
-                match t {
-                    Tok::Quoted(q) => {
-                        addr.push('"');
-                        addr.push_str(q);
-                        addr.push('"');
-                    }
-                    _ => addr.push_str(&t.text()),
-                }
+                addr.push_str(&t.addr_text());
                 pending_space = false;
             }
             Tok::Comment(_) => {}
