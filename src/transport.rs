@@ -336,6 +336,74 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_loopback_bracketed_or_bare() {
+        let l = std::net::TcpListener::bind("[::1]:0").expect("IPv6 loopback");
+        let port = l.local_addr().unwrap().port();
+        for host in ["::1", "[::1]"] {
+            let s = connect_tcp(host, port, None, Some(Duration::from_secs(2))).unwrap();
+            let (_, peer) = l.accept().unwrap();
+            assert!(peer.is_ipv6(), "{host}");
+            assert!(s.peer().starts_with("[::1]:"), "{}", s.peer());
+        }
+    }
+
+    /// Every resolved address is tried in turn: "localhost" may give ::1
+    /// first, where nothing listens, and 127.0.0.1 second.
+    #[test]
+    fn tries_every_address() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let s = connect_tcp("localhost", port, None, Some(Duration::from_secs(2))).unwrap();
+        let (_, peer) = l.accept().unwrap();
+        assert!(peer.is_ipv4());
+        drop(s);
+    }
+
+    #[test]
+    fn unix_socket() {
+        let dir = std::env::temp_dir().join(format!("libsmtp-unix-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sock");
+        let _ = std::fs::remove_file(&path);
+        let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let p = path.to_str().unwrap();
+        assert!(is_unix_path(p));
+        let mut s = connect_unix(p).unwrap();
+        let (mut peer, _) = l.accept().unwrap();
+        s.write_all(b"noop\r\n").unwrap();
+        let mut buf = [0u8; 6];
+        peer.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"noop\r\n");
+        assert!(matches!(connect_unix("/nonexistent/libsmtp.sock"), Err(Error::Connect(_))));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A listener whose accept queue is full drops further SYNs, so the
+    /// connect hangs until the connect timeout: loopback only.
+    #[test]
+    fn connect_timeout_fires() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        // SAFETY: re-listen on an open socket with a backlog of 0.
+        assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 0) }, 0);
+        let port = l.local_addr().unwrap().port();
+        let mut held = Vec::new();
+        let mut timed_out = None;
+        for _ in 0..8 {
+            let start = std::time::Instant::now();
+            match connect_tcp("127.0.0.1", port, None, Some(Duration::from_millis(300))) {
+                Ok(s) => held.push(s),
+                Err(e) => {
+                    timed_out = Some((e, start.elapsed()));
+                    break;
+                }
+            }
+        }
+        let (e, elapsed) = timed_out.expect("the accept queue never filled");
+        assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    }
+
+    #[test]
     fn source_address_is_bound() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
