@@ -28,6 +28,48 @@
 #include <stdint.h>
 
 /**
+ * smtplib's `_MAXCHALLENGE`: more challenges than this end the exchange.
+ */
+#define MAX_CHALLENGES 5
+
+/**
+ * The most PBKDF2 iterations a server may ask for: a hostile server could
+ * otherwise make the client spin for minutes.
+ */
+#define MAX_ITERATIONS 1000000
+
+/**
+ * Auth flag: do not send an initial response with AUTH (smtplib's
+ * `initial_response_ok=False`); the first response answers a challenge.
+ */
+#define SMTP_AUTH_NO_INITIAL_RESPONSE 1
+
+/**
+ * Auth flag: allow PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER on a connection
+ * that is neither TLS, a Unix socket nor loopback. Without it they are
+ * refused there with `SMTP_ERR_NOT_ENCRYPTED` and nothing is sent.
+ */
+#define SMTP_AUTH_ALLOW_CLEARTEXT 2
+
+/**
+ * SASL callback verdict: the response is in the buffer, `*response_len` bytes.
+ */
+#define SMTP_SASL_CONTINUE 100
+
+/**
+ * SASL callback verdict, only when asked for the initial response: the
+ * mechanism has none (AUTH is sent without one).
+ */
+#define SMTP_SASL_NO_INITIAL_RESPONSE 101
+
+/**
+ * SASL callback verdict: the buffer is too small; `*response_len` says how
+ * many bytes are needed and the callback is called again with a buffer that
+ * large (at most 16 MiB).
+ */
+#define SMTP_SASL_NEED_SPACE 102
+
+/**
  * Message flag: normalise line endings, lone CR and lone LF becoming CRLF
  * (smtplib's handling of a `str` message). The default.
  */
@@ -153,6 +195,12 @@ typedef enum smtp_result {
    */
   SMTP_ERR_SERVER_DISCONNECTED = 14,
   /**
+   * The call would send a password or token in clear: the connection is
+   * neither TLS, a Unix socket nor loopback, and cleartext was not
+   * allowed (`SMTP_AUTH_ALLOW_CLEARTEXT`). Nothing was sent.
+   */
+  SMTP_ERR_NOT_ENCRYPTED = 15,
+  /**
    * The server's reply could not be accepted (SMTPResponseException), for
    * example a reply line over 8192 bytes (code 500, "Line too long.").
    */
@@ -204,6 +252,29 @@ typedef enum smtp_result {
 typedef struct smtp_session smtp_session;
 
 /**
+ * The client side of a SASL mechanism (smtplib's authobject), for
+ * `smtp_session_auth()`.
+ *
+ * Called with `challenge == NULL` to ask for the initial response (only when
+ * initial responses are allowed), then once per server challenge with the
+ * challenge base64-decoded (`challenge_len` bytes, maybe 0; `challenge` is
+ * not NULL then). The callback writes its raw response (the library does
+ * the base64) into `response`, which holds `response_cap` bytes, stores its
+ * length in `*response_len` and returns `SMTP_SASL_CONTINUE`; or returns
+ * `SMTP_SASL_NO_INITIAL_RESPONSE` or `SMTP_SASL_NEED_SPACE`. Any other value,
+ * 0 included, aborts: the library sends `*` and the call returns
+ * `SMTP_ERR_AUTH_ABORTED`. Called only during `smtp_session_auth()`, on its
+ * thread; it must return normally (no exception, longjmp or unwinding), and
+ * a call on the same session from inside it returns `SMTP_ERR_BAD_STATE`.
+ */
+typedef int (*smtp_sasl_fn)(void *userdata,
+                            const uint8_t *challenge,
+                            size_t challenge_len,
+                            uint8_t *response,
+                            size_t response_cap,
+                            size_t *response_len);
+
+/**
  * Receives debug trace lines (see `smtp_session_set_trace()`). `line` is
  * NUL-terminated, `len` bytes long without the NUL, and valid only during
  * the call. Called on the thread inside a call on the session; it must
@@ -215,6 +286,90 @@ typedef void (*smtp_trace_fn)(void *userdata, int direction, const char *line, s
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * smtplib's `login`: EHLO or HELO if needed; no AUTH advertised is
+ * `SMTP_ERR_NOT_SUPPORTED`; then each mechanism of the session's list
+ * (default CRAM-MD5, PLAIN, LOGIN; see `smtp_session_set_auth_mechanisms()`)
+ * that the server advertises is tried in turn until one succeeds (235, or
+ * 503 "already authenticated"). Every one refused is `SMTP_ERR_AUTH` with
+ * the last refusal as the last reply; none usable is `SMTP_ERR_SMTP` ("No
+ * suitable authentication method found."), or `SMTP_ERR_NOT_ENCRYPTED`
+ * when the only usable ones would send the password in clear on an
+ * unprotected connection. `flags`: `SMTP_AUTH_NO_INITIAL_RESPONSE`,
+ * `SMTP_AUTH_ALLOW_CLEARTEXT`. UTF-8 credentials are sent as given. The
+ * session keeps no copy of them after the call. The reply is in
+ * `smtp_session_last_reply_code()` / `_text()`.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `user` and `password` are NULL or
+ * NUL-terminated strings.
+ */
+int smtp_session_login(struct smtp_session *s,
+                       const char *user,
+                       const char *password,
+                       unsigned int flags);
+
+/**
+ * Choose the mechanisms `smtp_session_login()` tries, in order: a
+ * space-separated list of built-in names (CRAM-MD5, PLAIN, LOGIN,
+ * SCRAM-SHA-256, XOAUTH2, OAUTHBEARER; for the last two the password is the
+ * access token). NULL restores smtplib's "CRAM-MD5 PLAIN LOGIN". An unknown
+ * name or an empty list is `SMTP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `mechanisms` is NULL or a NUL-terminated string.
+ */
+int smtp_session_set_auth_mechanisms(struct smtp_session *s, const char *mechanisms);
+
+/**
+ * smtplib's `auth` with the authobject as `callback` (see `smtp_sasl_fn`):
+ * `AUTH mechanism` with the callback's initial response unless
+ * `SMTP_AUTH_NO_INITIAL_RESPONSE` is set or it has none, then each 334
+ * challenge answered by the callback. 235 or 503 is `SMTP_OK`; another
+ * reply is `SMTP_ERR_AUTH`; a callback abort or a challenge that is not
+ * valid base64 is `SMTP_ERR_AUTH_ABORTED` after cancelling with `*`; more
+ * than 5 challenges is `SMTP_ERR_SMTP` after cancelling. A mechanism named
+ * PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER follows the cleartext rule of
+ * `smtp_session_login()`. Unlike `smtp_session_login()`, this does not
+ * send EHLO first.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `mechanism` is NULL or a NUL-terminated
+ * string; `callback` is a valid function and `userdata` whatever it expects.
+ */
+int smtp_session_auth(struct smtp_session *s,
+                      const char *mechanism,
+                      smtp_sasl_fn callback,
+                      void *userdata,
+                      unsigned int flags);
+
+/**
+ * One built-in mechanism alone (no fallback): `mechanism` is CRAM-MD5,
+ * PLAIN, LOGIN, SCRAM-SHA-256, XOAUTH2 or OAUTHBEARER; `secret` is the
+ * password, or the access token for XOAUTH2 and OAUTHBEARER. Results as
+ * `smtp_session_auth()`. A refused OAuth token gives `SMTP_ERR_AUTH` with
+ * the provider's JSON error in `smtp_session_errmsg()`; a SCRAM server that
+ * cannot prove it knows the password gives `SMTP_ERR_AUTH`.
+ *
+ * # Safety
+ * `s` is NULL or a live session; the strings are NULL or NUL-terminated.
+ */
+int smtp_session_auth_builtin(struct smtp_session *s,
+                              const char *mechanism,
+                              const char *user,
+                              const char *secret,
+                              unsigned int flags);
+
+/**
+ * Show AUTH payloads in the debug trace instead of `<redacted>` when `show`
+ * is non-zero. For debugging against test servers only: the trace then
+ * holds passwords and tokens.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_set_debug_secrets(struct smtp_session *s, int show);
 
 /**
  * smtplib's `helo`: send HELO with `name`, or the local hostname when

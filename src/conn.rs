@@ -55,16 +55,23 @@ pub struct Conn {
     wbuf: Vec<u8>,
     /// Commands written (or buffered) whose replies have not been read.
     awaiting: usize,
+    /// The write buffer has held a secret since it was last wiped.
+    holds_secret: bool,
     timeouts: Timeouts,
 }
 
 impl Conn {
     pub fn new(stream: Stream, timeouts: Timeouts) -> Conn {
-        Conn { stream, parser: ReplyParser::new(), wbuf: Vec::new(), awaiting: 0, timeouts }
+        Conn { stream, parser: ReplyParser::new(), wbuf: Vec::new(), awaiting: 0, holds_secret: false, timeouts }
     }
 
     pub fn set_timeouts(&mut self, t: Timeouts) {
         self.timeouts = t;
+    }
+
+    /// See [`Stream::protects_secrets`].
+    pub fn protects_secrets(&self) -> bool {
+        self.stream.protects_secrets()
     }
 
     /// Replies expected and not yet read.
@@ -75,11 +82,13 @@ impl Conn {
     /// Queue a command line; its reply is read by a later [`Conn::read_reply`].
     pub fn queue(&mut self, line: &[u8], trace: &mut Trace, sensitivity: Sensitivity) {
         if trace.enabled() {
-            match sensitivity {
-                Sensitivity::Plain => trace.bytes(Direction::Send, "send", line),
-                Sensitivity::Secret => trace.line(Direction::Send, "send", &redacted(line)),
+            if sensitivity == Sensitivity::Secret && !trace.show_secrets {
+                trace.line(Direction::Send, "send", &redacted(line));
+            } else {
+                trace.bytes(Direction::Send, "send", line);
             }
         }
+        self.holds_secret |= sensitivity == Sensitivity::Secret;
         self.wbuf.extend_from_slice(line);
         self.awaiting += 1;
     }
@@ -111,6 +120,12 @@ impl Conn {
         }
         self.stream.set_write_timeout(self.timeouts.io).map_err(|e| io_error(e, "setting a timeout"))?;
         let result = self.stream.write_all(&self.wbuf);
+        // AUTH lines are short and flushed alone, so no grown-away copy of
+        // them is left behind: wiping this buffer wipes them.
+        if self.holds_secret {
+            crate::auth::secret::wipe(&mut self.wbuf);
+            self.holds_secret = false;
+        }
         self.wbuf.clear();
         result.map_err(|e| io_error(e, "sending"))
     }

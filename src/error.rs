@@ -27,6 +27,9 @@ pub enum Error {
     Io(String),
     /// TLS failed (used from the TLS issue on).
     Tls(String),
+    /// The call would expose a secret (or, with TLS required, anything) on a
+    /// connection that is not protected.
+    NotEncrypted(String),
     /// SMTPServerDisconnected: not connected, or the server closed the connection.
     ServerDisconnected(String),
     /// SMTPResponseException: a reply the call could not accept.
@@ -37,8 +40,9 @@ pub enum Error {
     Helo(Reply),
     /// SMTPNotSupportedError: the server does not offer what was asked.
     NotSupported(String),
-    /// SMTPAuthenticationError.
-    Auth(Reply),
+    /// SMTPAuthenticationError; `detail` is what the mechanism learned (the
+    /// provider's OAuth JSON error, a SCRAM check that failed).
+    Auth { reply: Reply, detail: Option<String> },
     /// The authentication exchange was aborted by the client.
     AuthAborted(String),
     /// SMTPSenderRefused.
@@ -58,7 +62,7 @@ impl Error {
             Error::Response(r)
             | Error::ConnectReply(r)
             | Error::Helo(r)
-            | Error::Auth(r)
+            | Error::Auth { reply: r, .. }
             | Error::Data(r)
             | Error::SenderRefused { reply: r, .. } => Some(r),
             Error::RecipientsRefused(list) => list.last().map(|r| &r.reply),
@@ -79,12 +83,19 @@ impl fmt::Display for Error {
             Error::Timeout(m) => write!(f, "timed out: {m}"),
             Error::Io(m) => write!(f, "I/O error: {m}"),
             Error::Tls(m) => write!(f, "TLS error: {m}"),
+            Error::NotEncrypted(m) => write!(f, "refused on an unprotected connection: {m}"),
             Error::ServerDisconnected(m) => write!(f, "server disconnected: {m}"),
             Error::Response(r) => reply(f, "unexpected reply", r),
             Error::ConnectReply(r) => reply(f, "greeting refused", r),
             Error::Helo(r) => reply(f, "EHLO and HELO refused", r),
             Error::NotSupported(m) => write!(f, "not supported: {m}"),
-            Error::Auth(r) => reply(f, "authentication failed", r),
+            Error::Auth { reply: r, detail } => {
+                reply(f, "authentication failed", r)?;
+                match detail {
+                    Some(d) => write!(f, " ({d})"),
+                    None => Ok(()),
+                }
+            }
             Error::AuthAborted(m) => write!(f, "authentication aborted: {m}"),
             Error::SenderRefused { reply: r, sender } => {
                 reply(f, &format!("sender <{sender}> refused"), r)

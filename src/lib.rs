@@ -5,6 +5,7 @@
 //! `extern "C"`, raw pointers and panics caught at the boundary.
 
 pub mod address;
+pub mod auth;
 pub mod command;
 pub mod conn;
 pub mod data;

@@ -28,6 +28,8 @@ pub type Sink = Box<dyn FnMut(Direction, &str)>;
 pub struct Trace {
     pub level: i32,
     pub sink: Option<Sink>,
+    /// Show AUTH payloads instead of `<redacted>` (test servers only).
+    pub show_secrets: bool,
 }
 
 impl std::fmt::Debug for Trace {
@@ -110,7 +112,7 @@ mod tests {
     fn levels() {
         let lines = Rc::new(RefCell::new(Vec::new()));
         let l2 = lines.clone();
-        let mut t = Trace { level: 0, sink: Some(Box::new(move |d, s| l2.borrow_mut().push((d, s.to_string())))) };
+        let mut t = Trace { level: 0, show_secrets: false, sink: Some(Box::new(move |d, s| l2.borrow_mut().push((d, s.to_string())))) };
         t.bytes(Direction::Send, "send", b"noop\r\n");
         assert!(lines.borrow().is_empty());
         t.level = 1;

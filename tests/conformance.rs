@@ -12,7 +12,7 @@
 //! Deliberate differences from smtplib that a vector could touch are listed
 //! in `DIFFERENCES` below (none of the shared vectors does today).
 
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
+use smtp::ffi::auth::*;
 use smtp::ffi::commands::*;
 use smtp::ffi::handle::smtp_session;
 use smtp::ffi::session::*;
@@ -29,8 +30,6 @@ use smtp::ffi::state::*;
 
 /// Ops that belong to later issues: their vectors are skipped by name.
 const LATER: &[(&str, &str)] = &[
-    ("login", "login() belongs to the authentication issue (#3)"),
-    ("auth", "auth() belongs to the authentication issue (#3)"),
     ("starttls", "starttls() belongs to the TLS issue (#4)"),
     ("send_message", "send_message() belongs to the messages issue (#5)"),
 ];
@@ -420,6 +419,39 @@ fn run_call(s: &Session, call: &Value, host: &str, port: u16) -> Result<Outcome,
                 }
                 rc
             }
+            "login" => {
+                let flags = if args.get("initial_response_ok") == Some(&Value::Bool(false)) {
+                    SMTP_AUTH_NO_INITIAL_RESPONSE
+                } else {
+                    0
+                };
+                let user = cstr(&arg("user").unwrap_or_default());
+                let password = cstr(&arg("password").unwrap_or_default());
+                let rc = smtp_session_login(s.0, user.as_ptr(), password.as_ptr(), flags);
+                code = smtp_session_last_reply_code(s.0);
+                rc
+            }
+            "auth" => {
+                let flags = if args.get("initial_response_ok") == Some(&Value::Bool(false)) {
+                    SMTP_AUTH_NO_INITIAL_RESPONSE
+                } else {
+                    0
+                };
+                let mut script = AuthScript {
+                    initial: arg("initial"),
+                    responses: strings(&args["responses"]).into_iter().rev().collect(),
+                    challenges: Vec::new(),
+                };
+                let mech = cstr(&arg("mechanism").unwrap_or_default());
+                let rc = smtp_session_auth(s.0, mech.as_ptr(), Some(scripted_auth), (&raw mut script).cast(), flags);
+                // record.py keeps the challenges only when auth() returned.
+                let want: Vec<String> = strings(&call["challenges"]);
+                if call.get("challenges").is_some() && script.challenges != want {
+                    return Err(format!("auth: callback saw challenges {:?} where smtplib's saw {want:?}", script.challenges));
+                }
+                code = smtp_session_last_reply_code(s.0);
+                rc
+            }
             other => return Err(format!("unknown op {other:?}")),
         }
     };
@@ -428,6 +460,41 @@ fn run_call(s: &Session, call: &Value, host: &str, port: u16) -> Result<Outcome,
         _ => reply_value(s, code),
     };
     Ok(Outcome { rc, code, returns })
+}
+
+/// record.py's ScriptedAuth: an initial response (or none), then the
+/// scripted responses in turn ("" once they run out); challenges recorded.
+struct AuthScript {
+    initial: Option<String>,
+    responses: Vec<String>,
+    challenges: Vec<String>,
+}
+
+unsafe extern "C" fn scripted_auth(
+    userdata: *mut c_void,
+    challenge: *const u8,
+    challenge_len: usize,
+    response: *mut u8,
+    response_cap: usize,
+    response_len: *mut usize,
+) -> c_int {
+    let script = unsafe { &mut *userdata.cast::<AuthScript>() };
+    let answer = if challenge.is_null() {
+        match &script.initial {
+            None => return SMTP_SASL_NO_INITIAL_RESPONSE,
+            Some(i) => i.clone(),
+        }
+    } else {
+        let c = unsafe { std::slice::from_raw_parts(challenge, challenge_len) };
+        script.challenges.push(String::from_utf8_lossy(c).into_owned());
+        script.responses.pop().unwrap_or_default()
+    };
+    unsafe { *response_len = answer.len() };
+    if answer.len() > response_cap {
+        return SMTP_SASL_NEED_SPACE;
+    }
+    unsafe { std::ptr::copy_nonoverlapping(answer.as_ptr(), response, answer.len()) };
+    SMTP_SASL_CONTINUE
 }
 
 fn check_call(s: &Session, call: &Value, out: Outcome) -> Result<(), String> {

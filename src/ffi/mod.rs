@@ -4,6 +4,7 @@
 //! Conventions: `../shared/docs/c-api.md`.
 
 pub mod args;
+pub mod auth;
 pub mod commands;
 pub mod handle;
 pub mod result;

@@ -46,6 +46,10 @@ pub enum smtp_result {
     /// Not connected, or the server closed the connection
     /// (SMTPServerDisconnected).
     SMTP_ERR_SERVER_DISCONNECTED = 14,
+    /// The call would send a password or token in clear: the connection is
+    /// neither TLS, a Unix socket nor loopback, and cleartext was not
+    /// allowed (`SMTP_AUTH_ALLOW_CLEARTEXT`). Nothing was sent.
+    SMTP_ERR_NOT_ENCRYPTED = 15,
     /// The server's reply could not be accepted (SMTPResponseException), for
     /// example a reply line over 8192 bytes (code 500, "Line too long.").
     SMTP_ERR_RESPONSE = 20,
@@ -80,12 +84,13 @@ pub fn code_of(e: &Error) -> smtp_result {
         Error::Timeout(_) => SMTP_ERR_TIMEOUT,
         Error::Io(_) => SMTP_ERR_IO,
         Error::Tls(_) => SMTP_ERR_TLS,
+        Error::NotEncrypted(_) => SMTP_ERR_NOT_ENCRYPTED,
         Error::ServerDisconnected(_) => SMTP_ERR_SERVER_DISCONNECTED,
         Error::Response(_) => SMTP_ERR_RESPONSE,
         Error::ConnectReply(_) => SMTP_ERR_CONNECT_REPLY,
         Error::Helo(_) => SMTP_ERR_HELO,
         Error::NotSupported(_) => SMTP_ERR_NOT_SUPPORTED,
-        Error::Auth(_) => SMTP_ERR_AUTH,
+        Error::Auth { .. } => SMTP_ERR_AUTH,
         Error::AuthAborted(_) => SMTP_ERR_AUTH_ABORTED,
         Error::SenderRefused { .. } => SMTP_ERR_SENDER_REFUSED,
         Error::RecipientsRefused(_) => SMTP_ERR_RECIPIENTS_REFUSED,
@@ -107,6 +112,7 @@ fn description(code: c_int) -> &'static [u8] {
         12 => b"I/O error\0",
         13 => b"TLS error\0",
         14 => b"server disconnected\0",
+        15 => b"refused to send secrets over an unprotected connection\0",
         20 => b"unexpected server reply\0",
         21 => b"server refused the connection in its greeting\0",
         22 => b"server refused both EHLO and HELO\0",
@@ -152,7 +158,7 @@ mod tests {
 
     #[test]
     fn every_code_described() {
-        for code in [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29] {
+        for code in [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29] {
             let s = unsafe { CStr::from_ptr(smtp_result_str(code)) };
             assert_ne!(s.to_bytes(), b"unknown result code", "{code}");
         }

@@ -13,6 +13,10 @@ use crate::error::{Error, Refusal, Result};
 use crate::features::Features;
 use crate::reply::Reply;
 use crate::trace::{Direction, Trace};
+
+mod auth;
+
+pub use auth::AuthOptions;
 use crate::transport::{self, SourceAddr};
 
 /// The kind of session, fixed when it is made.
@@ -94,6 +98,8 @@ pub struct Session {
     /// Indexes into `rcpts` accepted since the last MAIL: LMTP reads one
     /// reply for each after the data (RFC 2033 4.2).
     accepted: Vec<usize>,
+    /// The mechanisms `login` tries, in order; `None`: smtplib's.
+    auth_preference: Option<Vec<String>>,
 }
 
 impl Session {
@@ -113,6 +119,7 @@ impl Session {
             last_reply: None,
             rcpts: Vec::new(),
             accepted: Vec::new(),
+            auth_preference: None,
         }
     }
 
@@ -570,5 +577,4 @@ fn not_connected() -> Error {
 }
 
 #[cfg(test)]
-#[path = "session_tests.rs"]
 mod tests;

@@ -1,0 +1,263 @@
+//! Authentication: smtplib's `login` and `auth`, the latter with the
+//! authobject as a C callback, plus each built-in mechanism alone.
+
+use std::ffi::{c_char, c_int, c_uint, c_void};
+
+use super::args;
+use super::handle::{call, smtp_session, CallResult};
+use crate::auth::secret::wipe;
+use crate::auth::{MechError, Mechanism, Secret};
+use crate::error::Error;
+use crate::session::AuthOptions;
+
+/// Auth flag: do not send an initial response with AUTH (smtplib's
+/// `initial_response_ok=False`); the first response answers a challenge.
+pub const SMTP_AUTH_NO_INITIAL_RESPONSE: c_uint = 1;
+/// Auth flag: allow PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER on a connection
+/// that is neither TLS, a Unix socket nor loopback. Without it they are
+/// refused there with `SMTP_ERR_NOT_ENCRYPTED` and nothing is sent.
+pub const SMTP_AUTH_ALLOW_CLEARTEXT: c_uint = 2;
+
+/// SASL callback verdict: the response is in the buffer, `*response_len` bytes.
+pub const SMTP_SASL_CONTINUE: c_int = 100;
+/// SASL callback verdict, only when asked for the initial response: the
+/// mechanism has none (AUTH is sent without one).
+pub const SMTP_SASL_NO_INITIAL_RESPONSE: c_int = 101;
+/// SASL callback verdict: the buffer is too small; `*response_len` says how
+/// many bytes are needed and the callback is called again with a buffer that
+/// large (at most 16 MiB).
+pub const SMTP_SASL_NEED_SPACE: c_int = 102;
+
+/// The most a callback may ask for with `SMTP_SASL_NEED_SPACE`.
+const MAX_RESPONSE: usize = 16 << 20;
+
+/// The client side of a SASL mechanism (smtplib's authobject), for
+/// `smtp_session_auth()`.
+///
+/// Called with `challenge == NULL` to ask for the initial response (only when
+/// initial responses are allowed), then once per server challenge with the
+/// challenge base64-decoded (`challenge_len` bytes, maybe 0; `challenge` is
+/// not NULL then). The callback writes its raw response (the library does
+/// the base64) into `response`, which holds `response_cap` bytes, stores its
+/// length in `*response_len` and returns `SMTP_SASL_CONTINUE`; or returns
+/// `SMTP_SASL_NO_INITIAL_RESPONSE` or `SMTP_SASL_NEED_SPACE`. Any other value,
+/// 0 included, aborts: the library sends `*` and the call returns
+/// `SMTP_ERR_AUTH_ABORTED`. Called only during `smtp_session_auth()`, on its
+/// thread; it must return normally (no exception, longjmp or unwinding), and
+/// a call on the same session from inside it returns `SMTP_ERR_BAD_STATE`.
+#[allow(non_camel_case_types)]
+pub type smtp_sasl_fn = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        challenge: *const u8,
+        challenge_len: usize,
+        response: *mut u8,
+        response_cap: usize,
+        response_len: *mut usize,
+    ) -> c_int,
+>;
+
+fn options(flags: c_uint) -> CallResult<AuthOptions> {
+    if flags & !(SMTP_AUTH_NO_INITIAL_RESPONSE | SMTP_AUTH_ALLOW_CLEARTEXT) != 0 {
+        return Err(Error::InvalidArgument(format!("unknown auth flags {flags:#x}")).into());
+    }
+    Ok(AuthOptions {
+        no_initial_response: flags & SMTP_AUTH_NO_INITIAL_RESPONSE != 0,
+        allow_cleartext: flags & SMTP_AUTH_ALLOW_CLEARTEXT != 0,
+    })
+}
+
+/// A mechanism whose steps the caller's callback computes.
+struct CallbackMechanism<'a> {
+    name: &'a str,
+    callback: unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8, usize, *mut usize) -> c_int,
+    userdata: *mut c_void,
+}
+
+impl CallbackMechanism<'_> {
+    fn ask(&mut self, challenge: Option<&[u8]>) -> Result<Option<Secret>, MechError> {
+        // A non-NULL pointer for an empty challenge: NULL means "initial".
+        static EMPTY: [u8; 1] = [0];
+        let (ptr, len) = match challenge {
+            None => (std::ptr::null(), 0),
+            Some(c) if c.is_empty() => (EMPTY.as_ptr(), 0),
+            Some(c) => (c.as_ptr(), c.len()),
+        };
+        let mut buf = vec![0u8; 1024];
+        loop {
+            let mut out_len = 0usize;
+            // SAFETY: the caller of smtp_session_auth vouches for the callback;
+            // buf is writable for its length and out_len for a usize.
+            let verdict = unsafe { (self.callback)(self.userdata, ptr, len, buf.as_mut_ptr(), buf.len(), &mut out_len) };
+            let result = match verdict {
+                SMTP_SASL_CONTINUE if out_len <= buf.len() => Ok(Some(Secret::new(&buf[..out_len]))),
+                SMTP_SASL_CONTINUE => Err(MechError::Abort(format!(
+                    "the callback reported {out_len} response bytes in a {}-byte buffer",
+                    buf.len()
+                ))),
+                SMTP_SASL_NO_INITIAL_RESPONSE if challenge.is_none() => Ok(None),
+                SMTP_SASL_NO_INITIAL_RESPONSE => {
+                    Err(MechError::Abort("the callback answered a challenge with NO_INITIAL_RESPONSE".into()))
+                }
+                SMTP_SASL_NEED_SPACE if out_len > buf.len() && out_len <= MAX_RESPONSE => {
+                    wipe(&mut buf);
+                    buf = vec![0u8; out_len];
+                    continue;
+                }
+                SMTP_SASL_NEED_SPACE => Err(MechError::Abort(format!(
+                    "the callback asked for {out_len} bytes (more than the {}-byte buffer, at most {MAX_RESPONSE})",
+                    buf.len()
+                ))),
+                other => Err(MechError::Abort(format!("the callback aborted the exchange (returned {other})"))),
+            };
+            wipe(&mut buf);
+            return result;
+        }
+    }
+}
+
+impl Mechanism for CallbackMechanism<'_> {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn initial(&mut self) -> Result<Option<Secret>, MechError> {
+        self.ask(None)
+    }
+
+    fn respond(&mut self, challenge: &[u8]) -> Result<Secret, MechError> {
+        Ok(self.ask(Some(challenge))?.unwrap_or_default())
+    }
+}
+
+/// smtplib's `login`: EHLO or HELO if needed; no AUTH advertised is
+/// `SMTP_ERR_NOT_SUPPORTED`; then each mechanism of the session's list
+/// (default CRAM-MD5, PLAIN, LOGIN; see `smtp_session_set_auth_mechanisms()`)
+/// that the server advertises is tried in turn until one succeeds (235, or
+/// 503 "already authenticated"). Every one refused is `SMTP_ERR_AUTH` with
+/// the last refusal as the last reply; none usable is `SMTP_ERR_SMTP` ("No
+/// suitable authentication method found."), or `SMTP_ERR_NOT_ENCRYPTED`
+/// when the only usable ones would send the password in clear on an
+/// unprotected connection. `flags`: `SMTP_AUTH_NO_INITIAL_RESPONSE`,
+/// `SMTP_AUTH_ALLOW_CLEARTEXT`. UTF-8 credentials are sent as given. The
+/// session keeps no copy of them after the call. The reply is in
+/// `smtp_session_last_reply_code()` / `_text()`.
+///
+/// # Safety
+/// `s` is NULL or a live session; `user` and `password` are NULL or
+/// NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_login(
+    s: *mut smtp_session,
+    user: *const c_char,
+    password: *const c_char,
+    flags: c_uint,
+) -> c_int {
+    unsafe {
+        call(s, |i| {
+            let user = args::text(user, "user")?;
+            let password = args::text(password, "password")?;
+            i.core.login(user, password, options(flags)?)?;
+            Ok(())
+        })
+    }
+}
+
+/// Choose the mechanisms `smtp_session_login()` tries, in order: a
+/// space-separated list of built-in names (CRAM-MD5, PLAIN, LOGIN,
+/// SCRAM-SHA-256, XOAUTH2, OAUTHBEARER; for the last two the password is the
+/// access token). NULL restores smtplib's "CRAM-MD5 PLAIN LOGIN". An unknown
+/// name or an empty list is `SMTP_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `s` is NULL or a live session; `mechanisms` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_set_auth_mechanisms(s: *mut smtp_session, mechanisms: *const c_char) -> c_int {
+    unsafe {
+        call(s, |i| {
+            match args::opt_text(mechanisms, "mechanisms")? {
+                None => i.core.reset_auth_mechanisms(),
+                Some(list) => i.core.set_auth_mechanisms(&list.split_whitespace().collect::<Vec<_>>())?,
+            }
+            Ok(())
+        })
+    }
+}
+
+/// smtplib's `auth` with the authobject as `callback` (see `smtp_sasl_fn`):
+/// `AUTH mechanism` with the callback's initial response unless
+/// `SMTP_AUTH_NO_INITIAL_RESPONSE` is set or it has none, then each 334
+/// challenge answered by the callback. 235 or 503 is `SMTP_OK`; another
+/// reply is `SMTP_ERR_AUTH`; a callback abort or a challenge that is not
+/// valid base64 is `SMTP_ERR_AUTH_ABORTED` after cancelling with `*`; more
+/// than 5 challenges is `SMTP_ERR_SMTP` after cancelling. A mechanism named
+/// PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER follows the cleartext rule of
+/// `smtp_session_login()`. Unlike `smtp_session_login()`, this does not
+/// send EHLO first.
+///
+/// # Safety
+/// `s` is NULL or a live session; `mechanism` is NULL or a NUL-terminated
+/// string; `callback` is a valid function and `userdata` whatever it expects.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_auth(
+    s: *mut smtp_session,
+    mechanism: *const c_char,
+    callback: smtp_sasl_fn,
+    userdata: *mut c_void,
+    flags: c_uint,
+) -> c_int {
+    unsafe {
+        call(s, |i| {
+            let name = args::text(mechanism, "mechanism")?;
+            let callback = callback.ok_or(super::handle::CallError::Null("callback"))?;
+            let upper = name.to_ascii_uppercase();
+            let mut mech = CallbackMechanism { name: &upper, callback, userdata };
+            i.core.auth(&mut mech, options(flags)?)?;
+            Ok(())
+        })
+    }
+}
+
+/// One built-in mechanism alone (no fallback): `mechanism` is CRAM-MD5,
+/// PLAIN, LOGIN, SCRAM-SHA-256, XOAUTH2 or OAUTHBEARER; `secret` is the
+/// password, or the access token for XOAUTH2 and OAUTHBEARER. Results as
+/// `smtp_session_auth()`. A refused OAuth token gives `SMTP_ERR_AUTH` with
+/// the provider's JSON error in `smtp_session_errmsg()`; a SCRAM server that
+/// cannot prove it knows the password gives `SMTP_ERR_AUTH`.
+///
+/// # Safety
+/// `s` is NULL or a live session; the strings are NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_auth_builtin(
+    s: *mut smtp_session,
+    mechanism: *const c_char,
+    user: *const c_char,
+    secret: *const c_char,
+    flags: c_uint,
+) -> c_int {
+    unsafe {
+        call(s, |i| {
+            let name = args::text(mechanism, "mechanism")?;
+            let user = args::text(user, "user")?;
+            let secret = args::text(secret, "secret")?;
+            i.core.auth_builtin(name, user, secret, options(flags)?)?;
+            Ok(())
+        })
+    }
+}
+
+/// Show AUTH payloads in the debug trace instead of `<redacted>` when `show`
+/// is non-zero. For debugging against test servers only: the trace then
+/// holds passwords and tokens.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_set_debug_secrets(s: *mut smtp_session, show: c_int) -> c_int {
+    unsafe {
+        call(s, |i| {
+            i.core.trace.show_secrets = show != 0;
+            Ok(())
+        })
+    }
+}
