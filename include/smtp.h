@@ -28,17 +28,6 @@
 #include <stdint.h>
 
 /**
- * smtplib's `_MAXCHALLENGE`: more challenges than this end the exchange.
- */
-#define MAX_CHALLENGES 5
-
-/**
- * The most PBKDF2 iterations a server may ask for: a hostile server could
- * otherwise make the client spin for minutes.
- */
-#define MAX_ITERATIONS 1000000
-
-/**
  * Auth flag: do not send an initial response with AUTH (smtplib's
  * `initial_response_ok=False`); the first response answers a challenge.
  */
@@ -241,7 +230,7 @@ typedef enum smtp_result {
   /**
    * Another protocol failure (SMTPException).
    */
-  SMTP_ERR_SMTP = 29,
+  SMTP_ERR_SMTP = 29
 } smtp_result;
 
 /**
@@ -285,7 +274,7 @@ typedef void (*smtp_trace_fn)(void *userdata, int direction, const char *line, s
 
 #ifdef __cplusplus
 extern "C" {
-#endif // __cplusplus
+#endif /* __cplusplus */
 
 /**
  * smtplib's `login`: EHLO or HELO if needed; no AUTH advertised is
@@ -370,6 +359,17 @@ int smtp_session_auth_builtin(struct smtp_session *s,
  * `s` is NULL or a live session.
  */
 int smtp_session_set_debug_secrets(struct smtp_session *s, int show);
+
+/**
+ * Whether a loopback peer (127.0.0.0/8, ::1) counts as protecting secrets
+ * for the cleartext rule; default 1, as the bytes never leave the machine.
+ * Set 0 when a loopback port may forward elsewhere (an SSH tunnel, a
+ * proxy): then only TLS and Unix sockets count.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_set_trust_loopback(struct smtp_session *s, int trust);
 
 /**
  * smtplib's `helo`: send HELO with `name`, or the local hostname when
@@ -876,7 +876,7 @@ const char *smtp_session_rcpt_data_text(const struct smtp_session *s, size_t ind
 int smtp_session_rcpt_refused(const struct smtp_session *s, size_t index);
 
 #ifdef __cplusplus
-}  // extern "C"
-#endif  // __cplusplus
+}  /* extern "C" */
+#endif  /* __cplusplus */
 
 #endif  /* SMTP_H */

@@ -70,8 +70,8 @@ impl Conn {
     }
 
     /// See [`Stream::protects_secrets`].
-    pub fn protects_secrets(&self) -> bool {
-        self.stream.protects_secrets()
+    pub fn protects_secrets(&self, trust_loopback: bool) -> bool {
+        self.stream.protects_secrets(trust_loopback)
     }
 
     /// Replies expected and not yet read.
@@ -155,6 +155,11 @@ impl Conn {
             let n = match self.stream.read(&mut buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // The last read is bounded by what is left of the deadline:
+                // say which limit fired.
+                Err(e) if deadline.is_some_and(|d| Instant::now() >= d) && is_timeout(&e) => {
+                    return Err(Error::Timeout("no complete reply within the reply deadline".into()));
+                }
                 Err(e) => return Err(io_error(e, "reading a reply")),
             };
             if n == 0 {
@@ -214,9 +219,13 @@ fn reply_error(e: ReplyError) -> Error {
     }
 }
 
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+}
+
 fn io_error(e: io::Error, doing: &str) -> Error {
     match e.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout(format!("{doing}: I/O timeout")),
+        _ if is_timeout(&e) => Error::Timeout(format!("{doing}: I/O timeout")),
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::BrokenPipe
         | io::ErrorKind::ConnectionAborted

@@ -20,7 +20,9 @@ impl Features {
         // smtplib decodes the reply as latin-1: every byte is one character.
         let text: String = ehlo_text.iter().map(|&b| b as char).collect();
         for line in text.split('\n').skip(1) {
-            if line.len() >= 5 && line[..5].eq_ignore_ascii_case("auth=") {
+            // Compare bytes: a Latin-1 character above 0x7f takes two bytes
+            // in the string, so slicing at 5 could split one.
+            if line.as_bytes().get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"auth=")) {
                 f.append_auth(&line[5..]);
                 continue;
             }
@@ -126,6 +128,14 @@ mod tests {
         assert_eq!(f.get("x"), Some("_Y 1"));
         assert!(f.has("8bitmime"));
         assert_eq!(f.len(), 3);
+    }
+
+    #[test]
+    fn high_bytes_do_not_split_characters() {
+        let f = Features::parse(b"x\nSIZE\xff\nAUT\xff=x\nAuth=\xffPLAIN\n\xff\x00");
+        assert_eq!(f.get("size"), Some("\u{ff}"));
+        assert_eq!(f.get("aut"), Some("\u{ff}=x"));
+        assert_eq!(f.get("auth"), Some(" \u{ff}PLAIN"));
     }
 
     #[test]

@@ -17,11 +17,11 @@
 use memchr::memchr;
 
 /// smtplib's `_MAXLINE`: the longest reply line, line end included.
-pub const MAX_LINE: usize = 8192;
+pub(crate) const MAX_LINE: usize = 8192;
 /// Most lines one reply may have (smtplib has no limit).
-pub const MAX_REPLY_LINES: usize = 1000;
+pub(crate) const MAX_REPLY_LINES: usize = 1000;
 /// Most bytes one reply may have, line ends included (smtplib has no limit).
-pub const MAX_REPLY_BYTES: usize = 1 << 20;
+pub(crate) const MAX_REPLY_BYTES: usize = 1 << 20;
 
 /// One server reply: the code and the joined, stripped text.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

@@ -54,10 +54,10 @@ impl Stream {
 
     /// Whether a secret sent on this stream stays on this machine or is
     /// encrypted: a Unix socket, a loopback peer (TLS joins in the TLS issue).
-    pub fn protects_secrets(&self) -> bool {
+    pub fn protects_secrets(&self, trust_loopback: bool) -> bool {
         match self {
             Stream::Unix(_) => true,
-            Stream::Tcp(s) => s.peer_addr().is_ok_and(|a| match a.ip() {
+            Stream::Tcp(s) => trust_loopback && s.peer_addr().is_ok_and(|a| match a.ip() {
                 IpAddr::V4(v4) => v4.is_loopback(),
                 IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
             }),

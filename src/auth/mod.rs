@@ -46,13 +46,13 @@ pub trait Mechanism {
 }
 
 /// smtplib's `login` order.
-pub const DEFAULT_PREFERENCE: &[&str] = &["CRAM-MD5", "PLAIN", "LOGIN"];
+pub(crate) const DEFAULT_PREFERENCE: &[&str] = &["CRAM-MD5", "PLAIN", "LOGIN"];
 
 /// Every mechanism built in, usable by name.
-pub const BUILTIN: &[&str] = &["CRAM-MD5", "PLAIN", "LOGIN", "SCRAM-SHA-256", "XOAUTH2", "OAUTHBEARER"];
+pub(crate) const BUILTIN: &[&str] = &["CRAM-MD5", "PLAIN", "LOGIN", "SCRAM-SHA-256", "XOAUTH2", "OAUTHBEARER"];
 
 /// smtplib's `_MAXCHALLENGE`: more challenges than this end the exchange.
-pub const MAX_CHALLENGES: usize = 5;
+pub(crate) const MAX_CHALLENGES: usize = 5;
 
 /// Mechanisms that put the password or token on the wire as it is: sent only
 /// over TLS, a Unix socket or loopback unless the caller allows cleartext.

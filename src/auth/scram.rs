@@ -15,7 +15,7 @@ use super::{MechError, Mechanism, Secret};
 
 /// The most PBKDF2 iterations a server may ask for: a hostile server could
 /// otherwise make the client spin for minutes.
-pub const MAX_ITERATIONS: u32 = 1_000_000;
+pub(crate) const MAX_ITERATIONS: u32 = 1_000_000;
 
 enum State {
     /// Nothing sent yet.

@@ -261,3 +261,20 @@ pub unsafe extern "C" fn smtp_session_set_debug_secrets(s: *mut smtp_session, sh
         })
     }
 }
+
+/// Whether a loopback peer (127.0.0.0/8, ::1) counts as protecting secrets
+/// for the cleartext rule; default 1, as the bytes never leave the machine.
+/// Set 0 when a loopback port may forward elsewhere (an SSH tunnel, a
+/// proxy): then only TLS and Unix sockets count.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_set_trust_loopback(s: *mut smtp_session, trust: c_int) -> c_int {
+    unsafe {
+        call(s, |i| {
+            i.core.set_trust_loopback(trust != 0);
+            Ok(())
+        })
+    }
+}

@@ -43,6 +43,12 @@ impl Session {
         Ok(())
     }
 
+    /// Whether a loopback peer counts as protecting secrets (default yes:
+    /// the bytes never leave the machine). Off, only TLS and Unix sockets do.
+    pub fn set_trust_loopback(&mut self, trust: bool) {
+        self.trust_loopback = trust;
+    }
+
     /// Back to smtplib's order for `login`.
     pub fn reset_auth_mechanisms(&mut self) {
         self.auth_preference = None;
@@ -50,7 +56,7 @@ impl Session {
 
     /// Refuse a mechanism that would put a secret on an unprotected wire.
     fn check_cleartext(&self, name: &str, opts: AuthOptions) -> Result<()> {
-        let protected = self.conn.as_ref().is_some_and(|c| c.protects_secrets());
+        let protected = self.conn.as_ref().is_some_and(|c| c.protects_secrets(self.trust_loopback));
         if auth::sends_secret_in_clear(name) && !protected && !opts.allow_cleartext {
             return Err(Error::NotEncrypted(format!(
                 "{name} would send the credentials in clear; use TLS, or allow cleartext explicitly"
@@ -112,6 +118,9 @@ impl Session {
     pub fn auth(&mut self, mech: &mut dyn Mechanism, opts: AuthOptions) -> Result<Reply> {
         if !auth::valid_name(mech.name()) {
             return Err(Error::InvalidArgument(format!("{:?} is not a SASL mechanism name", mech.name())));
+        }
+        if self.conn.is_none() {
+            return Err(super::not_connected());
         }
         self.check_cleartext(mech.name(), opts)?;
         self.run_auth(mech, opts)

@@ -100,6 +100,8 @@ pub struct Session {
     accepted: Vec<usize>,
     /// The mechanisms `login` tries, in order; `None`: smtplib's.
     auth_preference: Option<Vec<String>>,
+    /// Count a loopback peer as protecting secrets (the default).
+    trust_loopback: bool,
 }
 
 impl Session {
@@ -120,6 +122,7 @@ impl Session {
             rcpts: Vec::new(),
             accepted: Vec::new(),
             auth_preference: None,
+            trust_loopback: true,
         }
     }
 
@@ -254,12 +257,19 @@ impl Session {
         }
     }
 
-    /// Check and queue one command line (smtplib's `putcmd`).
-    fn put_command(&mut self, verb: &str, args: &str, sensitivity: Sensitivity) -> Result<()> {
+    /// A checked command line: no CR, LF or NUL; ASCII unless SMTPUTF8
+    /// is in force (smtplib's `putcmd` and command encoding).
+    fn command_line(&self, verb: &str, args: &str) -> Result<Vec<u8>> {
         let line = command::line(verb, args)?;
         if !self.utf8_commands {
             command::check_ascii("command", std::str::from_utf8(&line).unwrap_or_default())?;
         }
+        Ok(line)
+    }
+
+    /// Check and queue one command line (smtplib's `putcmd`).
+    fn put_command(&mut self, verb: &str, args: &str, sensitivity: Sensitivity) -> Result<()> {
+        let line = self.command_line(verb, args)?;
         let conn = self.conn.as_mut().ok_or_else(not_connected)?;
         conn.queue(&line, &mut self.trace, sensitivity);
         Ok(())
@@ -316,8 +326,10 @@ impl Session {
     /// features are parsed.
     pub fn ehlo(&mut self, name: Option<&str>) -> Result<Reply> {
         let name = self.hello_name(name);
-        self.features = Features::default();
         let verb = self.kind.hello_verb();
+        // A refused name changes nothing (smtplib would clear the features first).
+        self.command_line(verb, &name)?;
+        self.features = Features::default();
         let reply = self.docmd(verb, &name)?;
         // Some MTAs drop the connection on EHLO (RFC 1869 era).
         if reply.code == -1 && reply.text.is_empty() {
@@ -396,16 +408,19 @@ impl Session {
     /// among them needs the server's SMTPUTF8. Starts a new transaction.
     pub fn mail(&mut self, sender: &str, options: &[&str]) -> Result<Reply> {
         let mut opts: &[&str] = &[];
+        let mut utf8 = false;
         if !options.is_empty() && self.does_esmtp {
             if options.iter().any(|o| o.eq_ignore_ascii_case("smtputf8")) {
                 if !self.has_extn("smtputf8") {
                     return Err(Error::NotSupported("SMTPUTF8 not supported by server".into()));
                 }
-                self.utf8_commands = true;
+                utf8 = true;
             }
             opts = options;
         }
         let args = command::path_args("from:", &quote_addr(sender), opts)?;
+        // Only a MAIL that is going out switches to UTF-8 commands.
+        self.utf8_commands |= utf8;
         self.rcpts.clear();
         self.accepted.clear();
         self.docmd("mail", &args)

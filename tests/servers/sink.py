@@ -51,10 +51,25 @@ def free_port(host):
         return s.getsockname()[1]
 
 
+def watch_parent(pid, stop):
+    """Stop when process `pid` (the test that started us) is gone."""
+    if not pid:
+        return
+
+    def watch():
+        while not stop.wait(0.5):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                stop.set()
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--parent-pid", type=int, default=0)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     a = ap.parse_args()
@@ -69,6 +84,7 @@ def main():
     os.replace(tmp, a.port_file)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    watch_parent(a.parent_pid, stop)
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
     controller.stop()

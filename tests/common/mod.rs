@@ -1,0 +1,176 @@
+//! Shared pieces of the integration tests that drive the C ABI: a session
+//! that frees itself, C-string helpers, a scripted loopback server and the
+//! Python servers under tests/servers.
+#![allow(dead_code)]
+
+use std::ffi::{c_char, c_int, CStr, CString};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use smtp::ffi::handle::smtp_session;
+use smtp::ffi::session::*;
+use smtp::ffi::state::*;
+
+/// A session freed on drop.
+pub struct Session(pub *mut smtp_session);
+
+impl Session {
+    pub fn new(kind: c_int) -> Session {
+        let s = smtp_session_new(kind);
+        assert!(!s.is_null());
+        Session(s)
+    }
+
+    /// Connected to `127.0.0.1:port` with short timeouts.
+    pub fn connected(port: u16) -> Session {
+        let s = Session::new(SMTP_KIND_SMTP);
+        unsafe {
+            smtp_session_set_local_hostname(s.0, c"client.example".as_ptr());
+            smtp_session_set_timeout_ms(s.0, SMTP_TIMEOUT_IO, 5000);
+            smtp_session_set_timeout_ms(s.0, SMTP_TIMEOUT_REPLY, 5000);
+            let host = cstr(&format!("127.0.0.1:{port}"));
+            let mut code = 0;
+            assert_eq!(smtp_session_connect(s.0, host.as_ptr(), 0, &mut code), 0, "{}", s.errmsg());
+        }
+        s
+    }
+
+    pub fn errmsg(&self) -> String {
+        text(unsafe { smtp_session_errmsg(self.0) }).unwrap_or_default()
+    }
+
+    pub fn last_code(&self) -> c_int {
+        unsafe { smtp_session_last_reply_code(self.0) }
+    }
+
+    pub fn last_text(&self) -> String {
+        text(unsafe { smtp_session_last_reply_text(self.0) }).unwrap_or_default()
+    }
+
+    pub fn connected_now(&self) -> bool {
+        unsafe { smtp_session_is_connected(self.0) == 1 }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        unsafe { smtp_session_free(self.0) };
+    }
+}
+
+pub fn cstr(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+pub fn text(p: *const c_char) -> Option<String> {
+    (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+}
+
+/// A loopback server running `script` on its first connection, with a
+/// line reader and the raw stream. It stops by itself (read timeouts).
+pub struct Scripted {
+    pub port: u16,
+    handle: Option<JoinHandle<Vec<String>>>,
+}
+
+pub struct Peer {
+    reader: BufReader<std::net::TcpStream>,
+    writer: std::net::TcpStream,
+    /// Every line the client sent.
+    pub seen: Vec<String>,
+}
+
+impl Peer {
+    pub fn send(&mut self, s: &str) {
+        let _ = self.writer.write_all(s.as_bytes());
+    }
+
+    /// The next line from the client ("" at end of stream or timeout).
+    pub fn line(&mut self) -> String {
+        let mut l = String::new();
+        let _ = self.reader.read_line(&mut l);
+        self.seen.push(l.clone());
+        l
+    }
+
+    /// Read a line and answer it.
+    pub fn answer(&mut self, reply: &str) -> String {
+        let l = self.line();
+        self.send(reply);
+        l
+    }
+}
+
+impl Scripted {
+    pub fn start(script: impl FnOnce(&mut Peer) + Send + 'static) -> Scripted {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut peer = Peer { reader: BufReader::new(stream.try_clone().unwrap()), writer: stream, seen: Vec::new() };
+            script(&mut peer);
+            peer.seen
+        });
+        Scripted { port, handle: Some(handle) }
+    }
+
+    /// The lines the client sent.
+    pub fn finish(mut self) -> Vec<String> {
+        self.handle.take().unwrap().join().unwrap()
+    }
+}
+
+/// A Python server from tests/servers, run with build/venv (made by
+/// scripts/deps.sh, which `make test` runs first); killed on drop, and it
+/// exits by itself when the test process is gone (a `static` is never dropped).
+pub struct PyServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl PyServer {
+    pub fn start(script: &str, extra: &[&str]) -> PyServer {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let python = root.join("build/venv/bin/python");
+        assert!(python.exists(), "{} is missing: run `sh scripts/deps.sh` (make test does)", python.display());
+        let port_file = std::env::temp_dir().join(format!("libsmtp-{script}-{}-{:?}.port", std::process::id(), thread::current().id()));
+        let _ = std::fs::remove_file(&port_file);
+        let child = Command::new(python)
+            .arg(root.join("tests/servers").join(script))
+            .arg("--port-file")
+            .arg(&port_file)
+            .args(extra)
+            .arg("--parent-pid")
+            .arg(std::process::id().to_string())
+            // Not the test's stdout: a server outliving the test binary
+            // must not hold the harness's pipe open.
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the Python server");
+        let start = Instant::now();
+        let port = loop {
+            if let Ok(p) = std::fs::read_to_string(&port_file) {
+                if let Ok(p) = p.trim().parse() {
+                    break p;
+                }
+            }
+            assert!(start.elapsed() < Duration::from_secs(15), "{script} did not start");
+            thread::sleep(Duration::from_millis(50));
+        };
+        let _ = std::fs::remove_file(&port_file);
+        PyServer { child, port }
+    }
+}
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
