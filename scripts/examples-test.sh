@@ -23,6 +23,20 @@ check "sendmail example traces commands at debug level 1" "grep -q \"send: 'mail
 check "sendmail example reports the refused recipient" "grep -q '1 recipient(s) refused' build/sendmail.err"
 check "the refused recipient is not in the envelope" "grep -q '\"rcpt_tos\": \\[\"b@example.com\"\\]' build/examples-mail/0002.json"
 
+# auth_callback.c: a custom SASL mechanism against the authenticating server.
+stop_sink
+rm -f build/auth.port
+build/venv/bin/python tests/servers/auth_server.py --port-file build/auth.port &
+AUTH_PID=$!
+trap 'stop_sink; kill $AUTH_PID 2>/dev/null' EXIT
+i=0; while [ ! -s build/auth.port ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+AUTH_PORT=$(cat build/auth.port)
+build/bin/auth_callback "127.0.0.1:$AUTH_PORT" "open sesame" > build/auth_callback.out || true
+check "auth_callback authenticates with X-TOKEN" "grep -q '^authenticated: 235' build/auth_callback.out"
+check "auth_callback saw the server's challenge" "grep -q '^challenge 1: token?' build/auth_callback.out"
+build/bin/auth_callback "127.0.0.1:$AUTH_PORT" "wrong" > build/auth_callback.out || true
+check "auth_callback with a wrong token is refused" "grep -q 'authentication failed: 535' build/auth_callback.out"
+
 # The README's C quick start compiles against the install as written.
 awk '/^```c$/{on=1; next} /^```$/{on=0} on' README.md > build/readme_quickstart.c
 check "README quick start compiles" "PKG_CONFIG_PATH=build/stage/lib/pkgconfig \${CC:-cc} -Wall -Wextra -Werror -std=c99 -o build/bin/readme_quickstart build/readme_quickstart.c \$(PKG_CONFIG_PATH=build/stage/lib/pkgconfig pkg-config --cflags --libs smtp)"

@@ -20,10 +20,14 @@ import json
 import os
 import signal
 import socket
+import logging
 import threading
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword, MISSING
+
+# aiosmtpd logs a deprecation warning about session.login_data on every login.
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 USERS = {b"alice": b"s3cret", "jörg".encode(): "pässword".encode()}
 SCRAM_USERS = {"user": b"pencil", "liar": b"pencil"}
