@@ -38,7 +38,7 @@ build/bin/auth_callback "127.0.0.1:$AUTH_PORT" "wrong" > build/auth_callback.out
 check "auth_callback with a wrong token is refused" "grep -q 'authentication failed: 535' build/auth_callback.out"
 
 # The README's C quick start compiles against the install as written.
-awk '/^```c$/{on=1; next} /^```$/{on=0} on' README.md > build/readme_quickstart.c
+awk '/^```c$/{n++; if (n == 1) {on=1; next}} /^```$/{on=0} on' README.md > build/readme_quickstart.c
 check "README quick start compiles" "PKG_CONFIG_PATH=build/stage/lib/pkgconfig \${CC:-cc} -Wall -Wextra -Werror -std=c99 -o build/bin/readme_quickstart build/readme_quickstart.c \$(PKG_CONFIG_PATH=build/stage/lib/pkgconfig pkg-config --cflags --libs smtp)"
 
 echo "examples: $pass passed, $fail failed"
