@@ -91,6 +91,13 @@
 #define SMTP_KIND_SMTP 0
 
 /**
+ * Session kind: SMTP over TLS from the first byte (smtplib's `SMTP_SSL`),
+ * default port 465; the certificate is checked against the host given to
+ * connect (see `smtp_session_set_tls_config()`).
+ */
+#define SMTP_KIND_SMTP_SSL 1
+
+/**
  * Session kind: LMTP (smtplib's `LMTP`, RFC 2033), default port 2003. A
  * host starting with `/` is a Unix-domain socket.
  */
@@ -239,6 +246,20 @@ typedef enum smtp_result {
  * `smtp_session_new()`, freed by `smtp_session_free()`.
  */
 typedef struct smtp_session smtp_session;
+
+/**
+ * A built TLS configuration: immutable and thread-safe. Sessions given it
+ * keep their own reference, so it may be freed (`smtp_tls_config_free()`)
+ * as soon as it has been handed to them.
+ */
+typedef struct smtp_tls_config smtp_tls_config;
+
+/**
+ * Collects TLS settings; made by `smtp_tls_config_builder_new()`, turned
+ * into a config by `smtp_tls_config_builder_build()`, freed by
+ * `smtp_tls_config_builder_free()`. Not for use by two threads at once.
+ */
+typedef struct smtp_tls_config_builder smtp_tls_config_builder;
 
 /**
  * The client side of a SASL mechanism (smtplib's authobject), for
@@ -581,7 +602,8 @@ const char *smtp_result_str(int code);
 const char *smtp_lib_version(void);
 
 /**
- * Make a session of `kind` (`SMTP_KIND_SMTP` or `SMTP_KIND_LMTP`), not yet
+ * Make a session of `kind` (`SMTP_KIND_SMTP`, `SMTP_KIND_SMTP_SSL` or
+ * `SMTP_KIND_LMTP`), not yet
  * connected. Returns NULL only for an unknown kind. The caller owns the
  * session and frees it with `smtp_session_free()`.
  *
@@ -874,6 +896,173 @@ const char *smtp_session_rcpt_data_text(const struct smtp_session *s, size_t ind
  * `s` is NULL or a live session.
  */
 int smtp_session_rcpt_refused(const struct smtp_session *s, size_t index);
+
+/**
+ * A builder with the defaults: trust the Mozilla roots (webpki-roots),
+ * verify certificates and host names, TLS 1.2 minimum, no client
+ * certificate. Never NULL; free with `smtp_tls_config_builder_free()`.
+ */
+struct smtp_tls_config_builder *smtp_tls_config_builder_new(void);
+
+/**
+ * Free a builder (NULL is a no-op). Configs built from it stay valid.
+ *
+ * # Safety
+ * `b` is NULL or a builder not yet freed; it is not used afterwards.
+ */
+void smtp_tls_config_builder_free(struct smtp_tls_config_builder *b);
+
+/**
+ * What the builder's last call did ("no error" after success); owned by
+ * the builder, valid until its next call. A static message for NULL.
+ *
+ * # Safety
+ * `b` is NULL or a live builder.
+ */
+const char *smtp_tls_config_builder_errmsg(const struct smtp_tls_config_builder *b);
+
+/**
+ * Trust the CA certificates in the PEM file `path` as well (smtplib's
+ * `cafile`). `SMTP_ERR_TLS` when it cannot be read or holds no certificate.
+ *
+ * # Safety
+ * `b` is NULL or a live builder; `path` is NULL or a NUL-terminated string.
+ */
+int smtp_tls_config_builder_add_ca_file(struct smtp_tls_config_builder *b, const char *path);
+
+/**
+ * Trust every PEM certificate in the files of directory `path` as well
+ * (smtplib's `capath`). `SMTP_ERR_TLS` when none is found.
+ *
+ * # Safety
+ * As `smtp_tls_config_builder_add_ca_file()`.
+ */
+int smtp_tls_config_builder_add_ca_dir(struct smtp_tls_config_builder *b, const char *path);
+
+/**
+ * Trust the built-in Mozilla roots (1, the default) or only the CAs added
+ * (0: the added CAs replace them).
+ *
+ * # Safety
+ * `b` is NULL or a live builder.
+ */
+int smtp_tls_config_builder_set_default_roots(struct smtp_tls_config_builder *b, int use_defaults);
+
+/**
+ * Present a client certificate (smtplib's `certfile` and `keyfile`): the
+ * PEM chain, leaf first, and its PEM private key (PKCS#8, PKCS#1 or SEC1).
+ *
+ * # Safety
+ * `b` is NULL or a live builder; the paths are NULL or NUL-terminated.
+ */
+int smtp_tls_config_builder_set_client_cert(struct smtp_tls_config_builder *b,
+                                            const char *chain_path,
+                                            const char *key_path);
+
+/**
+ * Check the server's certificate against (and send as SNI) `name` instead
+ * of the host given to connect. `SMTP_ERR_INVALID_ARGUMENT` for something
+ * that is neither a DNS name nor an IP address.
+ *
+ * # Safety
+ * `b` is NULL or a live builder; `name` is NULL or NUL-terminated.
+ */
+int smtp_tls_config_builder_set_server_name(struct smtp_tls_config_builder *b, const char *name);
+
+/**
+ * DANGER: accept any server certificate, for any name. Anyone on the path
+ * can then read and change the connection, passwords included. For test
+ * setups only; every handshake with such a config says so in the trace.
+ *
+ * # Safety
+ * `b` is NULL or a live builder.
+ */
+int smtp_tls_config_builder_dangerous_disable_verification(struct smtp_tls_config_builder *b);
+
+/**
+ * Build a config from the builder's settings into `*out` (the caller owns
+ * it: `smtp_tls_config_free()`). The builder stays usable. `SMTP_ERR_TLS`
+ * when the settings do not make a config (no trust anchor at all, a key
+ * that does not fit the certificate); `*out` is then NULL.
+ *
+ * # Safety
+ * `b` is NULL or a live builder; `out` is NULL or writable.
+ */
+int smtp_tls_config_builder_build(struct smtp_tls_config_builder *b, struct smtp_tls_config **out);
+
+/**
+ * Free a config (NULL is a no-op). Sessions that were given it keep
+ * working: they hold their own reference.
+ *
+ * # Safety
+ * `c` is NULL or a config not yet freed; it is not used afterwards.
+ */
+void smtp_tls_config_free(struct smtp_tls_config *c);
+
+/**
+ * The TLS configuration this session uses for SMTP_SSL connections and
+ * for `smtp_session_starttls()` without one; NULL restores the default
+ * (Mozilla roots, verification on). The session keeps its own reference.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `config` is NULL or a live config.
+ */
+int smtp_session_set_tls_config(struct smtp_session *s, const struct smtp_tls_config *config);
+
+/**
+ * smtplib's `starttls`: EHLO or HELO if needed; STARTTLS not advertised is
+ * `SMTP_ERR_NOT_SUPPORTED`; a reply other than 220 is `SMTP_ERR_RESPONSE`
+ * with its code in `*code`. Then the TLS handshake with `config` (NULL:
+ * the session's, see `smtp_session_set_tls_config()`), checking the
+ * certificate against the host given to connect. A server that sends
+ * anything after its 220 and before the handshake is `SMTP_ERR_TLS` with
+ * the connection closed (response injection); a failed handshake is
+ * `SMTP_ERR_TLS` naming the check that failed, connection closed. After it
+ * the session forgets helo_resp, ehlo_resp, the features and does_esmtp
+ * (RFC 3207 4.2): EHLO again.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `config` is NULL or a live config; `code`
+ * is NULL or writable.
+ */
+int smtp_session_starttls(struct smtp_session *s, const struct smtp_tls_config *config, int *code);
+
+/**
+ * With `on` non-zero, `smtp_session_sendmail()`, `smtp_session_login()` and
+ * the auth calls refuse (`SMTP_ERR_NOT_ENCRYPTED`, nothing sent) unless the
+ * connection is TLS: a server that does not offer STARTTLS cannot silently
+ * downgrade the session (CVE-2016-0772).
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_set_require_tls(struct smtp_session *s, int on);
+
+/**
+ * 1 when the current connection is TLS, else 0.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_is_encrypted(const struct smtp_session *s);
+
+/**
+ * The TLS version of the current connection ("TLSv1.3", "TLSv1.2"), or
+ * NULL when it is not TLS.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_tls_version(const struct smtp_session *s);
+
+/**
+ * The cipher suite of the current TLS connection (IANA name, such as
+ * "TLS13_AES_256_GCM_SHA384"), or NULL when it is not TLS.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_tls_cipher(const struct smtp_session *s);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -119,7 +119,7 @@ impl Conn {
             return Ok(());
         }
         self.stream.set_write_timeout(self.timeouts.io).map_err(|e| io_error(e, "setting a timeout"))?;
-        let result = self.stream.write_all(&self.wbuf);
+        let result = self.stream.write_all(&self.wbuf).and_then(|()| self.stream.flush());
         // AUTH lines are short and flushed alone, so no grown-away copy of
         // them is left behind: wiping this buffer wipes them.
         if self.holds_secret {
@@ -191,8 +191,22 @@ impl Conn {
     }
 
     /// Close the stream; the peer sees end of stream.
-    pub fn close(self) {
+    pub fn close(mut self) {
         self.stream.shutdown();
+    }
+
+    /// The stream, for STARTTLS, and how many bytes the server sent that no
+    /// reply has consumed (after a 220 to STARTTLS there must be none).
+    pub fn into_stream(self) -> (Stream, usize) {
+        (self.stream, self.parser.buffered())
+    }
+
+    pub fn is_encrypted(&self) -> bool {
+        self.stream.is_encrypted()
+    }
+
+    pub fn tls_info(&self) -> Option<(String, String)> {
+        self.stream.tls_info()
     }
 }
 
@@ -224,6 +238,11 @@ fn is_timeout(e: &io::Error) -> bool {
 }
 
 fn io_error(e: io::Error, doing: &str) -> Error {
+    // A TLS alert or a broken record after the handshake (a server that
+    // wants a client certificate says so at the first read in TLS 1.3).
+    if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) {
+        return crate::tls::describe(&e, "");
+    }
     match e.kind() {
         _ if is_timeout(&e) => Error::Timeout(format!("{doing}: I/O timeout")),
         io::ErrorKind::ConnectionReset

@@ -13,6 +13,7 @@ pub mod error;
 pub mod features;
 pub mod reply;
 pub mod session;
+pub mod tls;
 pub mod trace;
 pub mod transport;
 

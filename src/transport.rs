@@ -1,6 +1,6 @@
 //! The byte stream under a session: TCP (every resolved address in turn,
-//! optionally bound to a source address) or a Unix-domain socket. TLS comes
-//! as a third variant of [`Stream`] (the seam for the TLS issue).
+//! optionally bound to a source address), a Unix-domain socket, or TLS over
+//! either of them.
 //!
 //! Writes use `send(MSG_NOSIGNAL)`: a C program that links the library must
 //! not be killed by SIGPIPE when a server closes mid-write.
@@ -13,11 +13,15 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+/// TLS over a plain stream.
+pub type TlsStream = rustls::StreamOwned<rustls::ClientConnection, Stream>;
+
 /// A connected byte stream.
 #[derive(Debug)]
 pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    Tls(Box<TlsStream>),
 }
 
 impl Stream {
@@ -25,6 +29,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.as_raw_fd(),
             Stream::Unix(s) => s.as_raw_fd(),
+            Stream::Tls(t) => t.sock.fd(),
         }
     }
 
@@ -33,6 +38,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.set_read_timeout(t),
             Stream::Unix(s) => s.set_read_timeout(t),
+            Stream::Tls(s) => s.sock.set_read_timeout(t),
         }
     }
 
@@ -41,22 +47,44 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.set_write_timeout(t),
             Stream::Unix(s) => s.set_write_timeout(t),
+            Stream::Tls(s) => s.sock.set_write_timeout(t),
         }
     }
 
-    /// Close both directions now (the peer sees end of stream).
-    pub fn shutdown(&self) {
+    /// Close both directions now (the peer sees end of stream); TLS says
+    /// close_notify first, as far as the socket takes it without waiting.
+    pub fn shutdown(&mut self) {
         let _ = match self {
             Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
             Stream::Unix(s) => s.shutdown(std::net::Shutdown::Both),
+            Stream::Tls(t) => {
+                t.conn.send_close_notify();
+                let _ = t.sock.set_write_timeout(Some(Duration::from_millis(100)));
+                let _ = t.conn.write_tls(&mut t.sock);
+                t.sock.shutdown();
+                Ok(())
+            }
         };
+    }
+
+    /// Whether TLS protects the stream.
+    pub fn is_encrypted(&self) -> bool {
+        matches!(self, Stream::Tls(_))
+    }
+
+    /// The negotiated TLS version and cipher suite.
+    pub fn tls_info(&self) -> Option<(String, String)> {
+        let Stream::Tls(t) = self else { return None };
+        let version = t.conn.protocol_version().map(|v| format!("{v:?}").replace("TLSv1_", "TLSv1."))?;
+        let suite = t.conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()))?;
+        Some((version, suite))
     }
 
     /// Whether a secret sent on this stream stays on this machine or is
     /// encrypted: a Unix socket, a loopback peer (TLS joins in the TLS issue).
     pub fn protects_secrets(&self, trust_loopback: bool) -> bool {
         match self {
-            Stream::Unix(_) => true,
+            Stream::Unix(_) | Stream::Tls(_) => true,
             Stream::Tcp(s) => trust_loopback && s.peer_addr().is_ok_and(|a| match a.ip() {
                 IpAddr::V4(v4) => v4.is_loopback(),
                 IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
@@ -73,6 +101,7 @@ impl Stream {
                 .ok()
                 .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
                 .unwrap_or_else(|| "unix socket".into()),
+            Stream::Tls(t) => t.sock.peer(),
         }
     }
 }
@@ -82,12 +111,16 @@ impl Read for Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
         }
     }
 }
 
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Stream::Tls(t) = self {
+            return t.write(buf);
+        }
         // SAFETY: fd is an open socket owned by self; buf is valid for len bytes.
         let n = unsafe { libc::send(self.fd(), buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
         if n < 0 {
@@ -98,7 +131,10 @@ impl Write for Stream {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        match self {
+            Stream::Tls(t) => t.flush(),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -27,10 +27,10 @@ use smtp::ffi::commands::*;
 use smtp::ffi::handle::smtp_session;
 use smtp::ffi::session::*;
 use smtp::ffi::state::*;
+use smtp::ffi::tls::smtp_session_starttls;
 
 /// Ops that belong to later issues: their vectors are skipped by name.
 const LATER: &[(&str, &str)] = &[
-    ("starttls", "starttls() belongs to the TLS issue (#4)"),
     ("send_message", "send_message() belongs to the messages issue (#5)"),
 ];
 
@@ -419,6 +419,7 @@ fn run_call(s: &Session, call: &Value, host: &str, port: u16) -> Result<Outcome,
                 }
                 rc
             }
+            "starttls" => smtp_session_starttls(s.0, std::ptr::null(), &mut code),
             "login" => {
                 let flags = if args.get("initial_response_ok") == Some(&Value::Bool(false)) {
                     SMTP_AUTH_NO_INITIAL_RESPONSE

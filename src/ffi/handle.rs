@@ -41,6 +41,8 @@ pub struct Mirror {
     pub features: Vec<(CString, CString)>,
     /// (address, RCPT text, DATA text) per recipient.
     pub rcpts: Vec<(CString, CString, CString)>,
+    /// (version, cipher suite) while the connection is TLS.
+    pub tls: Option<(CString, CString)>,
 }
 
 /// A failure of one call: a core error, or a NULL where a pointer was needed.
@@ -77,6 +79,7 @@ impl Inner {
             .iter()
             .map(|(k, v)| (c_text(k.as_bytes()), c_text(v.as_bytes())))
             .collect();
+        m.tls = core.tls_info().map(|(v, c)| (c_text(v.as_bytes()), c_text(c.as_bytes())));
         m.rcpts = core
             .rcpt_results()
             .iter()

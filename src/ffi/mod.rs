@@ -10,5 +10,6 @@ pub mod handle;
 pub mod result;
 pub mod session;
 pub mod state;
+pub mod tls;
 
 pub use handle::smtp_session;

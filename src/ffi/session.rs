@@ -13,6 +13,10 @@ use crate::transport::SourceAddr;
 
 /// Session kind: SMTP (smtplib's `SMTP`), default port 25.
 pub const SMTP_KIND_SMTP: c_int = 0;
+/// Session kind: SMTP over TLS from the first byte (smtplib's `SMTP_SSL`),
+/// default port 465; the certificate is checked against the host given to
+/// connect (see `smtp_session_set_tls_config()`).
+pub const SMTP_KIND_SMTP_SSL: c_int = 1;
 /// Session kind: LMTP (smtplib's `LMTP`, RFC 2033), default port 2003. A
 /// host starting with `/` is a Unix-domain socket.
 pub const SMTP_KIND_LMTP: c_int = 2;
@@ -43,7 +47,8 @@ pub const SMTP_TRACE_RECV: c_int = 2;
 pub type smtp_trace_fn =
     Option<unsafe extern "C" fn(userdata: *mut c_void, direction: c_int, line: *const c_char, len: usize)>;
 
-/// Make a session of `kind` (`SMTP_KIND_SMTP` or `SMTP_KIND_LMTP`), not yet
+/// Make a session of `kind` (`SMTP_KIND_SMTP`, `SMTP_KIND_SMTP_SSL` or
+/// `SMTP_KIND_LMTP`), not yet
 /// connected. Returns NULL only for an unknown kind. The caller owns the
 /// session and frees it with `smtp_session_free()`.
 ///
@@ -53,6 +58,7 @@ pub type smtp_trace_fn =
 pub extern "C" fn smtp_session_new(kind: c_int) -> *mut smtp_session {
     let kind = match kind {
         SMTP_KIND_SMTP => Kind::Smtp,
+        SMTP_KIND_SMTP_SSL => Kind::SmtpSsl,
         SMTP_KIND_LMTP => Kind::Lmtp,
         _ => return std::ptr::null_mut(),
     };

@@ -69,6 +69,7 @@ impl Session {
     /// server advertises are tried in turn until one succeeds (235, or 503
     /// "already authenticated"); all refused is the last refusal.
     pub fn login(&mut self, user: &str, password: &str, opts: AuthOptions) -> Result<Reply> {
+        self.check_tls_required("login")?;
         self.ehlo_or_helo_if_needed()?;
         let Some(advertised) = self.features.get("auth").map(str::to_string) else {
             return Err(Error::NotSupported("SMTP AUTH extension not supported by server.".into()));
@@ -122,6 +123,7 @@ impl Session {
         if self.conn.is_none() {
             return Err(super::not_connected());
         }
+        self.check_tls_required("auth")?;
         self.check_cleartext(mech.name(), opts)?;
         self.run_auth(mech, opts)
     }

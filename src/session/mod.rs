@@ -12,12 +12,14 @@ use crate::data::{normalized_len, DataEncoder, LineEndings};
 use crate::error::{Error, Refusal, Result};
 use crate::features::Features;
 use crate::reply::Reply;
+use crate::tls::TlsConfig;
 use crate::trace::{Direction, Trace};
+use crate::transport::{self, SourceAddr};
 
 mod auth;
+mod tls;
 
 pub use auth::AuthOptions;
-use crate::transport::{self, SourceAddr};
 
 /// The kind of session, fixed when it is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +104,14 @@ pub struct Session {
     auth_preference: Option<Vec<String>>,
     /// Count a loopback peer as protecting secrets (the default).
     trust_loopback: bool,
+    /// The TLS configuration for SMTP_SSL and STARTTLS; `None`: the default
+    /// (webpki-roots), built on first use.
+    tls_config: Option<TlsConfig>,
+    /// Refuse sendmail, login and auth on a connection without TLS.
+    require_tls: bool,
+    /// The host name of the current connection, checked against the
+    /// server's certificate.
+    tls_host: String,
 }
 
 impl Session {
@@ -123,6 +133,9 @@ impl Session {
             accepted: Vec::new(),
             auth_preference: None,
             trust_loopback: true,
+            tls_config: None,
+            require_tls: false,
+            tls_host: String::new(),
         }
     }
 
@@ -219,12 +232,16 @@ impl Session {
         let (host, port) = transport::split_host_port(host, port)?;
         let port = if port == 0 { self.kind.default_port() } else { port };
         self.close();
-        let stream = if transport::is_unix_path(&host) {
+        let mut stream = if transport::is_unix_path(&host) {
             transport::connect_unix(&host)?
         } else {
             transport::connect_tcp(&host, port, self.source.as_ref(), self.timeouts.connect)?
         };
         self.trace.line(Direction::Info, "connect", &format!("connected to {}", stream.peer()));
+        self.tls_host = host;
+        if self.kind == Kind::SmtpSsl {
+            stream = self.tls_handshake(stream, None)?;
+        }
         self.connect_stream(stream)
     }
 
@@ -518,6 +535,7 @@ impl Session {
         // The per-recipient results describe this call, however it ends.
         self.rcpts.clear();
         self.accepted.clear();
+        self.check_tls_required("sendmail")?;
         if to.is_empty() {
             return Err(Error::InvalidArgument("no recipients".into()));
         }
