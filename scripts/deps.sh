@@ -12,8 +12,9 @@ if [ -n "$need" ]; then
   $SUDO apt-get update -q
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need
 fi
-if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c 'import aiosmtpd' 2>/dev/null; then
+if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c 'import aiosmtpd, trustme' 2>/dev/null; then
   mkdir -p build
   python3 -m venv build/venv
-  build/venv/bin/pip install -q 'aiosmtpd>=1.4'
+  # aiosmtpd: the test servers; trustme: a test CA for the TLS examples.
+  build/venv/bin/pip install -q 'aiosmtpd>=1.4' 'trustme>=1.0'
 fi

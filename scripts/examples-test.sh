@@ -37,6 +37,32 @@ check "auth_callback saw the server's challenge" "grep -q '^challenge 1: token?'
 build/bin/auth_callback "127.0.0.1:$AUTH_PORT" "wrong" > build/auth_callback.out || true
 check "auth_callback with a wrong token is refused" "grep -q 'authentication failed: 535' build/auth_callback.out"
 
+# tls_send.c: STARTTLS and implicit TLS to aiosmtpd, verified against a
+# test CA made by trustme.
+build/venv/bin/python - <<'PY'
+import trustme
+ca = trustme.CA()
+cert = ca.issue_cert("localhost", "127.0.0.1")
+ca.cert_pem.write_to_path("build/example-ca.pem")
+cert.cert_chain_pems[0].write_to_path("build/example-cert.pem")
+cert.private_key_pem.write_to_path("build/example-key.pem")
+PY
+for mode in starttls implicit; do
+  rm -f "build/tls-$mode.port"; rm -rf "build/tls-$mode-mail"
+  build/venv/bin/python tests/servers/tls_server.py --mode $mode --cert build/example-cert.pem \
+    --key build/example-key.pem --dir "build/tls-$mode-mail" --port-file "build/tls-$mode.port" --parent-pid $$ &
+  pid=$!
+  i=0; while [ ! -s "build/tls-$mode.port" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+  arg=$mode; [ $mode = implicit ] && arg=ssl
+  build/bin/tls_send $arg "localhost:$(cat build/tls-$mode.port)" build/example-ca.pem > "build/tls_send-$mode.out" || true
+  sleep 0.3
+  kill $pid 2>/dev/null; wait $pid 2>/dev/null || true
+  check "tls_send ($mode) negotiates TLS 1.2+" "grep -q '^connected with TLSv1\.[23]' build/tls_send-$mode.out"
+  check "tls_send ($mode) message arrives" "grep -q 'Only the server can read this.' build/tls-$mode-mail/0001.eml"
+done
+build/bin/tls_send ssl "localhost:1" > build/tls_send-refused.out 2>&1 || true
+check "tls_send reports a refused connection" "grep -q 'connect failed' build/tls_send-refused.out"
+
 # The README's C quick start compiles against the install as written.
 awk '/^```c$/{n++; if (n == 1) {on=1; next}} /^```$/{on=0} on' README.md > build/readme_quickstart.c
 check "README quick start compiles" "PKG_CONFIG_PATH=build/stage/lib/pkgconfig \${CC:-cc} -Wall -Wextra -Werror -std=c99 -o build/bin/readme_quickstart build/readme_quickstart.c \$(PKG_CONFIG_PATH=build/stage/lib/pkgconfig pkg-config --cflags --libs smtp)"
