@@ -66,9 +66,63 @@
 
 /**
  * Message flag: send the bytes as given (smtplib's handling of `bytes`).
- * Either way a dot starting a line is doubled and the message ends in CRLF.
+ * In every mode a dot after any line break (CR or LF) is doubled, so no
+ * byte sequence can end DATA early (SMTP smuggling), and the message ends
+ * in CRLF.
  */
 #define SMTP_MSG_RAW 1
+
+/**
+ * Message flag: a lone CR or lone LF in the message is
+ * `SMTP_ERR_INVALID_ARGUMENT` before anything is sent; otherwise as
+ * `SMTP_MSG_RAW`.
+ */
+#define SMTP_MSG_REJECT_BARE_EOL 2
+
+/**
+ * `smtp_envelope_set_dsn_ret()`: return the whole message in a DSN.
+ */
+#define SMTP_DSN_RET_FULL 1
+
+/**
+ * `smtp_envelope_set_dsn_ret()`: return only the headers.
+ */
+#define SMTP_DSN_RET_HDRS 2
+
+/**
+ * DSN NOTIFY bit: on delivery.
+ */
+#define SMTP_DSN_NOTIFY_SUCCESS 1
+
+/**
+ * DSN NOTIFY bit: on failure.
+ */
+#define SMTP_DSN_NOTIFY_FAILURE 2
+
+/**
+ * DSN NOTIFY bit: on delay.
+ */
+#define SMTP_DSN_NOTIFY_DELAY 4
+
+/**
+ * DSN NOTIFY: never (alone).
+ */
+#define SMTP_DSN_NOTIFY_NEVER 8
+
+/**
+ * `smtp_envelope_set_body()`: BODY=7BIT.
+ */
+#define SMTP_BODY_7BIT 1
+
+/**
+ * `smtp_envelope_set_body()`: BODY=8BITMIME (needs the server's 8BITMIME).
+ */
+#define SMTP_BODY_8BITMIME 2
+
+/**
+ * `smtp_envelope_set_body()`: BODY=BINARYMIME (needs BINARYMIME and CHUNKING).
+ */
+#define SMTP_BODY_BINARYMIME 3
 
 /**
  * Library version, major part (the SONAME is libsmtp.so.SMTP_VERSION_MAJOR).
@@ -237,8 +291,22 @@ typedef enum smtp_result {
   /**
    * Another protocol failure (SMTPException).
    */
-  SMTP_ERR_SMTP = 29
+  SMTP_ERR_SMTP = 29,
+  /**
+   * The message is larger than the SIZE the server advertised; it was
+   * refused before MAIL, nothing was sent.
+   */
+  SMTP_ERR_TOO_LARGE = 30
 } smtp_result;
+
+/**
+ * Structured MAIL and RCPT options (DSN, SMTPUTF8, BODY, REQUIRETLS,
+ * MT-PRIORITY, DELIVERBY), handed to a session with
+ * `smtp_session_set_envelope()`. Each option the server does not advertise
+ * makes sendmail and send_message fail with `SMTP_ERR_NOT_SUPPORTED` before
+ * MAIL is sent. Made by `smtp_envelope_new()`, freed by `smtp_envelope_free()`.
+ */
+typedef struct smtp_envelope smtp_envelope;
 
 /**
  * An SMTP or LMTP session: one connection at a time, smtplib's state, the
@@ -544,7 +612,9 @@ int smtp_session_data(struct smtp_session *s,
  * exceptions: `SMTP_ERR_HELO`, `SMTP_ERR_SENDER_REFUSED` (then RSET, or the
  * connection closed on 421), `SMTP_ERR_RECIPIENTS_REFUSED` (every recipient
  * refused, then RSET; or a 421 during RCPT, connection closed),
- * `SMTP_ERR_DATA`, `SMTP_ERR_NOT_SUPPORTED` (SMTPUTF8 not offered).
+ * `SMTP_ERR_DATA`, `SMTP_ERR_NOT_SUPPORTED` (SMTPUTF8 or a structured
+ * option of `smtp_session_set_envelope()` not offered),
+ * `SMTP_ERR_TOO_LARGE` (over the server's SIZE, refused before MAIL).
  * Every address and option is checked before anything is sent; an empty
  * recipient list is `SMTP_ERR_INVALID_ARGUMENT`.
  *
@@ -587,6 +657,147 @@ int smtp_session_sendmail(struct smtp_session *s,
  * `s` is NULL or a live session; `code` is NULL or writable.
  */
 int smtp_session_quit(struct smtp_session *s, int *code);
+
+/**
+ * An envelope with no option set. Never NULL.
+ */
+struct smtp_envelope *smtp_envelope_new(void);
+
+/**
+ * Free an envelope (NULL is a no-op); sessions given it keep their copy.
+ *
+ * # Safety
+ * `e` is NULL or an envelope not yet freed; it is not used afterwards.
+ */
+void smtp_envelope_free(struct smtp_envelope *e);
+
+/**
+ * DSN RET (RFC 3461 4.3): `SMTP_DSN_RET_FULL` or `SMTP_DSN_RET_HDRS`.
+ *
+ * # Safety
+ * `e` is NULL or a live envelope.
+ */
+int smtp_envelope_set_dsn_ret(struct smtp_envelope *e, int ret);
+
+/**
+ * DSN ENVID (RFC 3461 4.4): 1 to 100 characters, sent xtext-encoded.
+ *
+ * # Safety
+ * `e` is NULL or a live envelope; `envid` is NULL or NUL-terminated.
+ */
+int smtp_envelope_set_dsn_envid(struct smtp_envelope *e, const char *envid);
+
+/**
+ * DSN NOTIFY (RFC 3461 4.1) for every recipient without its own: a set of
+ * `SMTP_DSN_NOTIFY_*` bits (NEVER alone).
+ *
+ * # Safety
+ * `e` is NULL or a live envelope.
+ */
+int smtp_envelope_set_dsn_notify(struct smtp_envelope *e, unsigned int notify);
+
+/**
+ * DSN settings of one recipient (matched against the address given to
+ * sendmail or found by send_message): NOTIFY bits (0: the envelope's), and
+ * ORCPT, the original recipient (NULL: none), sent as `rfc822;` xtext.
+ *
+ * # Safety
+ * `e` is NULL or a live envelope; `rcpt` and `orcpt` are NULL or
+ * NUL-terminated.
+ */
+int smtp_envelope_set_rcpt_dsn(struct smtp_envelope *e,
+                               const char *rcpt,
+                               unsigned int notify,
+                               const char *orcpt);
+
+/**
+ * SMTPUTF8 (RFC 6531) on MAIL when `on` is non-zero.
+ *
+ * # Safety
+ * `e` is NULL or a live envelope.
+ */
+int smtp_envelope_set_smtputf8(struct smtp_envelope *e, int on);
+
+/**
+ * BODY= on MAIL: `SMTP_BODY_7BIT`, `SMTP_BODY_8BITMIME` or
+ * `SMTP_BODY_BINARYMIME`; 0 removes it.
+ *
+ * # Safety
+ * `e` is NULL or a live envelope.
+ */
+int smtp_envelope_set_body(struct smtp_envelope *e, int body);
+
+/**
+ * REQUIRETLS (RFC 8689) on MAIL when `on` is non-zero; only over TLS
+ * (`SMTP_ERR_NOT_ENCRYPTED` otherwise).
+ *
+ * # Safety
+ * `e` is NULL or a live envelope.
+ */
+int smtp_envelope_set_requiretls(struct smtp_envelope *e, int on);
+
+/**
+ * MT-PRIORITY (RFC 6710), -9 to 9.
+ *
+ * # Safety
+ * `e` is NULL or a live envelope.
+ */
+int smtp_envelope_set_mt_priority(struct smtp_envelope *e, int priority);
+
+/**
+ * DELIVERBY (RFC 2852): deliver within `seconds`, else return the message
+ * (`notify` 0; `seconds` must be above 0) or send a delay notice (`notify`
+ * non-zero); `trace` non-zero asks for the trace (T).
+ *
+ * # Safety
+ * `e` is NULL or a live envelope.
+ */
+int smtp_envelope_set_deliver_by(struct smtp_envelope *e, int64_t seconds, int notify, int trace);
+
+/**
+ * Use `envelope`'s options (copied) for every following sendmail and
+ * send_message on this session; NULL removes them.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `envelope` is NULL or a live envelope.
+ */
+int smtp_session_set_envelope(struct smtp_session *s, const struct smtp_envelope *envelope);
+
+/**
+ * smtplib's `send_message` on a raw RFC 5322 message of `len` bytes.
+ *
+ * The envelope comes from the headers unless given: exactly one
+ * Resent-Date switches to the Resent- fields (more than one is
+ * `SMTP_ERR_INVALID_ARGUMENT`, nothing sent); the sender is the first
+ * address of Sender, else From (`from` non-NULL replaces it); the
+ * recipients are every address of every To, Bcc and Cc field, in that order
+ * (`to` non-NULL, `n_to` addresses, replaces them). A field that cannot be
+ * parsed is `SMTP_ERR_INVALID_ARGUMENT` naming it. Bcc and Resent-Bcc fields
+ * are not sent; every other byte is, per `flags` (`SMTP_MSG_NORMALIZE`,
+ * `SMTP_MSG_RAW`, `SMTP_MSG_REJECT_BARE_EOL`). A non-ASCII envelope address
+ * adds SMTPUTF8 and BODY=8BITMIME when the server offers SMTPUTF8, else it
+ * is `SMTP_ERR_NOT_SUPPORTED` and nothing is sent. Then as
+ * `smtp_session_sendmail()`: results, per-recipient accessors
+ * (`smtp_session_rcpt_count()`...), and `*refused_count` (NULL allowed).
+ *
+ * # Safety
+ * `s` is NULL or a live session; `msg` is readable for `len` bytes (NULL
+ * only with 0); `from` is NULL or NUL-terminated; `to` is NULL or holds
+ * `n_to` strings; each options array is NULL (only with a count of 0) or
+ * holds that many strings; `refused_count` is NULL or writable.
+ */
+int smtp_session_send_message(struct smtp_session *s,
+                              const uint8_t *msg,
+                              size_t len,
+                              const char *from,
+                              const char *const *to,
+                              size_t n_to,
+                              const char *const *mail_options,
+                              size_t n_mail_options,
+                              const char *const *rcpt_options,
+                              size_t n_rcpt_options,
+                              unsigned int flags,
+                              size_t *refused_count);
 
 /**
  * A static English description of a result code. Never NULL; an unknown
@@ -896,6 +1107,25 @@ const char *smtp_session_rcpt_data_text(const struct smtp_session *s, size_t ind
  * `s` is NULL or a live session.
  */
 int smtp_session_rcpt_refused(const struct smtp_session *s, size_t index);
+
+/**
+ * Recipient `index`'s RFC 3463 status code from its RCPT reply ("2.1.5",
+ * "5.1.1"), read when the server advertises ENHANCEDSTATUSCODES; NULL when
+ * there is none or `index` is out of range.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_rcpt_status(const struct smtp_session *s, size_t index);
+
+/**
+ * LMTP: the RFC 3463 status code of recipient `index`'s reply after the
+ * data; NULL when there is none.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_rcpt_data_status(const struct smtp_session *s, size_t index);
 
 /**
  * A builder with the defaults: trust the Mozilla roots (webpki-roots),

@@ -69,44 +69,50 @@ pub fn parse_mailbox(s: &str) -> Option<Mailbox> {
     Some(mailbox)
 }
 
-#[derive(Debug)]
-enum Tok {
+/// A lexical token of RFC 5322 addresses (quoted strings unquoted,
+/// comments without their parentheses, `[...]` literals whole).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Tok {
     Atom(String),
     Quoted(String),
     Comment(String),
+    /// A domain literal, brackets included.
+    Literal(String),
     Space,
     Special(char),
 }
 
 impl Tok {
     /// The token as it stands in an address (quoted strings re-quoted).
-    fn addr_text(&self) -> String {
+    pub(crate) fn addr_text(&self) -> String {
         match self {
             Tok::Quoted(q) => format!("\"{q}\""),
             other => other.text(),
         }
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             Tok::Atom(a) => a.clone(),
             Tok::Quoted(q) => q.clone(),
             Tok::Comment(c) => c.clone(),
+            Tok::Literal(l) => l.clone(),
             Tok::Space => " ".into(),
             Tok::Special(c) => c.to_string(),
         }
     }
 }
 
-/// Split into atoms, quoted strings (unquoted), comments, spaces and specials;
-/// `None` for unbalanced quotes or parentheses.
-fn tokenize(s: &str) -> Option<Vec<Tok>> {
+/// Split into atoms, quoted strings (unquoted), comments, literals, spaces
+/// and specials; `None` for unbalanced quotes, parentheses or brackets.
+/// CR and LF count as white space (folded header lines).
+pub(crate) fn tokenize(s: &str) -> Option<Vec<Tok>> {
     let mut out = Vec::new();
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            ' ' | '\t' => {
-                while matches!(chars.peek(), Some(' ' | '\t')) {
+            ' ' | '\t' | '\r' | '\n' => {
+                while matches!(chars.peek(), Some(' ' | '\t' | '\r' | '\n')) {
                     chars.next();
                 }
                 out.push(Tok::Space);
@@ -145,11 +151,24 @@ fn tokenize(s: &str) -> Option<Vec<Tok>> {
                 out.push(Tok::Comment(text));
             }
             ')' => return None,
-            '<' | '>' | '@' | ',' | ':' | ';' | '.' | '[' | ']' => out.push(Tok::Special(c)),
+            '[' => {
+                let mut lit = String::from('[');
+                loop {
+                    match chars.next()? {
+                        ']' => break,
+                        '\\' => lit.push(chars.next()?),
+                        ch => lit.push(ch),
+                    }
+                }
+                lit.push(']');
+                out.push(Tok::Literal(lit));
+            }
+            ']' => return None,
+            '<' | '>' | '@' | ',' | ':' | ';' | '.' => out.push(Tok::Special(c)),
             _ => {
                 let mut a = String::from(c);
                 while let Some(&n) = chars.peek() {
-                    if " \t\"()<>@,:;.[]".contains(n) {
+                    if " \t\r\n\"()<>@,:;.[]".contains(n) {
                         break;
                     }
                     a.push(n);
@@ -185,7 +204,7 @@ fn addr_spec(words: &[&Tok]) -> Option<String> {
                 pending_space = false;
             }
             Tok::Special(_) => return None,
-            Tok::Atom(_) | Tok::Quoted(_) => {
+            Tok::Atom(_) | Tok::Quoted(_) | Tok::Literal(_) => {
                 if pending_space && !addr.ends_with(['.', '@']) {
                     break;
                 }

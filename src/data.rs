@@ -19,25 +19,68 @@ pub enum LineEndings {
     Normalize,
     /// Bytes are sent as given (smtplib's `bytes` path).
     Pass,
+    /// A lone CR or lone LF is an error before anything is sent; the bytes
+    /// are otherwise sent as given.
+    Reject,
 }
 
 /// The message length as smtplib counts it for `SIZE=`: after line-ending
-/// normalisation, before dot-stuffing.
-pub fn normalized_len(msg: &[u8], mode: LineEndings) -> u64 {
-    let mut len = msg.len() as u64;
+/// normalisation, before dot-stuffing. The message may come in pieces (a
+/// CR ending one piece and an LF starting the next are one CRLF).
+pub fn normalized_len(parts: &[&[u8]], mode: LineEndings) -> u64 {
+    let mut len: u64 = parts.iter().map(|p| p.len() as u64).sum();
     if mode == LineEndings::Normalize {
+        // Each lone CR or lone LF grows by one byte.
+        for_each_bare_eol(parts, |_| len += 1);
+    }
+    len
+}
+
+/// Call `f` with the offset (in the whole message) of every lone CR and
+/// lone LF.
+fn for_each_bare_eol(parts: &[&[u8]], mut f: impl FnMut(u64)) {
+    let mut base = 0u64;
+    let mut pending_cr: Option<u64> = None;
+    for part in parts {
         let mut i = 0;
-        while let Some(off) = memchr2(b'\r', b'\n', &msg[i..]) {
+        if let Some(at) = pending_cr.take() {
+            if part.first() == Some(&b'\n') {
+                i = 1;
+            } else if !part.is_empty() {
+                f(at);
+            } else {
+                pending_cr = Some(at);
+            }
+        }
+        while let Some(off) = memchr2(b'\r', b'\n', &part[i..]) {
             let j = i + off;
-            if msg[j] == b'\r' && msg.get(j + 1) == Some(&b'\n') {
+            if part[j] == b'\n' {
+                f(base + j as u64);
+                i = j + 1;
+            } else if j + 1 == part.len() {
+                pending_cr = Some(base + j as u64);
+                i = j + 1;
+            } else if part[j + 1] == b'\n' {
                 i = j + 2;
             } else {
-                len += 1;
+                f(base + j as u64);
                 i = j + 1;
             }
         }
+        base += part.len() as u64;
     }
-    len
+    if let Some(at) = pending_cr {
+        f(at);
+    }
+}
+
+/// The first lone CR or LF, for [`LineEndings::Reject`]: (offset, byte).
+pub fn first_bare_eol(parts: &[&[u8]]) -> Option<u64> {
+    let mut first = None;
+    for_each_bare_eol(parts, |at| {
+        first.get_or_insert(at);
+    });
+    first
 }
 
 /// Streaming encoder: feed the message in pieces of any size, then finish.
@@ -89,7 +132,7 @@ impl DataEncoder {
             };
             let j = i + off;
             match self.mode {
-                LineEndings::Pass => {
+                LineEndings::Pass | LineEndings::Reject => {
                     self.emit(out, &input[i..=j]);
                     i = j + 1;
                 }
@@ -146,14 +189,14 @@ mod tests {
         let msg = b"Subject: dots\n\n.starts with a dot\nline\r..\rend\n.\n..\nlast";
         let want = b"Subject: dots\r\n\r\n..starts with a dot\r\nline\r\n...\r\nend\r\n..\r\n...\r\nlast\r\n.\r\n";
         assert_eq!(encode_all(msg, Normalize), want.to_vec());
-        assert_eq!(normalized_len(msg, Normalize), 63);
+        assert_eq!(normalized_len(&[msg], Normalize), 63);
     }
 
     #[test]
     fn smtplib_bytes_path() {
         let msg = b"Subject: raw\r\n\r\n.dot\r\nno final newline";
         assert_eq!(encode_all(msg, Pass), b"Subject: raw\r\n\r\n..dot\r\nno final newline\r\n.\r\n".to_vec());
-        assert_eq!(normalized_len(msg, Pass), 38);
+        assert_eq!(normalized_len(&[msg], Pass), 38);
     }
 
     #[test]
@@ -207,6 +250,43 @@ mod tests {
         }
     }
 
+    /// The length counted over pieces equals a plain reading of smtplib's
+    /// `_fix_eols`, however the message is split.
+    #[test]
+    fn length_over_pieces() {
+        fn reference(m: &[u8]) -> u64 {
+            let (mut n, mut i) = (0u64, 0);
+            while i < m.len() {
+                if m[i] == b'\r' && m.get(i + 1) == Some(&b'\n') {
+                    i += 2;
+                    n += 2;
+                } else {
+                    n += if matches!(m[i], b'\r' | b'\n') { 2 } else { 1 };
+                    i += 1;
+                }
+            }
+            n
+        }
+        let msgs: &[&[u8]] = &[b"a\rb\nc\r\nd\r", b"\r\n\r\r\n\n", b"\r", b"", b"x\r\r", b"plain"];
+        for msg in msgs {
+            for split in 0..=msg.len() {
+                let parts: [&[u8]; 3] = [&msg[..split], b"", &msg[split..]];
+                assert_eq!(normalized_len(&parts, Normalize), reference(msg), "{msg:?} split at {split}");
+                assert_eq!(normalized_len(&parts, Pass), msg.len() as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn bare_line_ends_found() {
+        assert_eq!(first_bare_eol(&[b"a\r\nb\r\n"]), None);
+        assert_eq!(first_bare_eol(&[b"a\r\nb\nc"]), Some(4));
+        assert_eq!(first_bare_eol(&[b"a\r", b"\nb\rc"]), Some(4));
+        assert_eq!(first_bare_eol(&[b"a\r", b"", b"b"]), Some(1));
+        assert_eq!(first_bare_eol(&[b"ab\r"]), Some(2));
+        assert_eq!(first_bare_eol(&[b"\n"]), Some(0));
+    }
+
     /// Whatever the input, the output has exactly one end-of-data sequence
     /// (CRLF . CRLF), at the end, and no dot-line a lenient server could take
     /// for one.
@@ -214,7 +294,7 @@ mod tests {
     fn one_end_of_data() {
         let corpus: &[&[u8]] = &[b"\n.\n", b"\n.\r\n", b"\r.\r\n", b"\r\n.\n", b"a\0b", b"x", b".\r\n", b"\r\n.\r\n"];
         for msg in corpus {
-            for mode in [Normalize, Pass] {
+            for mode in [Normalize, Pass, Reject] {
                 let out = encode_all(msg, mode);
                 assert!(out.ends_with(b"\r\n.\r\n"), "{msg:?} {mode:?}");
                 let body = &out[..out.len() - 3];

@@ -53,6 +53,8 @@ pub enum Error {
     Data(Reply),
     /// SMTPException: any other failure of the protocol.
     Smtp(String),
+    /// The message is larger than the server's advertised SIZE; nothing sent.
+    TooLarge(String),
 }
 
 impl Error {
@@ -109,6 +111,7 @@ impl fmt::Display for Error {
             }
             Error::Data(r) => reply(f, "message refused", r),
             Error::Smtp(m) => f.write_str(m),
+            Error::TooLarge(m) => write!(f, "message too large: {m}"),
         }
     }
 }

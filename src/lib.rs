@@ -11,6 +11,7 @@ pub mod conn;
 pub mod data;
 pub mod error;
 pub mod features;
+pub mod message;
 pub mod reply;
 pub mod session;
 pub mod tls;

@@ -14,13 +14,20 @@ use crate::error::Error;
 /// (smtplib's handling of a `str` message). The default.
 pub const SMTP_MSG_NORMALIZE: c_uint = 0;
 /// Message flag: send the bytes as given (smtplib's handling of `bytes`).
-/// Either way a dot starting a line is doubled and the message ends in CRLF.
+/// In every mode a dot after any line break (CR or LF) is doubled, so no
+/// byte sequence can end DATA early (SMTP smuggling), and the message ends
+/// in CRLF.
 pub const SMTP_MSG_RAW: c_uint = 1;
+/// Message flag: a lone CR or lone LF in the message is
+/// `SMTP_ERR_INVALID_ARGUMENT` before anything is sent; otherwise as
+/// `SMTP_MSG_RAW`.
+pub const SMTP_MSG_REJECT_BARE_EOL: c_uint = 2;
 
-fn line_endings(flags: c_uint) -> CallResult<LineEndings> {
+pub(crate) fn line_endings(flags: c_uint) -> CallResult<LineEndings> {
     match flags {
         SMTP_MSG_NORMALIZE => Ok(LineEndings::Normalize),
         SMTP_MSG_RAW => Ok(LineEndings::Pass),
+        SMTP_MSG_REJECT_BARE_EOL => Ok(LineEndings::Reject),
         _ => Err(Error::InvalidArgument(format!("unknown message flags {flags:#x}")).into()),
     }
 }
@@ -232,7 +239,7 @@ pub unsafe extern "C" fn smtp_session_data(
         reply_call(s, code, |i| {
             let msg = args::bytes(msg, len, "msg")?;
             let mode = line_endings(flags)?;
-            Ok(i.core.data(msg, mode)?)
+            Ok(i.core.data(&[msg], mode)?)
         })
     }
 }
@@ -248,7 +255,9 @@ pub unsafe extern "C" fn smtp_session_data(
 /// exceptions: `SMTP_ERR_HELO`, `SMTP_ERR_SENDER_REFUSED` (then RSET, or the
 /// connection closed on 421), `SMTP_ERR_RECIPIENTS_REFUSED` (every recipient
 /// refused, then RSET; or a 421 during RCPT, connection closed),
-/// `SMTP_ERR_DATA`, `SMTP_ERR_NOT_SUPPORTED` (SMTPUTF8 not offered).
+/// `SMTP_ERR_DATA`, `SMTP_ERR_NOT_SUPPORTED` (SMTPUTF8 or a structured
+/// option of `smtp_session_set_envelope()` not offered),
+/// `SMTP_ERR_TOO_LARGE` (over the server's SIZE, refused before MAIL).
 /// Every address and option is checked before anything is sent; an empty
 /// recipient list is `SMTP_ERR_INVALID_ARGUMENT`.
 ///
@@ -296,7 +305,7 @@ pub unsafe extern "C" fn smtp_session_sendmail(
             let mail_opts = args::text_array(mail_options, n_mail_options, "mail_options")?;
             let rcpt_opts = args::text_array(rcpt_options, n_rcpt_options, "rcpt_options")?;
             let mode = line_endings(flags)?;
-            let result = i.core.sendmail(from, &to, msg, mode, &mail_opts, &rcpt_opts);
+            let result = i.core.sendmail(from, &to, &[msg], mode, &mail_opts, &rcpt_opts);
             let results = i.core.rcpt_results();
             if !rcpt_codes.is_null() {
                 let codes = std::slice::from_raw_parts_mut(rcpt_codes, to_count);

@@ -39,10 +39,18 @@ pub struct Mirror {
     pub helo_resp: Option<CString>,
     /// (name, parameters) in the server's order.
     pub features: Vec<(CString, CString)>,
-    /// (address, RCPT text, DATA text) per recipient.
-    pub rcpts: Vec<(CString, CString, CString)>,
+    pub rcpts: Vec<RcptMirror>,
     /// (version, cipher suite) while the connection is TLS.
     pub tls: Option<(CString, CString)>,
+}
+
+/// One recipient's strings.
+pub struct RcptMirror {
+    pub addr: CString,
+    pub text: CString,
+    pub data_text: CString,
+    pub status: Option<CString>,
+    pub data_status: Option<CString>,
 }
 
 /// A failure of one call: a core error, or a NULL where a pointer was needed.
@@ -83,9 +91,12 @@ impl Inner {
         m.rcpts = core
             .rcpt_results()
             .iter()
-            .map(|r| {
-                let data = r.data_reply.as_ref().map_or(&[][..], |d| &d.text);
-                (c_text(r.addr.as_bytes()), c_text(&r.reply.text), c_text(data))
+            .map(|r| RcptMirror {
+                addr: c_text(r.addr.as_bytes()),
+                text: c_text(&r.reply.text),
+                data_text: c_text(r.data_reply.as_ref().map_or(&[][..], |d| &d.text)),
+                status: r.status.as_deref().map(|t| c_text(t.as_bytes())),
+                data_status: r.data_status.as_deref().map(|t| c_text(t.as_bytes())),
             })
             .collect();
     }

@@ -7,6 +7,7 @@ pub mod args;
 pub mod auth;
 pub mod commands;
 pub mod handle;
+pub mod message;
 pub mod result;
 pub mod session;
 pub mod state;

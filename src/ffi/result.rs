@@ -72,6 +72,9 @@ pub enum smtp_result {
     SMTP_ERR_DATA = 28,
     /// Another protocol failure (SMTPException).
     SMTP_ERR_SMTP = 29,
+    /// The message is larger than the SIZE the server advertised; it was
+    /// refused before MAIL, nothing was sent.
+    SMTP_ERR_TOO_LARGE = 30,
 }
 
 /// The result code for a core error.
@@ -96,6 +99,7 @@ pub fn code_of(e: &Error) -> smtp_result {
         Error::RecipientsRefused(_) => SMTP_ERR_RECIPIENTS_REFUSED,
         Error::Data(_) => SMTP_ERR_DATA,
         Error::Smtp(_) => SMTP_ERR_SMTP,
+        Error::TooLarge(_) => SMTP_ERR_TOO_LARGE,
     }
 }
 
@@ -123,6 +127,7 @@ fn description(code: c_int) -> &'static [u8] {
         27 => b"all recipients refused\0",
         28 => b"message data refused\0",
         29 => b"SMTP error\0",
+        30 => b"message larger than the server accepts\0",
         _ => b"unknown result code\0",
     }
 }
@@ -158,7 +163,7 @@ mod tests {
 
     #[test]
     fn every_code_described() {
-        for code in [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29] {
+        for code in [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30] {
             let s = unsafe { CStr::from_ptr(smtp_result_str(code)) };
             assert_ne!(s.to_bytes(), b"unknown result code", "{code}");
         }

@@ -163,7 +163,7 @@ pub unsafe extern "C" fn smtp_session_rcpt_count(s: *const smtp_session) -> usiz
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn smtp_session_rcpt_addr(s: *const smtp_session, index: usize) -> *const c_char {
-    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).map(|r| &r.0))) }
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).map(|r| &r.addr))) }
 }
 
 /// Recipient `index`'s RCPT reply code; 0 when out of range.
@@ -181,7 +181,7 @@ pub unsafe extern "C" fn smtp_session_rcpt_code(s: *const smtp_session, index: u
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn smtp_session_rcpt_text(s: *const smtp_session, index: usize) -> *const c_char {
-    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).map(|r| &r.1))) }
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).map(|r| &r.text))) }
 }
 
 /// LMTP: recipient `index`'s reply after the data; 0 when none was read
@@ -203,7 +203,7 @@ pub unsafe extern "C" fn smtp_session_rcpt_data_code(s: *const smtp_session, ind
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn smtp_session_rcpt_data_text(s: *const smtp_session, index: usize) -> *const c_char {
-    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).map(|r| &r.2))) }
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).map(|r| &r.data_text))) }
 }
 
 /// 1 when recipient `index` was refused (RCPT not 250 or 251, or on LMTP
@@ -214,4 +214,25 @@ pub unsafe extern "C" fn smtp_session_rcpt_data_text(s: *const smtp_session, ind
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn smtp_session_rcpt_refused(s: *const smtp_session, index: usize) -> c_int {
     unsafe { get(s, 0, |i| i.core.rcpt_results().get(index).map_or(0, |r| c_int::from(r.refused()))) }
+}
+
+/// Recipient `index`'s RFC 3463 status code from its RCPT reply ("2.1.5",
+/// "5.1.1"), read when the server advertises ENHANCEDSTATUSCODES; NULL when
+/// there is none or `index` is out of range.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rcpt_status(s: *const smtp_session, index: usize) -> *const c_char {
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).and_then(|r| r.status.as_ref()))) }
+}
+
+/// LMTP: the RFC 3463 status code of recipient `index`'s reply after the
+/// data; NULL when there is none.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rcpt_data_status(s: *const smtp_session, index: usize) -> *const c_char {
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).and_then(|r| r.data_status.as_ref()))) }
 }

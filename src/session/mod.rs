@@ -5,19 +5,21 @@
 //! differs on purpose the comment says so. The shared conformance vectors
 //! pin the wire bytes, the results and the state after every call.
 
-use crate::address::{addr_only, quote_addr};
+use crate::address::addr_only;
 use crate::command::{self, check_line_text};
 use crate::conn::{Conn, Sensitivity, Timeouts};
-use crate::data::{normalized_len, DataEncoder, LineEndings};
-use crate::error::{Error, Refusal, Result};
+use crate::error::{Error, Result};
 use crate::features::Features;
+use crate::message::envelope::EnvelopeOptions;
 use crate::reply::Reply;
 use crate::tls::TlsConfig;
 use crate::trace::{Direction, Trace};
 use crate::transport::{self, SourceAddr};
 
 mod auth;
+mod message;
 mod tls;
+mod transaction;
 
 pub use auth::AuthOptions;
 
@@ -58,6 +60,11 @@ pub struct RcptResult {
     pub reply: Reply,
     /// LMTP only: this recipient's reply after the final dot.
     pub data_reply: Option<Reply>,
+    /// The RFC 3463 status code of `reply` ("2.1.5"), when the server
+    /// advertises ENHANCEDSTATUSCODES.
+    pub status: Option<String>,
+    /// The same for `data_reply`.
+    pub data_status: Option<String>,
 }
 
 impl RcptResult {
@@ -112,6 +119,8 @@ pub struct Session {
     /// The host name of the current connection, checked against the
     /// server's certificate.
     tls_host: String,
+    /// Structured MAIL and RCPT options for sendmail and send_message.
+    envelope: EnvelopeOptions,
 }
 
 impl Session {
@@ -136,6 +145,7 @@ impl Session {
             tls_config: None,
             require_tls: false,
             tls_host: String::new(),
+            envelope: EnvelopeOptions::default(),
         }
     }
 
@@ -417,191 +427,6 @@ impl Session {
         self.does_esmtp = false;
         self.close();
         Ok(reply)
-    }
-
-    // ---- the transaction ------------------------------------------------
-
-    /// smtplib's `mail`: options are sent only once EHLO succeeded; SMTPUTF8
-    /// among them needs the server's SMTPUTF8. Starts a new transaction.
-    pub fn mail(&mut self, sender: &str, options: &[&str]) -> Result<Reply> {
-        let mut opts: &[&str] = &[];
-        let mut utf8 = false;
-        if !options.is_empty() && self.does_esmtp {
-            if options.iter().any(|o| o.eq_ignore_ascii_case("smtputf8")) {
-                if !self.has_extn("smtputf8") {
-                    return Err(Error::NotSupported("SMTPUTF8 not supported by server".into()));
-                }
-                utf8 = true;
-            }
-            opts = options;
-        }
-        let args = command::path_args("from:", &quote_addr(sender), opts)?;
-        // Only a MAIL that is going out switches to UTF-8 commands.
-        self.utf8_commands |= utf8;
-        self.rcpts.clear();
-        self.accepted.clear();
-        self.docmd("mail", &args)
-    }
-
-    /// smtplib's `rcpt`; the reply is kept as this recipient's result.
-    pub fn rcpt(&mut self, recipient: &str, options: &[&str]) -> Result<Reply> {
-        let opts: &[&str] = if self.does_esmtp { options } else { &[] };
-        let args = command::path_args("to:", &quote_addr(recipient), opts)?;
-        let reply = self.docmd("rcpt", &args)?;
-        let result = RcptResult { addr: recipient.to_string(), reply: reply.clone(), data_reply: None };
-        if result.accepted_at_rcpt() {
-            self.accepted.push(self.rcpts.len());
-        }
-        self.rcpts.push(result);
-        Ok(reply)
-    }
-
-    /// smtplib's `data`: DATA, and on 354 the message, dot-stuffed, then
-    /// the final reply. A reply other than 354 is SMTPDataError.
-    ///
-    /// On LMTP one reply is read per recipient accepted since MAIL (RFC 2033
-    /// 4.2; smtplib reads one, cpython#76984); each is kept on that
-    /// recipient's result, and the first failure (else the last reply) is
-    /// returned.
-    pub fn data(&mut self, msg: &[u8], mode: LineEndings) -> Result<Reply> {
-        let reply = self.docmd("data", "")?;
-        if reply.code != 354 {
-            return Err(Error::Data(reply));
-        }
-        self.send_body(msg, mode)?;
-        if self.kind != Kind::Lmtp || self.accepted.is_empty() {
-            if let Some(c) = &mut self.conn {
-                c.expect_reply();
-            }
-            return self.get_reply();
-        }
-        let mut first_failure = None;
-        let mut last = Reply::default();
-        for i in 0..self.accepted.len() {
-            if let Some(c) = &mut self.conn {
-                c.expect_reply();
-            }
-            let r = self.get_reply()?;
-            let idx = self.accepted[i];
-            self.rcpts[idx].data_reply = Some(r.clone());
-            if r.code != 250 && first_failure.is_none() {
-                first_failure = Some(r.clone());
-            }
-            last = r;
-        }
-        Ok(first_failure.unwrap_or(last))
-    }
-
-    /// The message in one streaming pass, 64 KiB of input at a time.
-    fn send_body(&mut self, msg: &[u8], mode: LineEndings) -> Result<()> {
-        self.trace.line(Direction::Send, "data", &format!("{} message bytes", msg.len()));
-        let conn = self.conn.as_mut().ok_or_else(not_connected)?;
-        let mut enc = DataEncoder::new(mode);
-        let mut result = Ok(());
-        for piece in msg.chunks(64 * 1024) {
-            enc.encode(piece, conn.data_buffer());
-            result = conn.write_data(&[]);
-            if result.is_err() {
-                break;
-            }
-        }
-        if result.is_ok() {
-            enc.finish(conn.data_buffer());
-            result = conn.flush();
-        }
-        if result.is_err() {
-            self.close();
-        }
-        result
-    }
-
-    /// smtplib's `sendmail`: EHLO/HELO if needed, MAIL (with SIZE when
-    /// advertised), RCPT for each recipient, DATA. Returns the refused
-    /// recipients when at least one was accepted.
-    ///
-    /// Differences from smtplib, on purpose: every argument is checked before
-    /// anything is sent (smtplib can fail half-way through the envelope), an
-    /// empty recipient list is an invalid argument, and on LMTP a recipient
-    /// refused after the data is refused like one refused at RCPT.
-    pub fn sendmail(
-        &mut self,
-        from: &str,
-        to: &[&str],
-        msg: &[u8],
-        mode: LineEndings,
-        mail_options: &[&str],
-        rcpt_options: &[&str],
-    ) -> Result<Vec<Refusal>> {
-        // The per-recipient results describe this call, however it ends.
-        self.rcpts.clear();
-        self.accepted.clear();
-        self.check_tls_required("sendmail")?;
-        if to.is_empty() {
-            return Err(Error::InvalidArgument("no recipients".into()));
-        }
-        for addr in std::iter::once(&from).chain(to) {
-            check_line_text("address", addr)?;
-        }
-        for opt in mail_options.iter().chain(rcpt_options) {
-            command::path_args("", "", &[opt])?;
-        }
-        self.ehlo_or_helo_if_needed()?;
-        let mut opts: Vec<String> = Vec::new();
-        if self.does_esmtp {
-            if self.has_extn("size") {
-                opts.push(format!("size={}", normalized_len(msg, mode)));
-            }
-            opts.extend(mail_options.iter().map(|s| s.to_string()));
-        }
-        let opt_refs: Vec<&str> = opts.iter().map(String::as_str).collect();
-        let reply = self.mail(from, &opt_refs)?;
-        if reply.code != 250 {
-            self.fail_transaction(reply.code);
-            return Err(Error::SenderRefused { reply, sender: from.to_string() });
-        }
-        let mut refused = Vec::new();
-        for &each in to {
-            let reply = self.rcpt(each, rcpt_options)?;
-            if reply.code != 250 && reply.code != 251 {
-                refused.push(Refusal { recipient: each.to_string(), reply: reply.clone() });
-            }
-            if reply.code == 421 {
-                self.close();
-                return Err(Error::RecipientsRefused(refused));
-            }
-        }
-        if refused.len() == to.len() {
-            self.rset_quietly();
-            return Err(Error::RecipientsRefused(refused));
-        }
-        let reply = self.data(msg, mode)?;
-        if self.kind == Kind::Lmtp {
-            let failed: Vec<Refusal> = self
-                .rcpts
-                .iter()
-                .filter(|r| r.accepted_at_rcpt() && r.refused())
-                .map(|r| Refusal { recipient: r.addr.clone(), reply: r.final_reply().clone() })
-                .collect();
-            if failed.len() == self.accepted.len() {
-                self.fail_transaction(reply.code);
-                return Err(Error::Data(reply));
-            }
-            refused.extend(failed);
-        } else if reply.code != 250 {
-            self.fail_transaction(reply.code);
-            return Err(Error::Data(reply));
-        }
-        Ok(refused)
-    }
-
-    /// After a refusal: 421 closes (the server is going away), anything else
-    /// resets the transaction.
-    fn fail_transaction(&mut self, code: i32) {
-        if code == 421 {
-            self.close();
-        } else {
-            self.rset_quietly();
-        }
     }
 }
 

@@ -7,6 +7,7 @@ use std::os::unix::net::UnixStream;
 use std::thread;
 
 use super::*;
+use crate::data::LineEndings;
 use crate::transport::Stream;
 
 /// Play a server: send the greeting, then for each step read one command
@@ -65,7 +66,7 @@ fn lmtp_reads_one_reply_per_accepted_recipient() {
         ],
     );
     let mut s = session(Kind::Lmtp, stream);
-    let refused = s.sendmail("f@x", &["a@x", "b@x", "c@x"], b"hi\r\n", LineEndings::Normalize, &[], &[]).unwrap();
+    let refused = s.sendmail("f@x", &["a@x", "b@x", "c@x"], &[b"hi\r\n"], LineEndings::Normalize, &[], &[]).unwrap();
     let refused: Vec<(&str, i32)> = refused.iter().map(|r| (r.recipient.as_str(), r.reply.code)).collect();
     assert_eq!(refused, vec![("b@x", 550), ("c@x", 452)]);
     let results = s.rcpt_results();
@@ -85,7 +86,7 @@ fn lmtp_all_failing_after_data_is_a_data_error_then_rset() {
         vec![EHLO, "250 ok\r\n", "250 ok\r\n", "354 go\r\n", "452 full\r\n", "250 reset\r\n"],
     );
     let mut s = session(Kind::Lmtp, stream);
-    let e = s.sendmail("f@x", &["a@x"], b"hi", LineEndings::Normalize, &[], &[]).unwrap_err();
+    let e = s.sendmail("f@x", &["a@x"], &[b"hi"], LineEndings::Normalize, &[], &[]).unwrap_err();
     assert_eq!(e, Error::Data(Reply::new(452, "full")));
     drop(s);
     assert_eq!(server.join().unwrap().last().unwrap(), "rset\r\n");
@@ -96,7 +97,7 @@ fn rcpt_421_closes_and_reports_refusals() {
     let (stream, _server) =
         scripted("220 hi\r\n", vec![EHLO, "250 ok\r\n", "550 no\r\n", "421 bye\r\n"]);
     let mut s = session(Kind::Smtp, stream);
-    let e = s.sendmail("f@x", &["a@x", "b@x", "c@x"], b"m", LineEndings::Normalize, &[], &[]).unwrap_err();
+    let e = s.sendmail("f@x", &["a@x", "b@x", "c@x"], &[b"m"], LineEndings::Normalize, &[], &[]).unwrap_err();
     let Error::RecipientsRefused(list) = e else { panic!("{e:?}") };
     assert_eq!(list.iter().map(|r| r.reply.code).collect::<Vec<_>>(), vec![550, 421]);
     assert!(!s.is_connected());
@@ -108,10 +109,10 @@ fn arguments_are_checked_before_anything_is_sent() {
     let (stream, server) = scripted("220 hi\r\n", vec!["250 ok\r\n"]);
     let mut s = session(Kind::Smtp, stream);
     for (from, to, opt) in [("f@x\r\nRSET", "a@x", "X"), ("f@x", "a@x\n", "X"), ("f@x", "a@x", "A\rB")] {
-        let e = s.sendmail(from, &[to], b"m", LineEndings::Normalize, &[opt], &[]).unwrap_err();
+        let e = s.sendmail(from, &[to], &[b"m"], LineEndings::Normalize, &[opt], &[]).unwrap_err();
         assert!(matches!(e, Error::InvalidArgument(_)), "{e:?}");
     }
-    assert!(matches!(s.sendmail("f@x", &[], b"m", LineEndings::Normalize, &[], &[]), Err(Error::InvalidArgument(_))));
+    assert!(matches!(s.sendmail("f@x", &[], &[b"m"], LineEndings::Normalize, &[], &[]), Err(Error::InvalidArgument(_))));
     assert_eq!(s.noop().unwrap().code, 250);
     drop(s);
     assert_eq!(server.join().unwrap(), vec!["noop\r\n".to_string()]);

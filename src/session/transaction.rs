@@ -1,0 +1,305 @@
+//! The mail transaction: smtplib's `mail`, `rcpt`, `data` and `sendmail`,
+//! with libsmtp's additions: the message in pieces (send_message sends a
+//! message minus its Bcc fields without copying it), a local SIZE check,
+//! the line-ending policy, structured envelope options, LMTP's reply per
+//! recipient, and RFC 3463 status codes per recipient.
+
+use super::{not_connected, Kind, RcptResult, Session};
+use crate::address::quote_addr;
+use crate::command::{self, check_line_text};
+use crate::data::{first_bare_eol, normalized_len, DataEncoder, LineEndings};
+use crate::error::{Error, Refusal, Result};
+use crate::message::envelope::EnvelopeOptions;
+use crate::reply::Reply;
+use crate::trace::Direction;
+
+/// The RFC 3463 status code at the start of a reply text ("5.1.1").
+pub fn enhanced_status(text: &[u8]) -> Option<String> {
+    let word = text.split(|&b| b == b' ').next()?;
+    let s = std::str::from_utf8(word).ok()?;
+    let mut parts = s.split('.');
+    let (class, subject, detail) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |p: &str, max: usize| !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit());
+    (parts.next().is_none() && matches!(class, "2" | "4" | "5") && digits(subject, 3) && digits(detail, 3))
+        .then(|| s.to_string())
+}
+
+/// The keyword of an option (`SIZE` of `SIZE=10`), upper-cased.
+fn keyword(opt: &str) -> String {
+    opt.split('=').next().unwrap_or(opt).to_ascii_uppercase()
+}
+
+/// Options in order, a keyword's first occurrence kept.
+fn dedup(opts: Vec<String>) -> Vec<String> {
+    let mut seen = Vec::new();
+    opts.into_iter()
+        .filter(|o| {
+            let k = keyword(o);
+            let new = !seen.contains(&k);
+            seen.push(k);
+            new
+        })
+        .collect()
+}
+
+impl Session {
+    /// Structured options for every following sendmail and send_message.
+    pub fn set_envelope(&mut self, envelope: EnvelopeOptions) -> Result<()> {
+        envelope.validate()?;
+        self.envelope = envelope;
+        Ok(())
+    }
+
+    fn status_of(&self, reply: &Reply) -> Option<String> {
+        if self.has_extn("enhancedstatuscodes") {
+            enhanced_status(&reply.text)
+        } else {
+            None
+        }
+    }
+
+    /// smtplib's `mail`: options are sent only once EHLO succeeded; SMTPUTF8
+    /// among them needs the server's SMTPUTF8. Starts a new transaction.
+    pub fn mail(&mut self, sender: &str, options: &[&str]) -> Result<Reply> {
+        let mut opts: &[&str] = &[];
+        let mut utf8 = false;
+        if !options.is_empty() && self.does_esmtp {
+            if options.iter().any(|o| o.eq_ignore_ascii_case("smtputf8")) {
+                if !self.has_extn("smtputf8") {
+                    return Err(Error::NotSupported("SMTPUTF8 not supported by server".into()));
+                }
+                utf8 = true;
+            }
+            opts = options;
+        }
+        let args = command::path_args("from:", &quote_addr(sender), opts)?;
+        // Only a MAIL that is going out switches to UTF-8 commands.
+        self.utf8_commands |= utf8;
+        self.rcpts.clear();
+        self.accepted.clear();
+        self.docmd("mail", &args)
+    }
+
+    /// smtplib's `rcpt`; the reply is kept as this recipient's result.
+    pub fn rcpt(&mut self, recipient: &str, options: &[&str]) -> Result<Reply> {
+        let opts: &[&str] = if self.does_esmtp { options } else { &[] };
+        let args = command::path_args("to:", &quote_addr(recipient), opts)?;
+        let reply = self.docmd("rcpt", &args)?;
+        let status = self.status_of(&reply);
+        let result = RcptResult { addr: recipient.to_string(), reply: reply.clone(), data_reply: None, status, data_status: None };
+        if result.accepted_at_rcpt() {
+            self.accepted.push(self.rcpts.len());
+        }
+        self.rcpts.push(result);
+        Ok(reply)
+    }
+
+    /// smtplib's `data`: DATA, and on 354 the message (in pieces, sent as
+    /// one), dot-stuffed, then the final reply. A reply other than 354 is
+    /// SMTPDataError. With [`LineEndings::Reject`] a lone CR or LF is an
+    /// invalid argument before DATA is sent.
+    ///
+    /// On LMTP one reply is read per recipient accepted since MAIL (RFC 2033
+    /// 4.2; smtplib reads one, cpython#76984); each is kept on that
+    /// recipient's result, and the first failure (else the last reply) is
+    /// returned.
+    pub fn data(&mut self, parts: &[&[u8]], mode: LineEndings) -> Result<Reply> {
+        check_line_endings(parts, mode)?;
+        let reply = self.docmd("data", "")?;
+        if reply.code != 354 {
+            return Err(Error::Data(reply));
+        }
+        self.send_body(parts, mode)?;
+        if self.kind != Kind::Lmtp || self.accepted.is_empty() {
+            if let Some(c) = &mut self.conn {
+                c.expect_reply();
+            }
+            return self.get_reply();
+        }
+        let mut first_failure = None;
+        let mut last = Reply::default();
+        for i in 0..self.accepted.len() {
+            if let Some(c) = &mut self.conn {
+                c.expect_reply();
+            }
+            let r = self.get_reply()?;
+            let idx = self.accepted[i];
+            self.rcpts[idx].data_status = self.status_of(&r);
+            self.rcpts[idx].data_reply = Some(r.clone());
+            if r.code != 250 && first_failure.is_none() {
+                first_failure = Some(r.clone());
+            }
+            last = r;
+        }
+        Ok(first_failure.unwrap_or(last))
+    }
+
+    /// The message in one streaming pass, 64 KiB of input at a time.
+    fn send_body(&mut self, parts: &[&[u8]], mode: LineEndings) -> Result<()> {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        self.trace.line(Direction::Send, "data", &format!("{total} message bytes"));
+        let conn = self.conn.as_mut().ok_or_else(not_connected)?;
+        let mut enc = DataEncoder::new(mode);
+        let mut result = Ok(());
+        'out: for part in parts {
+            for piece in part.chunks(64 * 1024) {
+                enc.encode(piece, conn.data_buffer());
+                result = conn.write_data(&[]);
+                if result.is_err() {
+                    break 'out;
+                }
+            }
+        }
+        if result.is_ok() {
+            enc.finish(conn.data_buffer());
+            result = conn.flush();
+        }
+        if result.is_err() {
+            self.close();
+        }
+        result
+    }
+
+    /// smtplib's `sendmail`: EHLO/HELO if needed, MAIL (with SIZE when
+    /// advertised, the structured options, then the caller's), RCPT for each
+    /// recipient, DATA. Returns the refused recipients when at least one was
+    /// accepted. The message may come in pieces, sent as one.
+    ///
+    /// Differences from smtplib, on purpose: every argument is checked before
+    /// anything is sent (smtplib can fail half-way through the envelope), an
+    /// empty recipient list is an invalid argument, a message over the
+    /// server's SIZE is refused before MAIL, and on LMTP a recipient refused
+    /// after the data is refused like one refused at RCPT.
+    pub fn sendmail(
+        &mut self,
+        from: &str,
+        to: &[&str],
+        parts: &[&[u8]],
+        mode: LineEndings,
+        mail_options: &[&str],
+        rcpt_options: &[&str],
+    ) -> Result<Vec<Refusal>> {
+        // The per-recipient results describe this call, however it ends.
+        self.rcpts.clear();
+        self.accepted.clear();
+        self.check_tls_required("sendmail")?;
+        if to.is_empty() {
+            return Err(Error::InvalidArgument("no recipients".into()));
+        }
+        for addr in std::iter::once(&from).chain(to) {
+            check_line_text("address", addr)?;
+        }
+        for opt in mail_options.iter().chain(rcpt_options) {
+            command::path_args("", "", &[opt])?;
+        }
+        check_line_endings(parts, mode)?;
+        self.ehlo_or_helo_if_needed()?;
+        let size = normalized_len(parts, mode);
+        if let Some(limit) = self.features.size_limit() {
+            if size > limit {
+                return Err(Error::TooLarge(format!(
+                    "the message is {size} bytes and the server accepts at most {limit} (SIZE); nothing was sent"
+                )));
+            }
+        }
+        let mut opts: Vec<String> = Vec::new();
+        if self.does_esmtp && self.has_extn("size") {
+            opts.push(format!("size={size}"));
+        }
+        let encrypted = self.is_encrypted();
+        opts.extend(self.envelope.mail_params(&self.features, encrypted)?);
+        let mut rcpt_opts: Vec<Vec<String>> = Vec::with_capacity(to.len());
+        for &each in to {
+            let mut o = self.envelope.rcpt_params(each, &self.features)?;
+            o.extend(rcpt_options.iter().map(|s| s.to_string()));
+            rcpt_opts.push(dedup(o));
+        }
+        if self.does_esmtp {
+            opts.extend(mail_options.iter().map(|s| s.to_string()));
+        }
+        let opts = dedup(opts);
+        let opt_refs: Vec<&str> = opts.iter().map(String::as_str).collect();
+        let reply = self.mail(from, &opt_refs)?;
+        if reply.code != 250 {
+            self.fail_transaction(reply.code);
+            return Err(Error::SenderRefused { reply, sender: from.to_string() });
+        }
+        let mut refused = Vec::new();
+        for (&each, o) in to.iter().zip(&rcpt_opts) {
+            let o: Vec<&str> = o.iter().map(String::as_str).collect();
+            let reply = self.rcpt(each, &o)?;
+            if reply.code != 250 && reply.code != 251 {
+                refused.push(Refusal { recipient: each.to_string(), reply: reply.clone() });
+            }
+            if reply.code == 421 {
+                self.close();
+                return Err(Error::RecipientsRefused(refused));
+            }
+        }
+        if refused.len() == to.len() {
+            self.rset_quietly();
+            return Err(Error::RecipientsRefused(refused));
+        }
+        let reply = self.data(parts, mode)?;
+        if self.kind == Kind::Lmtp {
+            let failed: Vec<Refusal> = self
+                .rcpts
+                .iter()
+                .filter(|r| r.accepted_at_rcpt() && r.refused())
+                .map(|r| Refusal { recipient: r.addr.clone(), reply: r.final_reply().clone() })
+                .collect();
+            if failed.len() == self.accepted.len() {
+                self.fail_transaction(reply.code);
+                return Err(Error::Data(reply));
+            }
+            refused.extend(failed);
+        } else if reply.code != 250 {
+            self.fail_transaction(reply.code);
+            return Err(Error::Data(reply));
+        }
+        Ok(refused)
+    }
+
+    /// After a refusal: 421 closes (the server is going away), anything else
+    /// resets the transaction.
+    fn fail_transaction(&mut self, code: i32) {
+        if code == 421 {
+            self.close();
+        } else {
+            self.rset_quietly();
+        }
+    }
+}
+
+/// [`LineEndings::Reject`]: a lone CR or LF is refused before anything is sent.
+fn check_line_endings(parts: &[&[u8]], mode: LineEndings) -> Result<()> {
+    if mode == LineEndings::Reject {
+        if let Some(at) = first_bare_eol(parts) {
+            return Err(Error::InvalidArgument(format!(
+                "the message has a lone CR or LF at byte {at} (line endings must be CRLF)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes() {
+        assert_eq!(enhanced_status(b"2.1.5 Ok").as_deref(), Some("2.1.5"));
+        assert_eq!(enhanced_status(b"5.7.1").as_deref(), Some("5.7.1"));
+        assert_eq!(enhanced_status(b"4.2.22 x").as_deref(), Some("4.2.22"));
+        for bad in [&b"Ok"[..], b"3.1.1 x", b"2.1 x", b"2.1.5.6 x", b"2.1234.5 x", b"", b"2..5 x"] {
+            assert_eq!(enhanced_status(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn options_deduplicated_by_keyword() {
+        let o = dedup(vec!["size=10".into(), "SMTPUTF8".into(), "BODY=8BITMIME".into(), "smtputf8".into(), "body=7BIT".into()]);
+        assert_eq!(o, ["size=10", "SMTPUTF8", "BODY=8BITMIME"]);
+    }
+}
