@@ -5,7 +5,12 @@ dot-unstuffed) with DIR/NNNN.json beside it (envelope: mail_from, rcpt_tos,
 mail_options, rcpt_options). Refuses any recipient whose local part starts
 with "refuse" (550 5.1.1) so that tests can show refused recipients.
 
+With --dsn it also advertises DSN (RFC 3461) and accepts RET, ENVID,
+NOTIFY and ORCPT, and the JSON holds the raw MAIL and RCPT arguments as
+the client sent them ("raw"). --size-limit N advertises SIZE N.
+
 Usage: python sink.py --dir DIR --port-file FILE [--host 127.0.0.1] [--port 0]
+       [--dsn] [--size-limit N] [--parent-pid PID]
 Writes the chosen port to FILE once listening, then serves until SIGTERM.
 """
 import argparse
@@ -16,13 +21,48 @@ import socket
 import threading
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+
+DSN_PARAMS = ("RET", "ENVID", "NOTIFY", "ORCPT")
+
+
+class DsnSMTP(SMTP):
+    """aiosmtpd refuses parameters it does not know; this one takes DSN's
+    and keeps each MAIL and RCPT argument as sent."""
+
+    def _getparams(self, params):
+        result = super()._getparams(params)
+        if result is not None:
+            for name in DSN_PARAMS:
+                result.pop(name, None)
+        return result
+
+    async def smtp_MAIL(self, arg):
+        self.raw = [arg]
+        await super().smtp_MAIL(arg)
+
+    async def smtp_RCPT(self, arg):
+        getattr(self, "raw", []).append(arg)
+        await super().smtp_RCPT(arg)
+
+
+class DsnController(Controller):
+    def factory(self):
+        return DsnSMTP(self.handler, **self.SMTP_kwargs)
 
 
 class Sink:
-    def __init__(self, directory):
+    def __init__(self, directory, dsn=False):
         self.directory = directory
+        self.dsn = dsn
         self.count = 0
         self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.dsn:
+            responses.insert(len(responses) - 1, "250-DSN")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.split("@")[0].startswith("refuse"):
@@ -41,7 +81,8 @@ class Sink:
         with open(base + ".json", "w") as fh:
             json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
                        "mail_options": envelope.mail_options,
-                       "rcpt_options": envelope.rcpt_options}, fh)
+                       "rcpt_options": envelope.rcpt_options,
+                       "raw": getattr(server, "raw", [])}, fh, ensure_ascii=False)
         return "250 2.0.0 OK: queued as %04d" % n
 
 
@@ -72,11 +113,14 @@ def main():
     ap.add_argument("--parent-pid", type=int, default=0)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--dsn", action="store_true")
+    ap.add_argument("--size-limit", type=int, default=200 * 1024 * 1024)
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     port = a.port or free_port(a.host)
-    controller = Controller(Sink(a.dir), hostname=a.host, port=port,
-                            server_hostname="sink.test", data_size_limit=200 * 1024 * 1024)
+    cls = DsnController if a.dsn else Controller
+    controller = cls(Sink(a.dir, a.dsn), hostname=a.host, port=port, server_hostname="sink.test",
+                     data_size_limit=a.size_limit, enable_SMTPUTF8=True)
     controller.start()
     tmp = a.port_file + ".tmp"
     with open(tmp, "w") as fh:
