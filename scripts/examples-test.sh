@@ -23,6 +23,14 @@ check "sendmail example traces commands at debug level 1" "grep -q \"send: 'mail
 check "sendmail example reports the refused recipient" "grep -q '1 recipient(s) refused' build/sendmail.err"
 check "the refused recipient is not in the envelope" "grep -q '\"rcpt_tos\": \\[\"b@example.com\"\\]' build/examples-mail/0002.json"
 
+# send_file.c: a message file through send_message; Bcc is not sent.
+printf 'From: Alice <alice@example.com>\r\nTo: bob@example.com\r\nBcc: secret@example.com, refuse@example.com\r\nSubject: from a file\r\n\r\nHello from send_file.\r\n' > build/message.eml
+build/bin/send_file "127.0.0.1:$SINK_PORT" build/message.eml > build/send_file.out || true
+printf 'From: Alice <alice@example.com>\r\nTo: bob@example.com\r\nSubject: from a file\r\n\r\nHello from send_file.\r\n' > build/send_file.expected
+check "send_file message arrives without its Bcc field" "cmp -s build/send_file.expected build/examples-mail/0003.eml"
+check "send_file delivered to the Bcc recipient too" "grep -q 'secret@example.com' build/examples-mail/0003.json"
+check "send_file reports the refused Bcc recipient" "grep -q 'refuse@example.com: 550 (refused)' build/send_file.out"
+
 # auth_callback.c: a custom SASL mechanism against the authenticating server.
 stop_sink
 rm -f build/auth.port
