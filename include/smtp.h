@@ -170,10 +170,50 @@
 #define SMTP_TIMEOUT_IO 1
 
 /**
- * `smtp_session_set_timeout_ms()`: bound on one whole reply, however the
- * server trickles it (default 600000).
+ * `smtp_session_set_timeout_ms()`: bound on one whole reply to a command
+ * without a phase of its own below, however the server trickles it
+ * (default 600000).
  */
 #define SMTP_TIMEOUT_REPLY 2
+
+/**
+ * `smtp_session_set_timeout_ms()`: the greeting (default 300000, RFC 5321
+ * 4.5.3.2.1); also bounds a TLS handshake.
+ */
+#define SMTP_TIMEOUT_GREETING 3
+
+/**
+ * `smtp_session_set_timeout_ms()`: the reply to MAIL (default 300000).
+ */
+#define SMTP_TIMEOUT_MAIL 4
+
+/**
+ * `smtp_session_set_timeout_ms()`: the reply to each RCPT (default 300000).
+ */
+#define SMTP_TIMEOUT_RCPT 5
+
+/**
+ * `smtp_session_set_timeout_ms()`: the reply to DATA (default 120000).
+ */
+#define SMTP_TIMEOUT_DATA 6
+
+/**
+ * `smtp_session_set_timeout_ms()`: each write of message data (default
+ * 180000, RFC 5321 4.5.3.2.5).
+ */
+#define SMTP_TIMEOUT_DATA_BLOCK 7
+
+/**
+ * `smtp_session_set_timeout_ms()`: the reply after the final dot (default
+ * 600000).
+ */
+#define SMTP_TIMEOUT_FINAL_DOT 8
+
+/**
+ * `smtp_session_set_timeout_ms()`: the whole of one library call, however
+ * many replies and writes it takes (default 0: no limit).
+ */
+#define SMTP_TIMEOUT_CALL 9
 
 /**
  * Trace line direction: about the connection.
@@ -849,9 +889,13 @@ void smtp_session_free(struct smtp_session *s);
 int smtp_session_set_local_hostname(struct smtp_session *s, const char *name);
 
 /**
- * Set one timeout, in milliseconds; 0 means no limit. `which` is
- * `SMTP_TIMEOUT_CONNECT`, `SMTP_TIMEOUT_IO` or `SMTP_TIMEOUT_REPLY`
- * (anything else: `SMTP_ERR_INVALID_ARGUMENT`). Applies from the next
+ * Set one timeout, in milliseconds; 0 means no limit. `which` is one of
+ * the `SMTP_TIMEOUT_*` constants (anything else:
+ * `SMTP_ERR_INVALID_ARGUMENT`). Each reply is bounded by its phase's
+ * timeout, each read and write by `SMTP_TIMEOUT_IO` (message data by
+ * `SMTP_TIMEOUT_DATA_BLOCK`), and everything in one call by
+ * `SMTP_TIMEOUT_CALL`; the first to run out ends the wait with
+ * `SMTP_ERR_TIMEOUT` and closes the connection. Applies from the next
  * network operation, on the current connection too.
  *
  * # Safety

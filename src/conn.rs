@@ -24,20 +24,95 @@ pub struct Timeouts {
     pub connect: Option<Duration>,
     /// Each blocking read or write.
     pub io: Option<Duration>,
-    /// The whole of one reply, from when the client starts waiting for it.
+    /// The whole of one reply to a command without a phase of its own.
     pub reply: Option<Duration>,
+    /// The greeting (RFC 5321 4.5.3.2.1: 5 minutes).
+    pub greeting: Option<Duration>,
+    /// The reply to MAIL (4.5.3.2.2: 5 minutes).
+    pub mail: Option<Duration>,
+    /// The reply to each RCPT (4.5.3.2.3: 5 minutes).
+    pub rcpt: Option<Duration>,
+    /// The reply to DATA (4.5.3.2.4: 2 minutes).
+    pub data: Option<Duration>,
+    /// Each write of message data (4.5.3.2.5: 3 minutes per block).
+    pub data_block: Option<Duration>,
+    /// The reply after the final dot (4.5.3.2.6: 10 minutes).
+    pub final_dot: Option<Duration>,
+    /// The whole of one library call, however many replies it reads.
+    pub call: Option<Duration>,
 }
 
 impl Default for Timeouts {
-    /// RFC 5321 4.5.3.2 asks clients to wait 5 minutes for most replies and
-    /// 10 for the one after the final dot; the connect bound is ours.
+    /// RFC 5321 4.5.3.2's client timeouts; connect, I/O and other replies
+    /// are ours; no limit on a whole call unless the caller sets one.
     fn default() -> Timeouts {
+        let secs = |s| Some(Duration::from_secs(s));
         Timeouts {
-            connect: Some(Duration::from_secs(30)),
-            io: Some(Duration::from_secs(300)),
-            reply: Some(Duration::from_secs(600)),
+            connect: secs(30),
+            io: secs(300),
+            reply: secs(600),
+            greeting: secs(300),
+            mail: secs(300),
+            rcpt: secs(300),
+            data: secs(120),
+            data_block: secs(180),
+            final_dot: secs(600),
+            call: None,
         }
     }
+}
+
+/// Which reply is awaited: its phase chooses the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Command,
+    Greeting,
+    Mail,
+    Rcpt,
+    Data,
+    FinalDot,
+}
+
+impl Timeouts {
+    fn reply_limit(&self, phase: Phase) -> (Option<Duration>, &'static str) {
+        match phase {
+            Phase::Command => (self.reply, "reply"),
+            Phase::Greeting => (self.greeting, "greeting"),
+            Phase::Mail => (self.mail, "MAIL reply"),
+            Phase::Rcpt => (self.rcpt, "RCPT reply"),
+            Phase::Data => (self.data, "DATA reply"),
+            Phase::FinalDot => (self.final_dot, "reply after the final dot"),
+        }
+    }
+}
+
+/// The earlier of two optional deadlines, and which one it is.
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<(Instant, bool)> {
+    match (a, b) {
+        (Some(a), Some(b)) if b < a => Some((b, true)),
+        (Some(a), _) => Some((a, false)),
+        (None, Some(b)) => Some((b, true)),
+        (None, None) => None,
+    }
+}
+
+/// A blocking wait bounded by `limit` and what is left before `deadline`;
+/// `None` inside means no bound. Err when the deadline has passed.
+fn bounded(limit: Option<Duration>, deadline: Option<Instant>) -> std::result::Result<Option<Duration>, ()> {
+    match deadline {
+        None => Ok(limit),
+        Some(d) => {
+            let left = d.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(());
+            }
+            Ok(Some(limit.map_or(left, |l| l.min(left))))
+        }
+    }
+}
+
+fn call_deadline_passed() -> Error {
+    Error::Timeout("the call did not finish within its deadline (SMTP_TIMEOUT_CALL)".into())
 }
 
 /// What a queued command is, for the trace and for redaction.
@@ -58,15 +133,22 @@ pub struct Conn {
     /// The write buffer has held a secret since it was last wiped.
     holds_secret: bool,
     timeouts: Timeouts,
+    /// The end of the current library call (`Timeouts::call`).
+    call_deadline: Option<Instant>,
 }
 
 impl Conn {
     pub fn new(stream: Stream, timeouts: Timeouts) -> Conn {
-        Conn { stream, parser: ReplyParser::new(), wbuf: Vec::new(), awaiting: 0, holds_secret: false, timeouts }
+        Conn { stream, parser: ReplyParser::new(), wbuf: Vec::new(), awaiting: 0, holds_secret: false, timeouts, call_deadline: None }
     }
 
     pub fn set_timeouts(&mut self, t: Timeouts) {
         self.timeouts = t;
+    }
+
+    /// Bound everything until the next call to this instant.
+    pub fn set_call_deadline(&mut self, deadline: Option<Instant>) {
+        self.call_deadline = deadline;
     }
 
     /// See [`Stream::protects_secrets`].
@@ -99,11 +181,10 @@ impl Conn {
         self.awaiting += 1;
     }
 
-    /// Buffer raw bytes (message data); flushed when the buffer is large.
-    pub fn write_data(&mut self, data: &[u8]) -> Result<()> {
-        self.wbuf.extend_from_slice(data);
+    /// Message data has been put in the buffer: write it once it is large.
+    pub fn write_data(&mut self) -> Result<()> {
         if self.wbuf.len() >= WRITE_CHUNK {
-            self.flush()?;
+            self.flush_data()?;
         }
         Ok(())
     }
@@ -113,12 +194,22 @@ impl Conn {
         &mut self.wbuf
     }
 
-    /// Write everything buffered.
+    /// Write everything buffered (commands: each write within the I/O timeout).
     pub fn flush(&mut self) -> Result<()> {
+        self.flush_within(self.timeouts.io)
+    }
+
+    /// Write buffered message data: each write within the data-block timeout.
+    pub fn flush_data(&mut self) -> Result<()> {
+        self.flush_within(self.timeouts.data_block)
+    }
+
+    fn flush_within(&mut self, limit: Option<Duration>) -> Result<()> {
         if self.wbuf.is_empty() {
             return Ok(());
         }
-        self.stream.set_write_timeout(self.timeouts.io).map_err(|e| io_error(e, "setting a timeout"))?;
+        let wait = bounded(limit, self.call_deadline).map_err(|()| call_deadline_passed())?;
+        self.stream.set_write_timeout(wait).map_err(|e| io_error(e, "setting a timeout"))?;
         let result = self.stream.write_all(&self.wbuf).and_then(|()| self.stream.flush());
         // AUTH lines are short and flushed alone, so no grown-away copy of
         // them is left behind: wiping this buffer wipes them.
@@ -127,13 +218,26 @@ impl Conn {
             self.holds_secret = false;
         }
         self.wbuf.clear();
-        result.map_err(|e| io_error(e, "sending"))
+        match result {
+            Err(e) if is_timeout(&e) && self.call_deadline.is_some_and(|d| Instant::now() >= d) => Err(call_deadline_passed()),
+            other => other.map_err(|e| io_error(e, "sending")),
+        }
     }
 
-    /// Flush, then read the reply to the oldest awaited command.
-    pub fn read_reply(&mut self, trace: &mut Trace) -> Result<Reply> {
+    /// Flush, then read the reply to the oldest awaited command, within the
+    /// phase's limit, each read within the I/O timeout, all within the call.
+    pub fn read_reply(&mut self, trace: &mut Trace, phase: Phase) -> Result<Reply> {
         self.flush()?;
-        let deadline = self.timeouts.reply.map(|d| Instant::now() + d);
+        let (limit, what) = self.timeouts.reply_limit(phase);
+        let reply_deadline = limit.map(|d| Instant::now() + d);
+        let deadline = earliest(reply_deadline, self.call_deadline);
+        let expired = |by_call: bool| {
+            if by_call {
+                call_deadline_passed()
+            } else {
+                Error::Timeout(format!("no complete {what} within its deadline"))
+            }
+        };
         let mut buf = [0u8; 16 * 1024];
         loop {
             match self.parser.next_reply() {
@@ -141,24 +245,15 @@ impl Conn {
                 Ok(None) => {}
                 Err(e) => return Err(reply_error(e)),
             }
-            let wait = match deadline {
-                None => self.timeouts.io,
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(Error::Timeout("no complete reply within the reply deadline".into()));
-                    }
-                    Some(self.timeouts.io.map_or(left, |io| io.min(left)))
-                }
-            };
+            let wait = bounded(self.timeouts.io, deadline.map(|d| d.0)).map_err(|()| expired(deadline.is_some_and(|d| d.1)))?;
             self.stream.set_read_timeout(wait).map_err(|e| io_error(e, "setting a timeout"))?;
             let n = match self.stream.read(&mut buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 // The last read is bounded by what is left of the deadline:
                 // say which limit fired.
-                Err(e) if deadline.is_some_and(|d| Instant::now() >= d) && is_timeout(&e) => {
-                    return Err(Error::Timeout("no complete reply within the reply deadline".into()));
+                Err(e) if is_timeout(&e) && deadline.is_some_and(|d| Instant::now() >= d.0) => {
+                    return Err(expired(deadline.is_some_and(|d| d.1)));
                 }
                 Err(e) => return Err(io_error(e, "reading a reply")),
             };

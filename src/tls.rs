@@ -210,13 +210,15 @@ impl ServerCertVerifier for NoVerification {
 }
 
 /// TLS over `sock` for `host`: the handshake, each read and write bounded
-/// by `io`, the whole of it by `deadline`. On failure the socket is closed.
+/// by `io`, the whole of it by `limit` and by `call_deadline`. On failure
+/// the socket is closed.
 pub fn handshake(
     mut sock: Stream,
     config: &TlsConfig,
     host: &str,
     io: Option<Duration>,
-    deadline: Option<Duration>,
+    limit: Option<Duration>,
+    call_deadline: Option<Instant>,
 ) -> Result<Stream> {
     let mut conn = match config.connect(host) {
         Ok(c) => c,
@@ -225,7 +227,10 @@ pub fn handshake(
             return Err(e);
         }
     };
-    let end = deadline.map(|d| Instant::now() + d);
+    let end = match (limit.map(|d| Instant::now() + d), call_deadline) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     while conn.is_handshaking() {
         let wait = match end {
             None => io,
@@ -233,7 +238,7 @@ pub fn handshake(
                 let left = end.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     sock.shutdown();
-                    return Err(Error::Timeout("the TLS handshake did not finish within the reply deadline".into()));
+                    return Err(Error::Timeout("the TLS handshake did not finish within its deadline".into()));
                 }
                 Some(io.map_or(left, |io| io.min(left)))
             }

@@ -147,7 +147,10 @@ pub unsafe fn call(s: *mut smtp_session, f: impl FnOnce(&mut Inner) -> CallResul
         inner.mirror.errmsg = c_text(b"the session is poisoned by an earlier panic; free it");
         smtp_result::SMTP_ERR_BAD_STATE
     } else {
-        match catch_unwind(AssertUnwindSafe(|| f(inner))) {
+        match catch_unwind(AssertUnwindSafe(|| {
+            inner.core.begin_call();
+            f(inner)
+        })) {
             Ok(Ok(())) => {
                 inner.mirror.errmsg = c_text(b"no error");
                 smtp_result::SMTP_OK

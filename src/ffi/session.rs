@@ -27,9 +27,45 @@ pub const SMTP_TIMEOUT_CONNECT: c_int = 0;
 /// `smtp_session_set_timeout_ms()`: bound on each read or write
 /// (default 300000, RFC 5321 4.5.3.2).
 pub const SMTP_TIMEOUT_IO: c_int = 1;
-/// `smtp_session_set_timeout_ms()`: bound on one whole reply, however the
-/// server trickles it (default 600000).
+/// `smtp_session_set_timeout_ms()`: bound on one whole reply to a command
+/// without a phase of its own below, however the server trickles it
+/// (default 600000).
 pub const SMTP_TIMEOUT_REPLY: c_int = 2;
+/// `smtp_session_set_timeout_ms()`: the greeting (default 300000, RFC 5321
+/// 4.5.3.2.1); also bounds a TLS handshake.
+pub const SMTP_TIMEOUT_GREETING: c_int = 3;
+/// `smtp_session_set_timeout_ms()`: the reply to MAIL (default 300000).
+pub const SMTP_TIMEOUT_MAIL: c_int = 4;
+/// `smtp_session_set_timeout_ms()`: the reply to each RCPT (default 300000).
+pub const SMTP_TIMEOUT_RCPT: c_int = 5;
+/// `smtp_session_set_timeout_ms()`: the reply to DATA (default 120000).
+pub const SMTP_TIMEOUT_DATA: c_int = 6;
+/// `smtp_session_set_timeout_ms()`: each write of message data (default
+/// 180000, RFC 5321 4.5.3.2.5).
+pub const SMTP_TIMEOUT_DATA_BLOCK: c_int = 7;
+/// `smtp_session_set_timeout_ms()`: the reply after the final dot (default
+/// 600000).
+pub const SMTP_TIMEOUT_FINAL_DOT: c_int = 8;
+/// `smtp_session_set_timeout_ms()`: the whole of one library call, however
+/// many replies and writes it takes (default 0: no limit).
+pub const SMTP_TIMEOUT_CALL: c_int = 9;
+
+/// The timeout `which` selects, for reading and writing.
+fn timeout_slot(t: &mut crate::conn::Timeouts, which: c_int) -> Option<&mut Option<Duration>> {
+    Some(match which {
+        SMTP_TIMEOUT_CONNECT => &mut t.connect,
+        SMTP_TIMEOUT_IO => &mut t.io,
+        SMTP_TIMEOUT_REPLY => &mut t.reply,
+        SMTP_TIMEOUT_GREETING => &mut t.greeting,
+        SMTP_TIMEOUT_MAIL => &mut t.mail,
+        SMTP_TIMEOUT_RCPT => &mut t.rcpt,
+        SMTP_TIMEOUT_DATA => &mut t.data,
+        SMTP_TIMEOUT_DATA_BLOCK => &mut t.data_block,
+        SMTP_TIMEOUT_FINAL_DOT => &mut t.final_dot,
+        SMTP_TIMEOUT_CALL => &mut t.call,
+        _ => return None,
+    })
+}
 
 /// Trace line direction: about the connection.
 pub const SMTP_TRACE_INFO: c_int = 0;
@@ -98,9 +134,13 @@ pub unsafe extern "C" fn smtp_session_set_local_hostname(s: *mut smtp_session, n
     }
 }
 
-/// Set one timeout, in milliseconds; 0 means no limit. `which` is
-/// `SMTP_TIMEOUT_CONNECT`, `SMTP_TIMEOUT_IO` or `SMTP_TIMEOUT_REPLY`
-/// (anything else: `SMTP_ERR_INVALID_ARGUMENT`). Applies from the next
+/// Set one timeout, in milliseconds; 0 means no limit. `which` is one of
+/// the `SMTP_TIMEOUT_*` constants (anything else:
+/// `SMTP_ERR_INVALID_ARGUMENT`). Each reply is bounded by its phase's
+/// timeout, each read and write by `SMTP_TIMEOUT_IO` (message data by
+/// `SMTP_TIMEOUT_DATA_BLOCK`), and everything in one call by
+/// `SMTP_TIMEOUT_CALL`; the first to run out ends the wait with
+/// `SMTP_ERR_TIMEOUT` and closes the connection. Applies from the next
 /// network operation, on the current connection too.
 ///
 /// # Safety
@@ -110,13 +150,9 @@ pub unsafe extern "C" fn smtp_session_set_timeout_ms(s: *mut smtp_session, which
     unsafe {
         call(s, |i| {
             let mut t = i.core.timeouts();
-            let value = (ms > 0).then(|| Duration::from_millis(u64::from(ms)));
-            match which {
-                SMTP_TIMEOUT_CONNECT => t.connect = value,
-                SMTP_TIMEOUT_IO => t.io = value,
-                SMTP_TIMEOUT_REPLY => t.reply = value,
-                _ => return Err(Error::InvalidArgument(format!("unknown timeout {which}")).into()),
-            }
+            let slot = timeout_slot(&mut t, which)
+                .ok_or_else(|| Error::InvalidArgument(format!("unknown timeout {which}")))?;
+            *slot = (ms > 0).then(|| Duration::from_millis(u64::from(ms)));
             i.core.set_timeouts(t);
             Ok(())
         })
@@ -132,14 +168,11 @@ pub unsafe extern "C" fn smtp_session_set_timeout_ms(s: *mut smtp_session, which
 pub unsafe extern "C" fn smtp_session_timeout_ms(s: *const smtp_session, which: c_int) -> i64 {
     unsafe {
         get(s, -1, |i| {
-            let t = i.core.timeouts();
-            let d = match which {
-                SMTP_TIMEOUT_CONNECT => t.connect,
-                SMTP_TIMEOUT_IO => t.io,
-                SMTP_TIMEOUT_REPLY => t.reply,
-                _ => return -1,
-            };
-            d.map_or(0, |d| d.as_millis() as i64)
+            let mut t = i.core.timeouts();
+            match timeout_slot(&mut t, which) {
+                Some(d) => d.map_or(0, |d| d.as_millis() as i64),
+                None => -1,
+            }
         })
     }
 }

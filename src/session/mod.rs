@@ -7,7 +7,7 @@
 
 use crate::address::addr_only;
 use crate::command::{self, check_line_text};
-use crate::conn::{Conn, Sensitivity, Timeouts};
+use crate::conn::{Conn, Phase, Sensitivity, Timeouts};
 use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::message::envelope::EnvelopeOptions;
@@ -121,6 +121,8 @@ pub struct Session {
     tls_host: String,
     /// Structured MAIL and RCPT options for sendmail and send_message.
     envelope: EnvelopeOptions,
+    /// The end of the current library call (see `begin_call`).
+    call_deadline: Option<std::time::Instant>,
 }
 
 impl Session {
@@ -146,6 +148,7 @@ impl Session {
             require_tls: false,
             tls_host: String::new(),
             envelope: EnvelopeOptions::default(),
+            call_deadline: None,
         }
     }
 
@@ -260,9 +263,10 @@ impl Session {
     pub fn connect_stream(&mut self, stream: transport::Stream) -> Result<Reply> {
         self.close();
         let mut conn = Conn::new(stream, self.timeouts);
+        conn.set_call_deadline(self.call_deadline);
         conn.expect_reply();
         self.conn = Some(conn);
-        self.get_reply()
+        self.get_reply_in(Phase::Greeting)
     }
 
     /// smtplib's constructor with a host: connect, and a greeting other than
@@ -305,8 +309,13 @@ impl Session {
     /// Read the next reply (smtplib's `getreply`). Any failure closes the
     /// connection: after it the stream's position in the dialogue is unknown.
     fn get_reply(&mut self) -> Result<Reply> {
+        self.get_reply_in(Phase::Command)
+    }
+
+    /// The same, within the limit of `phase`.
+    fn get_reply_in(&mut self, phase: Phase) -> Result<Reply> {
         let conn = self.conn.as_mut().ok_or_else(not_connected)?;
-        match conn.read_reply(&mut self.trace) {
+        match conn.read_reply(&mut self.trace, phase) {
             Ok(reply) => {
                 self.last_reply = Some(reply.clone());
                 Ok(reply)
@@ -317,6 +326,26 @@ impl Session {
                 Err(e)
             }
         }
+    }
+
+    /// Start one library call: the call deadline (`Timeouts::call`) runs
+    /// from here until the next `begin_call`.
+    pub fn begin_call(&mut self) {
+        self.call_deadline = self.timeouts.call.map(|d| std::time::Instant::now() + d);
+        if let Some(c) = &mut self.conn {
+            c.set_call_deadline(self.call_deadline);
+        }
+    }
+
+    /// The end of the current call, if it has one.
+    pub(crate) fn call_deadline(&self) -> Option<std::time::Instant> {
+        self.call_deadline
+    }
+
+    /// A command whose reply has a phase of its own.
+    fn command_in(&mut self, verb: &str, args: &str, phase: Phase) -> Result<Reply> {
+        self.put_command(verb, args, Sensitivity::Plain)?;
+        self.get_reply_in(phase)
     }
 
     fn command_with(&mut self, verb: &str, args: &str, sensitivity: Sensitivity) -> Result<Reply> {

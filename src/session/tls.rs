@@ -60,7 +60,7 @@ impl Session {
             );
         }
         let t = self.timeouts();
-        let stream = tls::handshake(stream, &config, &self.tls_host, t.io, t.reply)?;
+        let stream = tls::handshake(stream, &config, &self.tls_host, t.io, t.greeting, self.call_deadline())?;
         if let Some((version, suite)) = stream.tls_info() {
             let checked = if config.verification_disabled() { "NOT verified" } else { "verified" };
             let host = self.tls_host.clone();
@@ -103,7 +103,9 @@ impl Session {
                 return Err(e);
             }
         };
-        self.conn = Some(crate::conn::Conn::new(stream, self.timeouts()));
+        let mut conn = crate::conn::Conn::new(stream, self.timeouts());
+        conn.set_call_deadline(self.call_deadline());
+        self.conn = Some(conn);
         self.helo_resp = None;
         self.ehlo_resp = None;
         self.features = Features::default();

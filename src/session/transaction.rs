@@ -5,6 +5,7 @@
 //! recipient, and RFC 3463 status codes per recipient.
 
 use super::{not_connected, Kind, RcptResult, Session};
+use crate::conn::Phase;
 use crate::address::quote_addr;
 use crate::command::{self, check_line_text};
 use crate::data::{first_bare_eol, normalized_len, DataEncoder, LineEndings};
@@ -77,14 +78,14 @@ impl Session {
         self.utf8_commands |= utf8;
         self.rcpts.clear();
         self.accepted.clear();
-        self.docmd("mail", &args)
+        self.command_in("mail", &args, Phase::Mail)
     }
 
     /// smtplib's `rcpt`; the reply is kept as this recipient's result.
     pub fn rcpt(&mut self, recipient: &str, options: &[&str]) -> Result<Reply> {
         let opts: &[&str] = if self.does_esmtp { options } else { &[] };
         let args = command::path_args("to:", &quote_addr(recipient), opts)?;
-        let reply = self.docmd("rcpt", &args)?;
+        let reply = self.command_in("rcpt", &args, Phase::Rcpt)?;
         let status = self.status_of(&reply);
         let result = RcptResult { addr: recipient.to_string(), reply: reply.clone(), data_reply: None, status, data_status: None };
         if result.accepted_at_rcpt() {
@@ -105,7 +106,7 @@ impl Session {
     /// returned.
     pub fn data(&mut self, parts: &[&[u8]], mode: LineEndings) -> Result<Reply> {
         check_line_endings(parts, mode)?;
-        let reply = self.docmd("data", "")?;
+        let reply = self.command_in("data", "", Phase::Data)?;
         if reply.code != 354 {
             return Err(Error::Data(reply));
         }
@@ -114,7 +115,7 @@ impl Session {
             if let Some(c) = &mut self.conn {
                 c.expect_reply();
             }
-            return self.get_reply();
+            return self.get_reply_in(Phase::FinalDot);
         }
         let mut first_failure = None;
         let mut last = Reply::default();
@@ -122,7 +123,7 @@ impl Session {
             if let Some(c) = &mut self.conn {
                 c.expect_reply();
             }
-            let r = self.get_reply()?;
+            let r = self.get_reply_in(Phase::FinalDot)?;
             let idx = self.accepted[i];
             self.rcpts[idx].data_status = self.status_of(&r);
             self.rcpts[idx].data_reply = Some(r.clone());
@@ -144,7 +145,7 @@ impl Session {
         'out: for part in parts {
             for piece in part.chunks(64 * 1024) {
                 enc.encode(piece, conn.data_buffer());
-                result = conn.write_data(&[]);
+                result = conn.write_data();
                 if result.is_err() {
                     break 'out;
                 }
@@ -152,7 +153,7 @@ impl Session {
         }
         if result.is_ok() {
             enc.finish(conn.data_buffer());
-            result = conn.flush();
+            result = conn.flush_data();
         }
         if result.is_err() {
             self.close();
