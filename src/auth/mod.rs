@@ -82,6 +82,14 @@ pub fn valid_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A 334 payload: base64, strictly (white space inside is tolerated as
+/// smtplib's decoder tolerates line breaks). Empty is an empty challenge.
+pub fn decode_challenge(text: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let compact: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(compact).ok()
+}
+
 /// Concatenate pieces into a secret response.
 pub(crate) fn join(parts: &[&[u8]]) -> Secret {
     Secret::new(parts.concat())
@@ -100,5 +108,13 @@ mod tests {
         }
         assert!(builtin("GSSAPI", "u", "p").is_none());
         assert!(sends_secret_in_clear("plain") && !sends_secret_in_clear("CRAM-MD5"));
+    }
+
+    #[test]
+    fn challenges() {
+        assert_eq!(decode_challenge(b"UGFzc3dvcmQ6").unwrap(), b"Password:");
+        assert_eq!(decode_challenge(b"").unwrap(), b"");
+        assert!(decode_challenge(b"not base64!").is_none());
+        assert!(decode_challenge(b"abc").is_none());
     }
 }

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 
 use super::Session;
-use crate::auth::{self, MechError, Mechanism, Secret, MAX_CHALLENGES};
+use crate::auth::{self, decode_challenge, MechError, Mechanism, Secret, MAX_CHALLENGES};
 use crate::conn::Sensitivity;
 use crate::error::{Error, Result};
 use crate::reply::Reply;
@@ -201,24 +201,4 @@ impl Session {
 
 fn encode(bytes: &Secret) -> Secret {
     Secret::new(B64.encode(bytes.bytes()))
-}
-
-/// A 334 payload: base64, strictly (white space inside is tolerated as
-/// smtplib's decoder tolerates line breaks). Empty is an empty challenge.
-fn decode_challenge(text: &[u8]) -> Option<Vec<u8>> {
-    let compact: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-    B64.decode(compact).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decode_challenge;
-
-    #[test]
-    fn challenges() {
-        assert_eq!(decode_challenge(b"UGFzc3dvcmQ6").unwrap(), b"Password:");
-        assert_eq!(decode_challenge(b"").unwrap(), b"");
-        assert!(decode_challenge(b"not base64!").is_none());
-        assert!(decode_challenge(b"abc").is_none());
-    }
 }
