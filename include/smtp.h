@@ -983,7 +983,9 @@ int smtp_session_close(struct smtp_session *s);
 
 /**
  * What the last non-const call did: "no error" after success, else a
- * message naming the failure (never NULL; NULL session: a static message).
+ * message naming the failure. Never NULL: a static message for a NULL
+ * session, and another from inside one of the session's own callbacks
+ * (where getters cannot read the session while its call runs).
  *
  * # Safety
  * `s` is NULL or a live session.
@@ -1006,8 +1008,9 @@ int smtp_session_last_reply_code(const struct smtp_session *s);
  * The text of the reply `smtp_session_last_reply_code()` reports: each
  * line without its code, stripped,
  * lines joined with "\n" (smtplib's message). Bytes as the server sent
- * them, not necessarily UTF-8, a NUL shown as '?'. "" before any reply;
- * NULL only for a NULL session.
+ * them, not necessarily UTF-8, a NUL shown as '?'. "" before any reply
+ * and from inside one of the session's own callbacks; NULL only for a
+ * NULL session.
  *
  * # Safety
  * `s` is NULL or a live session.

@@ -191,14 +191,24 @@ pub unsafe fn call(s: *mut smtp_session, f: impl FnOnce(&mut Inner) -> CallResul
 ///
 /// # Safety
 /// `s` is NULL or a live session from `smtp_session_new()`.
-pub unsafe fn get<T>(s: *const smtp_session, default: T, f: impl FnOnce(&Inner) -> T) -> T {
+pub unsafe fn get<T: Clone>(s: *const smtp_session, default: T, f: impl FnOnce(&Inner) -> T) -> T {
+    unsafe { get_or(s, default.clone(), default, f) }
+}
+
+/// As [`get`], with a separate value for a getter called from inside one of
+/// the session's own callbacks (the session exists but cannot be read).
+///
+/// # Safety
+/// As [`get`].
+pub unsafe fn get_or<T>(s: *const smtp_session, null: T, busy: T, f: impl FnOnce(&Inner) -> T) -> T {
     // SAFETY: the caller passes NULL or a live session.
     let Some(handle) = (unsafe { s.as_ref() }) else {
-        return default;
+        return null;
     };
     if handle.busy.get() {
-        return default;
+        return busy;
     }
+    let default = busy;
     // SAFETY: not busy, so nothing holds `&mut inner`; getters only read.
     let inner = unsafe { &*handle.inner.get() };
     catch_unwind(AssertUnwindSafe(|| f(inner))).unwrap_or(default)

@@ -5,17 +5,20 @@
 
 use std::ffi::{c_char, c_int, CStr};
 
-use super::handle::{get, ptr, smtp_session};
+use super::handle::{get, get_or, ptr, smtp_session};
 
 /// What the last non-const call did: "no error" after success, else a
-/// message naming the failure (never NULL; NULL session: a static message).
+/// message naming the failure. Never NULL: a static message for a NULL
+/// session, and another from inside one of the session's own callbacks
+/// (where getters cannot read the session while its call runs).
 ///
 /// # Safety
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn smtp_session_errmsg(s: *const smtp_session) -> *const c_char {
     const NULL_SESSION: &CStr = c"session is NULL";
-    unsafe { get(s, NULL_SESSION.as_ptr(), |i| i.mirror.errmsg.as_ptr()) }
+    const BUSY: &CStr = c"not available inside a callback of this session";
+    unsafe { get_or(s, NULL_SESSION.as_ptr(), BUSY.as_ptr(), |i| i.mirror.errmsg.as_ptr()) }
 }
 
 /// The code of the reply behind the last result: after an error that
@@ -34,14 +37,15 @@ pub unsafe extern "C" fn smtp_session_last_reply_code(s: *const smtp_session) ->
 /// The text of the reply `smtp_session_last_reply_code()` reports: each
 /// line without its code, stripped,
 /// lines joined with "\n" (smtplib's message). Bytes as the server sent
-/// them, not necessarily UTF-8, a NUL shown as '?'. "" before any reply;
-/// NULL only for a NULL session.
+/// them, not necessarily UTF-8, a NUL shown as '?'. "" before any reply
+/// and from inside one of the session's own callbacks; NULL only for a
+/// NULL session.
 ///
 /// # Safety
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn smtp_session_last_reply_text(s: *const smtp_session) -> *const c_char {
-    unsafe { get(s, std::ptr::null(), |i| i.mirror.reply_text.as_ptr()) }
+    unsafe { get_or(s, std::ptr::null(), c"".as_ptr(), |i| i.mirror.reply_text.as_ptr()) }
 }
 
 /// 1 while connected, else 0.

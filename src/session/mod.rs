@@ -439,11 +439,13 @@ impl Session {
 
     /// smtplib's `verify`: VRFY with the address part only.
     pub fn verify(&mut self, address: &str) -> Result<Reply> {
+        check_line_text("address", address)?;
         self.docmd("vrfy", &addr_only(address))
     }
 
     /// smtplib's `expn`: EXPN with the address part only.
     pub fn expn(&mut self, address: &str) -> Result<Reply> {
+        check_line_text("address", address)?;
         self.docmd("expn", &addr_only(address))
     }
 

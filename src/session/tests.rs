@@ -163,3 +163,17 @@ fn greeting_cut_by_close_counts_as_a_line() {
     assert_eq!(s.connect_stream(Stream::Unix(client)).unwrap(), Reply::new(220, "no line end"));
     assert!(matches!(s.noop(), Err(Error::ServerDisconnected(_))));
 }
+
+#[test]
+fn line_breaks_in_addresses_are_refused_not_dropped() {
+    let (stream, server) = scripted("220 hi\r\n", vec!["250 ok\r\n"]);
+    let mut s = session(Kind::Smtp, stream);
+    assert!(matches!(s.mail("bob@example.com\r\nRSET", &[]), Err(Error::InvalidArgument(_))));
+    assert!(matches!(s.mail("a\r@example.com", &[]), Err(Error::InvalidArgument(_))));
+    assert!(matches!(s.rcpt("b@example.com\n", &[]), Err(Error::InvalidArgument(_))));
+    assert!(matches!(s.verify("x\ny"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(s.expn("x\ry"), Err(Error::InvalidArgument(_))));
+    assert_eq!(s.noop().unwrap().code, 250);
+    drop(s);
+    assert_eq!(server.join().unwrap(), vec!["noop\r\n".to_string()]);
+}

@@ -62,6 +62,9 @@ impl Session {
     /// smtplib's `mail`: options are sent only once EHLO succeeded; SMTPUTF8
     /// among them needs the server's SMTPUTF8. Starts a new transaction.
     pub fn mail(&mut self, sender: &str, options: &[&str]) -> Result<Reply> {
+        // Checked as given: the address parser would drop CR and LF as
+        // white space and send another address than the caller's.
+        check_line_text("sender", sender)?;
         let mut opts: &[&str] = &[];
         let mut utf8 = false;
         if !options.is_empty() && self.does_esmtp {
@@ -83,6 +86,7 @@ impl Session {
 
     /// smtplib's `rcpt`; the reply is kept as this recipient's result.
     pub fn rcpt(&mut self, recipient: &str, options: &[&str]) -> Result<Reply> {
+        check_line_text("recipient", recipient)?;
         let opts: &[&str] = if self.does_esmtp { options } else { &[] };
         let args = command::path_args("to:", &quote_addr(recipient), opts)?;
         let reply = self.command_in("rcpt", &args, Phase::Rcpt)?;

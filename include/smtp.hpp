@@ -1,0 +1,1081 @@
+/*
+ * smtp.hpp: a header-only C++11 interface to libsmtp (smtp.h).
+ *
+ *   #include <smtp.hpp>
+ *
+ *   smtp::Session s;                              // SMTP_KIND_SMTP
+ *   s.connect("localhost:8025");                  // the greeting as a Reply
+ *   auto refused = s.sendmail("alice@example.com", {"bob@example.com"}, message);
+ *   s.quit();
+ *
+ * Build it like a C program: c++ -std=c++11 prog.cpp $(pkg-config --cflags --libs smtp)
+ *
+ * Ownership: smtp::Session, smtp::TlsConfig, smtp::TlsConfigBuilder and
+ * smtp::Envelope own their C handle through std::unique_ptr: move-only, and
+ * the destructor frees the handle (smtp_session_free() closes the connection
+ * without QUIT; call quit() for a polite close). A moved-from object holds
+ * no handle: its calls throw smtp::Error with code SMTP_ERR_NULL_ARGUMENT,
+ * its getters return their defaults, and destroying it is a no-op. get()
+ * lends the raw handle to call the C API directly.
+ *
+ * Errors: every result other than SMTP_OK is thrown as smtp::Error (derived
+ * from std::runtime_error) or one of its subclasses, which mirror smtplib's
+ * exceptions (RecipientsRefused, SenderRefused, DataError, AuthError,
+ * ServerDisconnected, ...). Error::code() is the result code,
+ * Error::error_code() the same as a std::error_code of the category "smtp"
+ * (compare it with smtp::errc::connect, ...), reply_code() and reply_text()
+ * the server's reply behind the error (smtp_session_last_reply_code() and
+ * _text() right after the call). A std::string holding a NUL byte where the
+ * C API takes a NUL-terminated string is refused with SMTP_ERR_INVALID_ARGUMENT
+ * before anything is sent (it would otherwise be cut short silently).
+ *
+ * Callbacks (SASL, trace) are std::function objects. No exception ever
+ * crosses the C library: one thrown by a SASL callback aborts the exchange
+ * (the library cancels it with "*") and is rethrown by auth() once the C call
+ * has returned; one thrown by a trace callback is kept and rethrown once the
+ * call that produced the line has returned.
+ *
+ * Threads: as smtp.h: one Session on one thread at a time; different
+ * sessions on different threads freely. A TlsConfig may be shared.
+ */
+#ifndef SMTP_HPP
+#define SMTP_HPP
+
+#include <smtp.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace smtp {
+
+/* ------------------------------------------------------------------ errc */
+
+/** Every SMTP_ERR_* result code, as an enum usable with std::error_code. */
+enum class errc : int {
+    null_argument = SMTP_ERR_NULL_ARGUMENT,
+    invalid_argument = SMTP_ERR_INVALID_ARGUMENT,
+    bad_state = SMTP_ERR_BAD_STATE,
+    panic = SMTP_ERR_PANIC,
+    connect = SMTP_ERR_CONNECT,
+    timeout = SMTP_ERR_TIMEOUT,
+    io = SMTP_ERR_IO,
+    tls = SMTP_ERR_TLS,
+    server_disconnected = SMTP_ERR_SERVER_DISCONNECTED,
+    not_encrypted = SMTP_ERR_NOT_ENCRYPTED,
+    response = SMTP_ERR_RESPONSE,
+    connect_reply = SMTP_ERR_CONNECT_REPLY,
+    helo = SMTP_ERR_HELO,
+    not_supported = SMTP_ERR_NOT_SUPPORTED,
+    auth = SMTP_ERR_AUTH,
+    auth_aborted = SMTP_ERR_AUTH_ABORTED,
+    sender_refused = SMTP_ERR_SENDER_REFUSED,
+    recipients_refused = SMTP_ERR_RECIPIENTS_REFUSED,
+    data = SMTP_ERR_DATA,
+    smtp = SMTP_ERR_SMTP,
+    too_large = SMTP_ERR_TOO_LARGE
+};
+
+namespace detail {
+
+class category_impl : public std::error_category {
+public:
+    const char *name() const noexcept override { return "smtp"; }
+
+    std::string message(int ev) const override { return smtp_result_str(ev); }
+
+    /* The codes with an obvious portable meaning also compare equal to
+       std::errc (err.error_code() == std::errc::timed_out). */
+    std::error_condition default_error_condition(int ev) const noexcept override
+    {
+        switch (ev) {
+        case SMTP_ERR_NULL_ARGUMENT:
+        case SMTP_ERR_INVALID_ARGUMENT:
+            return std::make_error_condition(std::errc::invalid_argument);
+        case SMTP_ERR_TIMEOUT:
+            return std::make_error_condition(std::errc::timed_out);
+        case SMTP_ERR_NOT_SUPPORTED:
+            return std::make_error_condition(std::errc::operation_not_supported);
+        default:
+            return std::error_condition(ev, *this);
+        }
+    }
+};
+
+}  // namespace detail
+
+/** The error category "smtp": values are the SMTP_ERR_* result codes. */
+inline const std::error_category &smtp_category() noexcept
+{
+    static detail::category_impl instance;
+    return instance;
+}
+
+inline std::error_code make_error_code(errc e) noexcept
+{
+    return std::error_code(static_cast<int>(e), smtp_category());
+}
+
+}  // namespace smtp
+
+namespace std {
+template <>
+struct is_error_code_enum<smtp::errc> : true_type {};
+}  // namespace std
+
+namespace smtp {
+
+/* ------------------------------------------------------------------ values */
+
+/** A server reply: smtplib's (code, message). */
+struct Reply {
+    int code;
+    std::string text;
+
+    Reply() : code(0) {}
+    Reply(int c, std::string t) : code(c), text(std::move(t)) {}
+};
+
+inline bool operator==(const Reply &a, const Reply &b) { return a.code == b.code && a.text == b.text; }
+inline bool operator!=(const Reply &a, const Reply &b) { return !(a == b); }
+
+/** Recipients refused by sendmail/send_message: address as given -> its reply. */
+typedef std::map<std::string, Reply> Refused;
+
+/** One recipient's result in the last transaction (smtp_session_rcpt_*()). */
+struct RecipientResult {
+    std::string address;
+    int code;              /* RCPT reply code */
+    std::string text;      /* RCPT reply text */
+    std::string status;    /* RFC 3463 status ("2.1.5"), "" when none */
+    bool refused;
+    int data_code;         /* LMTP: reply after the data, 0 when none */
+    std::string data_text; /* LMTP */
+    std::string data_status;
+
+    RecipientResult() : code(0), refused(false), data_code(0) {}
+};
+
+enum class Kind : int { smtp = SMTP_KIND_SMTP, smtp_ssl = SMTP_KIND_SMTP_SSL, lmtp = SMTP_KIND_LMTP };
+
+enum class Timeout : int { connect = SMTP_TIMEOUT_CONNECT, io = SMTP_TIMEOUT_IO, reply = SMTP_TIMEOUT_REPLY };
+
+enum class TraceDirection : int { info = SMTP_TRACE_INFO, send = SMTP_TRACE_SEND, recv = SMTP_TRACE_RECV };
+
+/* ------------------------------------------------------------------ errors */
+
+/** A libsmtp result other than SMTP_OK. what() is the library's message. */
+class Error : public std::runtime_error {
+public:
+    Error(int code, const std::string &what, int reply_code = 0, const std::string &reply_text = std::string())
+        : std::runtime_error(what), code_(code), reply_code_(reply_code),
+          reply_text_(std::make_shared<const std::string>(reply_text))
+    {
+    }
+
+    /** The result code (SMTP_ERR_*). */
+    int code() const noexcept { return code_; }
+    /** The result code as a std::error_code of the category "smtp". */
+    std::error_code error_code() const noexcept { return std::error_code(code_, smtp_category()); }
+    /** The code of the reply behind the error (0 when none was read). */
+    int reply_code() const noexcept { return reply_code_; }
+    /** That reply's text (lines joined by "\n"). */
+    const std::string &reply_text() const noexcept { return *reply_text_; }
+
+private:
+    int code_;
+    int reply_code_;
+    std::shared_ptr<const std::string> reply_text_; /* copies of an exception must not throw */
+};
+
+/** SMTP_ERR_NULL_ARGUMENT, SMTP_ERR_INVALID_ARGUMENT (smtplib: ValueError). Nothing was sent. */
+class InvalidArgument : public Error {
+public:
+    using Error::Error;
+};
+
+/** SMTP_ERR_CONNECT, SMTP_ERR_IO (smtplib: OSError); base of TimeoutError and TlsError. */
+class TransportError : public Error {
+public:
+    using Error::Error;
+};
+
+/** SMTP_ERR_TIMEOUT. */
+class TimeoutError : public TransportError {
+public:
+    using TransportError::TransportError;
+};
+
+/** SMTP_ERR_TLS. */
+class TlsError : public TransportError {
+public:
+    using TransportError::TransportError;
+};
+
+/** SMTP_ERR_SERVER_DISCONNECTED (SMTPServerDisconnected). */
+class ServerDisconnected : public Error {
+public:
+    using Error::Error;
+};
+
+/** SMTP_ERR_NOT_ENCRYPTED: a secret would have gone out in clear; nothing was sent. */
+class NotEncrypted : public Error {
+public:
+    using Error::Error;
+};
+
+/** SMTP_ERR_NOT_SUPPORTED (SMTPNotSupportedError). */
+class NotSupported : public Error {
+public:
+    using Error::Error;
+};
+
+/** SMTP_ERR_RESPONSE (SMTPResponseException); base of the errors about one reply. */
+class ResponseError : public Error {
+public:
+    using Error::Error;
+};
+
+/** SMTP_ERR_CONNECT_REPLY (SMTPConnectError): open() got a greeting other than 220. */
+class ConnectReplyError : public ResponseError {
+public:
+    using ResponseError::ResponseError;
+};
+
+/** SMTP_ERR_HELO (SMTPHeloError). */
+class HeloError : public ResponseError {
+public:
+    using ResponseError::ResponseError;
+};
+
+/** SMTP_ERR_AUTH (SMTPAuthenticationError). */
+class AuthError : public ResponseError {
+public:
+    using ResponseError::ResponseError;
+};
+
+/** SMTP_ERR_AUTH_ABORTED: the client cancelled the exchange. */
+class AuthAborted : public Error {
+public:
+    using Error::Error;
+};
+
+/** SMTP_ERR_SENDER_REFUSED (SMTPSenderRefused); sender() is the address given. */
+class SenderRefused : public ResponseError {
+public:
+    SenderRefused(int code, const std::string &what, int reply_code, const std::string &reply_text,
+                  const std::string &sender)
+        : ResponseError(code, what, reply_code, reply_text), sender_(std::make_shared<const std::string>(sender))
+    {
+    }
+
+    const std::string &sender() const noexcept { return *sender_; }
+
+private:
+    std::shared_ptr<const std::string> sender_;
+};
+
+/** SMTP_ERR_RECIPIENTS_REFUSED (SMTPRecipientsRefused): every recipient refused. */
+class RecipientsRefused : public Error {
+public:
+    RecipientsRefused(int code, const std::string &what, int reply_code, const std::string &reply_text,
+                      const Refused &recipients)
+        : Error(code, what, reply_code, reply_text), recipients_(std::make_shared<const Refused>(recipients))
+    {
+    }
+
+    /** Each refused recipient (as given) with its reply. */
+    const Refused &recipients() const noexcept { return *recipients_; }
+
+private:
+    std::shared_ptr<const Refused> recipients_;
+};
+
+/** SMTP_ERR_DATA (SMTPDataError). */
+class DataError : public ResponseError {
+public:
+    using ResponseError::ResponseError;
+};
+
+/** SMTP_ERR_TOO_LARGE: over the server's SIZE; nothing was sent. */
+class MessageTooLarge : public Error {
+public:
+    using Error::Error;
+};
+
+namespace detail {
+
+/** Throw the exception class of result `rc`. */
+[[noreturn]] inline void throw_result(int rc, const std::string &what, int reply_code = 0,
+                                      const std::string &reply_text = std::string())
+{
+    switch (rc) {
+    case SMTP_ERR_NULL_ARGUMENT:
+    case SMTP_ERR_INVALID_ARGUMENT:
+        throw InvalidArgument(rc, what, reply_code, reply_text);
+    case SMTP_ERR_CONNECT:
+    case SMTP_ERR_IO:
+        throw TransportError(rc, what, reply_code, reply_text);
+    case SMTP_ERR_TIMEOUT:
+        throw TimeoutError(rc, what, reply_code, reply_text);
+    case SMTP_ERR_TLS:
+        throw TlsError(rc, what, reply_code, reply_text);
+    case SMTP_ERR_SERVER_DISCONNECTED:
+        throw ServerDisconnected(rc, what, reply_code, reply_text);
+    case SMTP_ERR_NOT_ENCRYPTED:
+        throw NotEncrypted(rc, what, reply_code, reply_text);
+    case SMTP_ERR_RESPONSE:
+        throw ResponseError(rc, what, reply_code, reply_text);
+    case SMTP_ERR_CONNECT_REPLY:
+        throw ConnectReplyError(rc, what, reply_code, reply_text);
+    case SMTP_ERR_HELO:
+        throw HeloError(rc, what, reply_code, reply_text);
+    case SMTP_ERR_NOT_SUPPORTED:
+        throw NotSupported(rc, what, reply_code, reply_text);
+    case SMTP_ERR_AUTH:
+        throw AuthError(rc, what, reply_code, reply_text);
+    case SMTP_ERR_AUTH_ABORTED:
+        throw AuthAborted(rc, what, reply_code, reply_text);
+    case SMTP_ERR_SENDER_REFUSED:
+        throw SenderRefused(rc, what, reply_code, reply_text, std::string());
+    case SMTP_ERR_RECIPIENTS_REFUSED:
+        throw RecipientsRefused(rc, what, reply_code, reply_text, Refused());
+    case SMTP_ERR_DATA:
+        throw DataError(rc, what, reply_code, reply_text);
+    case SMTP_ERR_TOO_LARGE:
+        throw MessageTooLarge(rc, what, reply_code, reply_text);
+    default:
+        throw Error(rc, what, reply_code, reply_text);
+    }
+}
+
+inline std::string str(const char *s) { return s ? std::string(s) : std::string(); }
+
+/** A std::string as a C string; a NUL inside would cut it short, so refuse it. */
+inline const char *c_str(const std::string &s, const char *what)
+{
+    if (s.find('\0') != std::string::npos)
+        throw_result(SMTP_ERR_INVALID_ARGUMENT, std::string(what) + " contains a NUL byte");
+    return s.c_str();
+}
+
+/** NULL for "", as the C API reads NULL or "" as "not given". */
+inline const char *c_str_or_null(const std::string &s, const char *what)
+{
+    return s.empty() ? nullptr : c_str(s, what);
+}
+
+/** Pointers to the strings of `v` (valid while `v` lives). */
+inline std::vector<const char *> c_strs(const std::vector<std::string> &v, const char *what)
+{
+    std::vector<const char *> out;
+    out.reserve(v.size());
+    for (const std::string &s : v)
+        out.push_back(c_str(s, what));
+    return out;
+}
+
+inline const char *const *data_or_null(const std::vector<const char *> &v)
+{
+    return v.empty() ? nullptr : v.data();
+}
+
+inline const std::uint8_t *bytes(const std::string &s)
+{
+    return reinterpret_cast<const std::uint8_t *>(s.data());
+}
+
+/** Overwrite a buffer that held a secret, in a way the compiler keeps. */
+inline void wipe(std::string &s) noexcept
+{
+    volatile char *p = s.empty() ? nullptr : &s[0];
+    for (std::size_t i = 0; i < s.size(); ++i)
+        p[i] = 0;
+    s.clear();
+}
+
+struct SessionDeleter {
+    void operator()(smtp_session *s) const noexcept { smtp_session_free(s); }
+};
+struct TlsConfigDeleter {
+    void operator()(smtp_tls_config *c) const noexcept { smtp_tls_config_free(c); }
+};
+struct TlsConfigBuilderDeleter {
+    void operator()(smtp_tls_config_builder *b) const noexcept { smtp_tls_config_builder_free(b); }
+};
+struct EnvelopeDeleter {
+    void operator()(smtp_envelope *e) const noexcept { smtp_envelope_free(e); }
+};
+
+}  // namespace detail
+
+/* ------------------------------------------------------------------ TLS */
+
+/** A built TLS configuration (immutable, thread-safe); move-only. */
+class TlsConfig {
+public:
+    typedef detail::TlsConfigDeleter Deleter;
+
+    TlsConfig() noexcept {}
+    /** Adopt a config from smtp_tls_config_builder_build(). */
+    explicit TlsConfig(smtp_tls_config *c) noexcept : handle_(c) {}
+
+    smtp_tls_config *get() const noexcept { return handle_.get(); }
+    smtp_tls_config *release() noexcept { return handle_.release(); }
+    explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
+
+private:
+    std::unique_ptr<smtp_tls_config, Deleter> handle_;
+};
+
+/** Collects TLS settings (smtp_tls_config_builder_*()); move-only. */
+class TlsConfigBuilder {
+public:
+    typedef detail::TlsConfigBuilderDeleter Deleter;
+
+    /** The defaults: Mozilla roots, verification on, TLS 1.2 minimum. */
+    TlsConfigBuilder() : handle_(smtp_tls_config_builder_new()) {}
+
+    TlsConfigBuilder &add_ca_file(const std::string &path)
+    {
+        return check(smtp_tls_config_builder_add_ca_file(handle_.get(), detail::c_str(path, "path")));
+    }
+    TlsConfigBuilder &add_ca_dir(const std::string &path)
+    {
+        return check(smtp_tls_config_builder_add_ca_dir(handle_.get(), detail::c_str(path, "path")));
+    }
+    TlsConfigBuilder &set_default_roots(bool use_defaults)
+    {
+        return check(smtp_tls_config_builder_set_default_roots(handle_.get(), use_defaults ? 1 : 0));
+    }
+    TlsConfigBuilder &set_client_cert(const std::string &chain_path, const std::string &key_path)
+    {
+        return check(smtp_tls_config_builder_set_client_cert(handle_.get(), detail::c_str(chain_path, "chain path"),
+                                                             detail::c_str(key_path, "key path")));
+    }
+    TlsConfigBuilder &set_server_name(const std::string &name)
+    {
+        return check(smtp_tls_config_builder_set_server_name(handle_.get(), detail::c_str(name, "server name")));
+    }
+    /** DANGER: accept any certificate for any name (test setups only). */
+    TlsConfigBuilder &dangerous_disable_verification()
+    {
+        return check(smtp_tls_config_builder_dangerous_disable_verification(handle_.get()));
+    }
+
+    /** A config from the current settings; the builder stays usable. */
+    TlsConfig build()
+    {
+        smtp_tls_config *out = nullptr;
+        int rc = smtp_tls_config_builder_build(handle_.get(), &out);
+        TlsConfig config(out); /* owns it even if check() throws */
+        check(rc);
+        return config;
+    }
+
+    smtp_tls_config_builder *get() const noexcept { return handle_.get(); }
+
+private:
+    TlsConfigBuilder &check(int rc)
+    {
+        if (rc != SMTP_OK)
+            detail::throw_result(rc, smtp_tls_config_builder_errmsg(handle_.get()));
+        return *this;
+    }
+
+    std::unique_ptr<smtp_tls_config_builder, Deleter> handle_;
+};
+
+/* ------------------------------------------------------------------ envelope */
+
+/** Structured MAIL and RCPT options (smtp_envelope_*()); move-only. */
+class Envelope {
+public:
+    typedef detail::EnvelopeDeleter Deleter;
+
+    Envelope() : handle_(smtp_envelope_new()) {}
+
+    Envelope &set_dsn_ret(int ret) { return check(smtp_envelope_set_dsn_ret(handle_.get(), ret)); }
+    Envelope &set_dsn_envid(const std::string &envid)
+    {
+        return check(smtp_envelope_set_dsn_envid(handle_.get(), detail::c_str(envid, "envid")));
+    }
+    Envelope &set_dsn_notify(unsigned notify) { return check(smtp_envelope_set_dsn_notify(handle_.get(), notify)); }
+    /** `orcpt` "" for none. */
+    Envelope &set_rcpt_dsn(const std::string &rcpt, unsigned notify, const std::string &orcpt = std::string())
+    {
+        return check(smtp_envelope_set_rcpt_dsn(handle_.get(), detail::c_str(rcpt, "recipient"), notify,
+                                                detail::c_str_or_null(orcpt, "orcpt")));
+    }
+    Envelope &set_smtputf8(bool on) { return check(smtp_envelope_set_smtputf8(handle_.get(), on ? 1 : 0)); }
+    Envelope &set_body(int body) { return check(smtp_envelope_set_body(handle_.get(), body)); }
+    Envelope &set_requiretls(bool on) { return check(smtp_envelope_set_requiretls(handle_.get(), on ? 1 : 0)); }
+    Envelope &set_mt_priority(int priority) { return check(smtp_envelope_set_mt_priority(handle_.get(), priority)); }
+    Envelope &set_deliver_by(std::int64_t seconds, bool notify, bool trace)
+    {
+        return check(smtp_envelope_set_deliver_by(handle_.get(), seconds, notify ? 1 : 0, trace ? 1 : 0));
+    }
+
+    smtp_envelope *get() const noexcept { return handle_.get(); }
+
+private:
+    Envelope &check(int rc)
+    {
+        if (rc != SMTP_OK)
+            detail::throw_result(rc, smtp_result_str(rc));
+        return *this;
+    }
+
+    std::unique_ptr<smtp_envelope, Deleter> handle_;
+};
+
+/* ------------------------------------------------------------------ session */
+
+/**
+ * The client side of a SASL mechanism (smtplib's authobject) for
+ * Session::auth(). Called first with `initial` true (and an empty
+ * challenge) to ask for the initial response, unless initial responses are
+ * off; then once per server challenge, base64-decoded. To answer, put the
+ * raw response (the library does the base64) in `response` and return
+ * true. Returning false to the initial call means "no initial response";
+ * to a challenge, it aborts the exchange (auth() throws AuthAborted). An
+ * exception aborts the exchange too and auth() rethrows it.
+ */
+typedef std::function<bool(bool initial, const std::string &challenge, std::string &response)> SaslCallback;
+
+/** Receives debug trace lines (see Session::set_trace()). */
+typedef std::function<void(TraceDirection direction, const std::string &line)> TraceCallback;
+
+namespace detail {
+
+struct TraceState {
+    TraceCallback fn;
+    std::exception_ptr error;
+
+    static void trampoline(void *userdata, int direction, const char *line, std::size_t len) noexcept
+    {
+        TraceState *st = static_cast<TraceState *>(userdata);
+        if (st->error)
+            return; /* the call is going to throw anyway */
+        try {
+            st->fn(static_cast<TraceDirection>(direction), std::string(line, len));
+        } catch (...) {
+            st->error = std::current_exception();
+        }
+    }
+};
+
+struct SaslState {
+    const SaslCallback *fn;
+    std::exception_ptr error;
+    std::string pending; /* a response that did not fit, for the call after NEED_SPACE */
+    bool have_pending;
+
+    explicit SaslState(const SaslCallback *f) : fn(f), have_pending(false) {}
+    ~SaslState() { wipe(pending); }
+    SaslState(const SaslState &) = delete;
+    SaslState &operator=(const SaslState &) = delete;
+
+    int put(std::string &response, std::uint8_t *out, std::size_t cap, std::size_t *out_len) noexcept
+    {
+        *out_len = response.size();
+        if (response.size() > cap) {
+            /* Keep it; the library calls again with a buffer this large. */
+            pending.swap(response);
+            have_pending = true;
+            return SMTP_SASL_NEED_SPACE;
+        }
+        if (!response.empty())
+            std::memcpy(out, response.data(), response.size());
+        wipe(response);
+        return SMTP_SASL_CONTINUE;
+    }
+
+    static int trampoline(void *userdata, const std::uint8_t *challenge, std::size_t challenge_len,
+                          std::uint8_t *response, std::size_t response_cap, std::size_t *response_len) noexcept
+    {
+        SaslState *st = static_cast<SaslState *>(userdata);
+        try {
+            if (st->have_pending) {
+                st->have_pending = false;
+                std::string r;
+                r.swap(st->pending);
+                if (r.size() > response_cap) {
+                    wipe(r);
+                    return 0; /* the library would not grow the buffer: abort */
+                }
+                return st->put(r, response, response_cap, response_len);
+            }
+            const bool initial = challenge == nullptr;
+            std::string ch;
+            if (!initial)
+                ch.assign(reinterpret_cast<const char *>(challenge), challenge_len);
+            std::string r;
+            bool answer;
+            try {
+                answer = (*st->fn)(initial, ch, r);
+            } catch (...) {
+                wipe(r);
+                throw;
+            }
+            if (!answer) {
+                wipe(r);
+                return initial ? SMTP_SASL_NO_INITIAL_RESPONSE : 0;
+            }
+            return st->put(r, response, response_cap, response_len);
+        } catch (...) {
+            st->error = std::current_exception();
+            return 0; /* anything but a verdict aborts: the library sends "*" */
+        }
+    }
+};
+
+}  // namespace detail
+
+/** An SMTP or LMTP session (smtp_session): smtplib's SMTP object; move-only. */
+class Session {
+public:
+    typedef detail::SessionDeleter Deleter;
+
+    /** A session of `kind`, not yet connected. */
+    explicit Session(Kind kind = Kind::smtp) : handle_(smtp_session_new(static_cast<int>(kind)))
+    {
+        if (!handle_)
+            detail::throw_result(SMTP_ERR_INVALID_ARGUMENT, "unknown session kind");
+    }
+
+    Session(Session &&other) noexcept : trace_(std::move(other.trace_)), handle_(std::move(other.handle_)) {}
+
+    Session &operator=(Session &&other) noexcept
+    {
+        if (this != &other) {
+            /* Free our session first: it may still trace into our trace_. */
+            handle_ = std::move(other.handle_);
+            trace_ = std::move(other.trace_);
+        }
+        return *this;
+    }
+
+    Session(const Session &) = delete;
+    Session &operator=(const Session &) = delete;
+    ~Session() = default; /* handle_ is destroyed before trace_ */
+
+    smtp_session *get() const noexcept { return handle_.get(); }
+    explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
+
+    /* ---- connection */
+
+    /** smtplib's connect(): "host:port" with port 0, "/path" for a Unix socket. The greeting. */
+    Reply connect(const std::string &host, std::uint16_t port = 0)
+    {
+        int code = 0;
+        check(smtp_session_connect(h(), detail::c_str(host, "host"), port, &code));
+        return reply(code);
+    }
+
+    /** smtplib's SMTP(host, port): as connect(), a greeting other than 220 throws ConnectReplyError. */
+    Reply open(const std::string &host, std::uint16_t port = 0)
+    {
+        int code = 0;
+        check(smtp_session_open(h(), detail::c_str(host, "host"), port, &code));
+        return reply(code);
+    }
+
+    /** QUIT, then close. */
+    Reply quit()
+    {
+        int code = 0;
+        check(smtp_session_quit(h(), &code));
+        return reply(code);
+    }
+
+    /** Drop the connection without QUIT. */
+    void close() { check(smtp_session_close(h())); }
+
+    bool is_connected() const noexcept { return smtp_session_is_connected(h()) != 0; }
+
+    /* ---- greeting and extensions */
+
+    /** EHLO (LHLO on LMTP) with `name`, or the local hostname for "". A refusal is returned, not thrown. */
+    Reply ehlo(const std::string &name = std::string())
+    {
+        int code = 0;
+        check(smtp_session_ehlo(h(), detail::c_str_or_null(name, "name"), &code));
+        return reply(code);
+    }
+
+    Reply helo(const std::string &name = std::string())
+    {
+        int code = 0;
+        check(smtp_session_helo(h(), detail::c_str_or_null(name, "name"), &code));
+        return reply(code);
+    }
+
+    void ehlo_or_helo_if_needed() { check(smtp_session_ehlo_or_helo_if_needed(h())); }
+
+    bool has_extn(const std::string &name) const
+    {
+        return smtp_session_has_extn(h(), detail::c_str(name, "extension")) != 0;
+    }
+
+    /** smtplib's esmtp_features: lower-case keyword -> parameters. */
+    std::map<std::string, std::string> features() const
+    {
+        std::map<std::string, std::string> out;
+        const std::size_t n = smtp_session_feature_count(h());
+        for (std::size_t i = 0; i < n; ++i)
+            out[detail::str(smtp_session_feature_name(h(), i))] = detail::str(smtp_session_feature_params(h(), i));
+        return out;
+    }
+
+    bool does_esmtp() const noexcept { return smtp_session_does_esmtp(h()) != 0; }
+    /** The last EHLO reply's text ("" when none). */
+    std::string ehlo_resp() const { return detail::str(smtp_session_ehlo_resp(h())); }
+    /** The last HELO reply's text ("" when none). */
+    std::string helo_resp() const { return detail::str(smtp_session_helo_resp(h())); }
+
+    /* ---- commands */
+
+    Reply docmd(const std::string &cmd, const std::string &args = std::string())
+    {
+        int code = 0;
+        check(smtp_session_docmd(h(), detail::c_str(cmd, "command"), detail::c_str_or_null(args, "arguments"), &code));
+        return reply(code);
+    }
+
+    Reply noop()
+    {
+        int code = 0;
+        check(smtp_session_noop(h(), &code));
+        return reply(code);
+    }
+
+    Reply rset()
+    {
+        int code = 0;
+        check(smtp_session_rset(h(), &code));
+        return reply(code);
+    }
+
+    Reply help(const std::string &args = std::string())
+    {
+        int code = 0;
+        check(smtp_session_help(h(), detail::c_str_or_null(args, "arguments"), &code));
+        return reply(code);
+    }
+
+    Reply verify(const std::string &address)
+    {
+        int code = 0;
+        check(smtp_session_verify(h(), detail::c_str(address, "address"), &code));
+        return reply(code);
+    }
+
+    Reply expn(const std::string &address)
+    {
+        int code = 0;
+        check(smtp_session_expn(h(), detail::c_str(address, "address"), &code));
+        return reply(code);
+    }
+
+    /* ---- transaction */
+
+    /** MAIL FROM; the reply, refusal included (as smtplib's mail()). */
+    Reply mail(const std::string &sender, const std::vector<std::string> &options = std::vector<std::string>())
+    {
+        std::vector<const char *> opts = detail::c_strs(options, "option");
+        int code = 0;
+        check(smtp_session_mail(h(), detail::c_str(sender, "sender"), detail::data_or_null(opts), opts.size(), &code));
+        return reply(code);
+    }
+
+    /** RCPT TO; the reply, refusal included (as smtplib's rcpt()). */
+    Reply rcpt(const std::string &recipient, const std::vector<std::string> &options = std::vector<std::string>())
+    {
+        std::vector<const char *> opts = detail::c_strs(options, "option");
+        int code = 0;
+        check(smtp_session_rcpt(h(), detail::c_str(recipient, "recipient"), detail::data_or_null(opts), opts.size(),
+                                &code));
+        return reply(code);
+    }
+
+    /** DATA and the message (`flags`: SMTP_MSG_NORMALIZE or SMTP_MSG_RAW). */
+    Reply data(const std::string &message, unsigned flags = SMTP_MSG_NORMALIZE)
+    {
+        int code = 0;
+        check(smtp_session_data(h(), detail::bytes(message), message.size(), flags, &code));
+        return reply(code);
+    }
+
+    /**
+     * smtplib's sendmail(): returns the refused recipients (empty when all
+     * were accepted). Every recipient refused throws RecipientsRefused with
+     * them all; a refused sender, SenderRefused; a refused message, DataError.
+     */
+    Refused sendmail(const std::string &from, const std::vector<std::string> &to, const std::string &message,
+                     const std::vector<std::string> &mail_options = std::vector<std::string>(),
+                     const std::vector<std::string> &rcpt_options = std::vector<std::string>(),
+                     unsigned flags = SMTP_MSG_NORMALIZE)
+    {
+        const char *from_c = detail::c_str(from, "sender");
+        std::vector<const char *> to_c = detail::c_strs(to, "recipient");
+        std::vector<const char *> mo = detail::c_strs(mail_options, "mail option");
+        std::vector<const char *> ro = detail::c_strs(rcpt_options, "recipient option");
+        /* An empty list is the library's SMTP_ERR_INVALID_ARGUMENT, not NULL_ARGUMENT. */
+        static const char *const no_recipient[1] = {nullptr};
+        const int rc = smtp_session_sendmail(h(), from_c, to_c.empty() ? no_recipient : to_c.data(), to_c.size(),
+                                             detail::bytes(message), message.size(), detail::data_or_null(mo),
+                                             mo.size(), detail::data_or_null(ro), ro.size(), flags, nullptr, nullptr);
+        return transaction_result(rc, from);
+    }
+
+    /**
+     * smtplib's send_message() on a raw RFC 5322 message: sender and
+     * recipients from its header fields, Bcc removed. Results as sendmail().
+     */
+    Refused send_message(const std::string &message, unsigned flags = SMTP_MSG_NORMALIZE)
+    {
+        const int rc = smtp_session_send_message(h(), detail::bytes(message), message.size(), nullptr, nullptr, 0,
+                                                 nullptr, 0, nullptr, 0, flags, nullptr);
+        return transaction_result(rc, std::string());
+    }
+
+    /**
+     * send_message() with the envelope sender given and, unless `to` is
+     * empty, the recipients too (an empty `to` takes them from the header).
+     */
+    Refused send_message(const std::string &message, const std::string &from, const std::vector<std::string> &to,
+                         const std::vector<std::string> &mail_options = std::vector<std::string>(),
+                         const std::vector<std::string> &rcpt_options = std::vector<std::string>(),
+                         unsigned flags = SMTP_MSG_NORMALIZE)
+    {
+        const char *from_c = detail::c_str(from, "sender");
+        std::vector<const char *> to_c = detail::c_strs(to, "recipient");
+        std::vector<const char *> mo = detail::c_strs(mail_options, "mail option");
+        std::vector<const char *> ro = detail::c_strs(rcpt_options, "recipient option");
+        const int rc = smtp_session_send_message(h(), detail::bytes(message), message.size(), from_c,
+                                                 detail::data_or_null(to_c), to_c.size(), detail::data_or_null(mo),
+                                                 mo.size(), detail::data_or_null(ro), ro.size(), flags, nullptr);
+        return transaction_result(rc, from);
+    }
+
+    /** The per-recipient results of the last transaction, in order. */
+    std::vector<RecipientResult> recipients() const
+    {
+        std::vector<RecipientResult> out;
+        const std::size_t n = smtp_session_rcpt_count(h());
+        out.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            RecipientResult r;
+            r.address = detail::str(smtp_session_rcpt_addr(h(), i));
+            r.code = smtp_session_rcpt_code(h(), i);
+            r.text = detail::str(smtp_session_rcpt_text(h(), i));
+            r.status = detail::str(smtp_session_rcpt_status(h(), i));
+            r.refused = smtp_session_rcpt_refused(h(), i) != 0;
+            r.data_code = smtp_session_rcpt_data_code(h(), i);
+            r.data_text = detail::str(smtp_session_rcpt_data_text(h(), i));
+            r.data_status = detail::str(smtp_session_rcpt_data_status(h(), i));
+            out.push_back(std::move(r));
+        }
+        return out;
+    }
+
+    /** Options for every following sendmail/send_message (copied); see clear_envelope(). */
+    void set_envelope(const Envelope &envelope) { check(smtp_session_set_envelope(h(), envelope.get())); }
+    void clear_envelope() { check(smtp_session_set_envelope(h(), nullptr)); }
+
+    /* ---- authentication */
+
+    /** smtplib's login(): the session's mechanisms in turn (`flags`: SMTP_AUTH_*). */
+    void login(const std::string &user, const std::string &password, unsigned flags = 0)
+    {
+        check(smtp_session_login(h(), detail::c_str(user, "user"), detail::c_str(password, "password"), flags));
+    }
+
+    /** The mechanisms login() tries, space-separated; "" restores "CRAM-MD5 PLAIN LOGIN". */
+    void set_auth_mechanisms(const std::string &mechanisms)
+    {
+        check(smtp_session_set_auth_mechanisms(h(), detail::c_str_or_null(mechanisms, "mechanisms")));
+    }
+
+    /** smtplib's auth(mechanism, authobject) with a callback (see SaslCallback). */
+    void auth(const std::string &mechanism, const SaslCallback &callback, unsigned flags = 0)
+    {
+        if (!callback)
+            detail::throw_result(SMTP_ERR_NULL_ARGUMENT, "empty SASL callback");
+        detail::SaslState state(&callback);
+        const int rc = smtp_session_auth(h(), detail::c_str(mechanism, "mechanism"),
+                                         &detail::SaslState::trampoline, &state, flags);
+        if (state.error)
+            std::rethrow_exception(state.error);
+        check(rc);
+    }
+
+    /** One built-in mechanism alone (PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256, XOAUTH2, OAUTHBEARER). */
+    void auth_builtin(const std::string &mechanism, const std::string &user, const std::string &secret,
+                      unsigned flags = 0)
+    {
+        check(smtp_session_auth_builtin(h(), detail::c_str(mechanism, "mechanism"), detail::c_str(user, "user"),
+                                        detail::c_str(secret, "secret"), flags));
+    }
+
+    /* ---- TLS */
+
+    /** smtplib's starttls() with the session's TLS config; then EHLO again. */
+    Reply starttls()
+    {
+        int code = 0;
+        check(smtp_session_starttls(h(), nullptr, &code));
+        return reply(code);
+    }
+
+    Reply starttls(const TlsConfig &config)
+    {
+        int code = 0;
+        check(smtp_session_starttls(h(), config.get(), &code));
+        return reply(code);
+    }
+
+    /** The config for SMTP_SSL and starttls() (the session keeps its own reference). */
+    void set_tls_config(const TlsConfig &config) { check(smtp_session_set_tls_config(h(), config.get())); }
+    void set_require_tls(bool on) { check(smtp_session_set_require_tls(h(), on ? 1 : 0)); }
+    bool is_encrypted() const noexcept { return smtp_session_is_encrypted(h()) != 0; }
+    /** "TLSv1.3", ...; "" when not TLS. */
+    std::string tls_version() const { return detail::str(smtp_session_tls_version(h())); }
+    std::string tls_cipher() const { return detail::str(smtp_session_tls_cipher(h())); }
+
+    /* ---- settings */
+
+    void set_debuglevel(int level) { check(smtp_session_set_debuglevel(h(), level)); }
+
+    /**
+     * Send the trace to `callback` instead of stderr (an empty function
+     * restores stderr). Lines come only while the debug level is above 0.
+     */
+    void set_trace(TraceCallback callback)
+    {
+        if (!callback) {
+            check(smtp_session_set_trace(h(), nullptr, nullptr));
+            trace_.reset();
+            return;
+        }
+        std::unique_ptr<detail::TraceState> st(new detail::TraceState());
+        st->fn = std::move(callback);
+        check(smtp_session_set_trace(h(), &detail::TraceState::trampoline, st.get()));
+        trace_ = std::move(st);
+    }
+
+    /** smtplib's timeout: the connect and the per-read/write timeouts (0: none). */
+    void set_timeout(std::chrono::milliseconds t)
+    {
+        set_timeout(Timeout::connect, t);
+        set_timeout(Timeout::io, t);
+    }
+
+    /** One timeout (0: no limit); more than 2^32-1 ms is that. */
+    void set_timeout(Timeout which, std::chrono::milliseconds t)
+    {
+        if (t.count() < 0)
+            detail::throw_result(SMTP_ERR_INVALID_ARGUMENT, "negative timeout");
+        const std::uint32_t ms = t.count() > static_cast<long long>(UINT32_MAX)
+                                     ? UINT32_MAX
+                                     : static_cast<std::uint32_t>(t.count());
+        check(smtp_session_set_timeout_ms(h(), static_cast<int>(which), ms));
+    }
+
+    /** One timeout (0: no limit). */
+    std::chrono::milliseconds timeout(Timeout which) const
+    {
+        const std::int64_t ms = smtp_session_timeout_ms(h(), static_cast<int>(which));
+        if (ms < 0)
+            detail::throw_result(SMTP_ERR_NULL_ARGUMENT, "no session");
+        return std::chrono::milliseconds(ms);
+    }
+
+    void set_local_hostname(const std::string &name)
+    {
+        check(smtp_session_set_local_hostname(h(), detail::c_str(name, "local hostname")));
+    }
+
+    /** Bind to `host`:`port` (port 0: any); "" removes the setting. */
+    void set_source_address(const std::string &host, std::uint16_t port = 0)
+    {
+        check(smtp_session_set_source_address(h(), detail::c_str_or_null(host, "source address"), port));
+    }
+
+    void set_trust_loopback(bool trust) { check(smtp_session_set_trust_loopback(h(), trust ? 1 : 0)); }
+    void set_debug_secrets(bool show) { check(smtp_session_set_debug_secrets(h(), show ? 1 : 0)); }
+
+    /* ---- the last call */
+
+    std::string errmsg() const { return detail::str(smtp_session_errmsg(h())); }
+    int last_reply_code() const noexcept { return smtp_session_last_reply_code(h()); }
+    std::string last_reply_text() const { return detail::str(smtp_session_last_reply_text(h())); }
+    Reply last_reply() const { return Reply(last_reply_code(), last_reply_text()); }
+
+private:
+    smtp_session *h() const noexcept { return handle_.get(); }
+
+    Reply reply(int code) const { return Reply(code, last_reply_text()); }
+
+    /** A pending trace exception first, then the result. */
+    void check(int rc)
+    {
+        if (trace_ && trace_->error) {
+            std::exception_ptr e = trace_->error;
+            trace_->error = nullptr;
+            std::rethrow_exception(e);
+        }
+        if (rc != SMTP_OK)
+            detail::throw_result(rc, errmsg(), last_reply_code(), last_reply_text());
+    }
+
+    Refused refused() const
+    {
+        Refused out;
+        const std::size_t n = smtp_session_rcpt_count(h());
+        for (std::size_t i = 0; i < n; ++i)
+            if (smtp_session_rcpt_refused(h(), i))
+                out[detail::str(smtp_session_rcpt_addr(h(), i))] =
+                    Reply(smtp_session_rcpt_code(h(), i), detail::str(smtp_session_rcpt_text(h(), i)));
+        return out;
+    }
+
+    Refused transaction_result(int rc, const std::string &from)
+    {
+        if (rc == SMTP_ERR_RECIPIENTS_REFUSED || rc == SMTP_ERR_SENDER_REFUSED) {
+            Refused r = rc == SMTP_ERR_RECIPIENTS_REFUSED ? refused() : Refused();
+            check(SMTP_OK); /* a pending trace exception wins */
+            if (rc == SMTP_ERR_RECIPIENTS_REFUSED)
+                throw RecipientsRefused(rc, errmsg(), last_reply_code(), last_reply_text(), r);
+            throw SenderRefused(rc, errmsg(), last_reply_code(), last_reply_text(), from);
+        }
+        check(rc);
+        return refused();
+    }
+
+    /* Declared before handle_ so that it is destroyed after it. */
+    std::unique_ptr<detail::TraceState> trace_;
+    std::unique_ptr<smtp_session, Deleter> handle_;
+};
+
+/** The library's version at run time ("MAJOR.MINOR.PATCH"). */
+inline std::string lib_version() { return smtp_lib_version(); }
+
+/** smtp_result_str() as a std::string. */
+inline std::string result_str(int code) { return smtp_result_str(code); }
+
+}  // namespace smtp
+
+#endif /* SMTP_HPP */
