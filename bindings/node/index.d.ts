@@ -1,0 +1,171 @@
+// Types for the libsmtp Node.js binding (index.js). Every call is synchronous.
+
+/// <reference types="node" />
+
+export type Kind = 'smtp' | 'smtp_ssl' | 'smtps' | 'lmtp' | 0 | 1 | 2;
+export type LineEndings = 'normalize' | 'raw' | 'reject';
+export type TraceDirection = 'info' | 'send' | 'recv';
+
+/** A server reply: smtplib's (code, message). */
+export interface Reply { code: number; message: string; }
+/** smtplib's refused dict: {address: {code, message}}. */
+export type Refused = Record<string, Reply>;
+
+export interface Timeouts { connect?: number; io?: number; reply?: number; }
+
+export interface TlsOptions {
+  caFile?: string | string[];
+  caDir?: string | string[];
+  defaultRoots?: boolean;
+  certFile?: string;
+  keyFile?: string;
+  serverName?: string;
+  dangerouslyDisableVerification?: boolean;
+}
+
+export interface SessionOptions {
+  localHostname?: string;
+  /** Milliseconds, for connecting and for each read or write. */
+  timeout?: number;
+  timeouts?: Timeouts;
+  sourceAddress?: string | [string, number?] | { host: string; port?: number } | null;
+  tls?: TlsConfig | TlsOptions | null;
+  requireTls?: boolean;
+  trustLoopback?: boolean;
+  authMechanisms?: string | string[] | null;
+  debugLevel?: number;
+  trace?: ((direction: TraceDirection, line: string) => void) | null;
+}
+
+export interface MessageOptions {
+  mailOptions?: string | string[];
+  rcptOptions?: string | string[];
+  lineEndings?: LineEndings;
+}
+
+export interface SendMessageOptions extends MessageOptions {
+  fromAddr?: string | null;
+  toAddrs?: string | string[] | null;
+}
+
+export interface AuthOptions { initialResponseOk?: boolean; allowCleartext?: boolean; }
+
+/** Called with null for the initial response, then with each challenge. */
+export type AuthObject = (challenge: Buffer | null) => string | Uint8Array | null | undefined;
+
+export type DsnNotify = 'SUCCESS' | 'FAILURE' | 'DELAY' | 'NEVER';
+export interface EnvelopeOptions {
+  dsnRet?: 'FULL' | 'HDRS';
+  dsnEnvid?: string;
+  dsnNotify?: DsnNotify[] | string | number;
+  rcptDsn?: Record<string, { notify?: DsnNotify[] | string | number; orcpt?: string | null }>;
+  smtputf8?: boolean;
+  body?: '7BIT' | '8BITMIME' | 'BINARYMIME' | null;
+  requireTls?: boolean;
+  mtPriority?: number;
+  deliverBy?: { seconds: number; notify?: boolean; trace?: boolean };
+}
+
+export interface RcptResult {
+  addr: string; code: number; message: string; status: string | null; refused: boolean;
+  dataCode: number; dataMessage: string; dataStatus: string | null;
+}
+
+export class TlsConfig {
+  constructor(options?: TlsOptions);
+  free(): void;
+}
+
+export class Session {
+  constructor(kind?: Kind, options?: SessionOptions);
+  constructor(options: SessionOptions);
+  readonly kind: 'smtp' | 'smtp_ssl' | 'lmtp';
+  readonly closed: boolean;
+  readonly lastReply: Reply;
+  readonly errmsg: string;
+  readonly isConnected: boolean;
+  readonly doesEsmtp: boolean;
+  readonly ehloResp: string | null;
+  readonly heloResp: string | null;
+  readonly isEncrypted: boolean;
+  readonly tlsVersion: string | null;
+  readonly tlsCipher: string | null;
+
+  setLocalHostname(name: string): void;
+  setTimeouts(timeouts: Timeouts): void;
+  getTimeouts(): Required<Timeouts>;
+  setSourceAddress(addr: SessionOptions['sourceAddress']): void;
+  setDebugLevel(level: number): void;
+  setTrace(fn: ((direction: TraceDirection, line: string) => void) | null): void;
+  setTlsConfig(tls: TlsConfig | TlsOptions | null): void;
+  setRequireTls(on: boolean): void;
+  setTrustLoopback(on: boolean): void;
+  setAuthMechanisms(mechanisms: string | string[] | null): void;
+  setDebugSecrets(on: boolean): void;
+  setEnvelope(options: EnvelopeOptions | null): void;
+
+  connect(host?: string, port?: number): Reply;
+  open(host?: string, port?: number): Reply;
+  helo(name?: string): Reply;
+  ehlo(name?: string): Reply;
+  ehloOrHeloIfNeeded(): void;
+  hasExtn(name: string): boolean;
+  features(): Record<string, string>;
+  docmd(cmd: string, args?: string): Reply;
+  noop(): Reply;
+  rset(): Reply;
+  help(args?: string): string;
+  verify(address: string): Reply;
+  expn(address: string): Reply;
+  mail(sender: string, options?: string[]): Reply;
+  rcpt(recipient: string, options?: string[]): Reply;
+  data(msg: string | Uint8Array, options?: { lineEndings?: LineEndings }): Reply;
+  sendmail(fromAddr: string, toAddrs: string | string[], msg: string | Uint8Array, options?: MessageOptions): Refused;
+  sendMessage(msg: string | Uint8Array, options?: SendMessageOptions): Refused;
+  sendMessage(msg: string | Uint8Array, fromAddr?: string | null, toAddrs?: string | string[] | null,
+    options?: MessageOptions): Refused;
+  rcptResults(): RcptResult[];
+  login(user: string, password: string, options?: AuthOptions): Reply;
+  auth(mechanism: string, authobject: AuthObject, options?: AuthOptions): Reply;
+  authBuiltin(mechanism: string, user: string, secret: string, options?: AuthOptions): Reply;
+  starttls(tls?: TlsConfig | TlsOptions | null): Reply;
+  quit(): Reply;
+  close(): void;
+}
+
+export class SMTPException extends Error {
+  constructor(message: string, info?: { result?: number; smtpCode?: number | null; smtpMessage?: string | null });
+  /** The libsmtp result code's name, e.g. 'SMTP_ERR_DATA'. */
+  code: string;
+  /** The libsmtp result code's number. */
+  result: number;
+  /** The server's reply code behind the error, or null. */
+  smtpCode: number | null;
+  /** The server's reply text behind the error, or null. */
+  smtpMessage: string | null;
+}
+export class SMTPInvalidArgumentError extends SMTPException {}
+export class SMTPStateError extends SMTPException {}
+export class SMTPOSError extends SMTPException {}
+export class SMTPConnectionError extends SMTPOSError {}
+export class SMTPTimeoutError extends SMTPOSError {}
+export class SMTPTLSError extends SMTPOSError {}
+export class SMTPServerDisconnected extends SMTPException {}
+export class SMTPNotEncryptedError extends SMTPException {}
+export class SMTPResponseException extends SMTPException {}
+export class SMTPConnectError extends SMTPResponseException {}
+export class SMTPHeloError extends SMTPResponseException {}
+export class SMTPNotSupportedError extends SMTPException {}
+export class SMTPAuthenticationError extends SMTPResponseException {}
+export class SMTPAuthAbortedError extends SMTPException {}
+export class SMTPSenderRefused extends SMTPResponseException { sender: string | null; }
+export class SMTPRecipientsRefused extends SMTPException { recipients: Refused; }
+export class SMTPDataError extends SMTPResponseException {}
+export class SMTPMessageTooLargeError extends SMTPException {}
+
+export const RESULT: Readonly<Record<string, number>>;
+export const RESULT_NAMES: Readonly<Record<number, string>>;
+export function libraryVersion(): string;
+export function libraryPath(): string;
+export function libraryCandidates(): string[];
+export function resultString(result: number): string;

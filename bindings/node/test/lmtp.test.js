@@ -1,0 +1,39 @@
+'use strict';
+// LMTP: one reply per recipient after the data (test/servers/lmtp_server.py).
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const smtp = require('..');
+const { startServer } = require('./helpers');
+
+let server;
+
+test.before(async () => { server = await startServer('lmtp_server.py'); });
+test.after(async () => { if (server) await server.stop(); });
+
+test('LMTP: a recipient refused after the data is in the refused object', () => {
+  const s = new smtp.Session('lmtp', { timeout: 10000 });
+  try {
+    s.connect('127.0.0.1', server.port);
+    assert.equal(s.ehlo().code, 250, 'LHLO');
+    const refused = s.sendmail('a@example.com', ['ok@example.com', 'late@example.com', 'refuse@example.com'],
+      'Subject: lmtp\r\n\r\nx\r\n');
+    assert.deepEqual(refused, {
+      'late@example.com': { code: 452, message: '4.2.2 <late@example.com>: mailbox full' },
+      'refuse@example.com': { code: 550, message: '5.1.1 <refuse@example.com>: no such mailbox' },
+    });
+    const results = s.rcptResults();
+    assert.deepEqual(results.map((r) => [r.addr, r.code, r.dataCode, r.refused]), [
+      ['ok@example.com', 250, 250, false],
+      ['late@example.com', 250, 452, true],
+      ['refuse@example.com', 550, 0, true],
+    ]);
+    assert.equal(results[0].dataMessage, '2.0.0 <ok@example.com>: delivered');
+    // Every recipient refused after the data: SMTPDataError, session in step.
+    assert.throws(() => s.sendmail('a@example.com', ['late1@example.com', 'late2@example.com'], 'x\r\n'),
+      { name: 'SMTPDataError', code: 'SMTP_ERR_DATA', smtpCode: 452 });
+    assert.equal(s.noop().code, 250);
+  } finally {
+    s.close();
+  }
+});

@@ -1,0 +1,143 @@
+# frozen_string_literal: true
+
+module Smtp
+  # Mixed into every exception the binding raises for a result code:
+  # #result is the SMTP_ERR_* number and #result_str its description.
+  module ResultError
+    attr_reader :result
+
+    def result_str
+      result && Smtp.result_str(result)
+    end
+  end
+
+  # smtplib's SMTPException: the base of every protocol and transport error
+  # (and itself raised for SMTP_ERR_SMTP, "another protocol failure", such as
+  # "No suitable authentication method found.").
+  class SMTPException < StandardError
+    include ResultError
+
+    def initialize(message = nil, result: nil)
+      super(message)
+      @result = result
+    end
+  end
+
+  # smtplib's SMTPResponseException: an error that carries the server's
+  # reply, as smtp_code (Integer; -1 when the server sent no number) and
+  # smtp_error (String).
+  class SMTPResponseException < SMTPException
+    attr_reader :smtp_code, :smtp_error
+
+    def initialize(message = nil, smtp_code: nil, smtp_error: nil, result: nil)
+      super(message || "(#{smtp_code}, #{smtp_error.inspect})", result: result)
+      @smtp_code = smtp_code
+      @smtp_error = smtp_error
+    end
+  end
+
+  # SMTP_ERR_SERVER_DISCONNECTED: not connected, or the server closed.
+  class SMTPServerDisconnected < SMTPException; end
+  # SMTP_ERR_NOT_SUPPORTED: the server does not offer what the call needs.
+  class SMTPNotSupportedError < SMTPException; end
+  # SMTP_ERR_CONNECT_REPLY: the greeting was not 220.
+  class SMTPConnectError < SMTPResponseException; end
+  # SMTP_ERR_HELO: both EHLO and HELO were refused.
+  class SMTPHeloError < SMTPResponseException; end
+  # SMTP_ERR_AUTH: authentication was refused.
+  class SMTPAuthenticationError < SMTPResponseException; end
+  # SMTP_ERR_AUTH_ABORTED: the client cancelled the exchange ("*"): the
+  # block returned nil to a challenge, or the server's challenge was not
+  # base64. (A block that raised re-raises its own exception instead.)
+  class SMTPAuthenticationAborted < SMTPAuthenticationError; end
+  # SMTP_ERR_DATA: DATA or the message was refused.
+  class SMTPDataError < SMTPResponseException; end
+
+  # SMTP_ERR_SENDER_REFUSED: MAIL FROM was refused; #sender is the address.
+  class SMTPSenderRefused < SMTPResponseException
+    attr_reader :sender
+
+    def initialize(message = nil, sender: nil, **kw)
+      super(message, **kw)
+      @sender = sender
+    end
+  end
+
+  # SMTP_ERR_RECIPIENTS_REFUSED: every recipient was refused (or a 421 came
+  # during RCPT); #recipients is {address => [code, message]}.
+  class SMTPRecipientsRefused < SMTPException
+    attr_reader :recipients
+
+    def initialize(message = nil, recipients: {}, result: nil)
+      super(message, result: result)
+      @recipients = recipients
+    end
+  end
+
+  # SMTP_ERR_TOO_LARGE: the message is over the server's SIZE; nothing sent.
+  class SMTPMessageTooLarge < SMTPException; end
+  # SMTP_ERR_NOT_ENCRYPTED: the call would send a secret in clear; nothing sent.
+  class SMTPNotEncryptedError < SMTPException; end
+  # SMTP_ERR_BAD_STATE: a call from inside one of the session's callbacks,
+  # a poisoned session, or (binding) a session already freed.
+  class SMTPBadStateError < SMTPException; end
+  # SMTP_ERR_PANIC: the library panicked; the session is poisoned.
+  class SMTPPanicError < SMTPException; end
+
+  # Transport failures (smtplib raises OSError for these).
+  class SMTPTransportError < SMTPException; end
+  # SMTP_ERR_CONNECT: the connection could not be made.
+  class SMTPConnectionFailed < SMTPTransportError; end
+  # SMTP_ERR_TIMEOUT: a connect, I/O or reply timeout fired.
+  class SMTPTimeoutError < SMTPTransportError; end
+  # SMTP_ERR_IO: another I/O error; the connection is closed.
+  class SMTPIOError < SMTPTransportError; end
+  # SMTP_ERR_TLS: TLS failed.
+  class SMTPTLSError < SMTPTransportError; end
+
+  # SMTP_ERR_INVALID_ARGUMENT (smtplib: ValueError): an argument refused
+  # before anything was sent (CR/LF/NUL in a command line, bad UTF-8, an
+  # unknown constant, ...). A subclass of Ruby's ::ArgumentError.
+  class ArgumentError < ::ArgumentError
+    include ResultError
+
+    def initialize(message = nil, result: 2)
+      super(message)
+      @result = result
+    end
+  end
+
+  # SMTP_ERR_NULL_ARGUMENT: a required argument was missing (nil).
+  class NullArgumentError < ArgumentError; end
+
+  # Result code => exception class, one to one.
+  ERRORS = {
+    1 => NullArgumentError,
+    2 => ArgumentError,
+    3 => SMTPBadStateError,
+    4 => SMTPPanicError,
+    10 => SMTPConnectionFailed,
+    11 => SMTPTimeoutError,
+    12 => SMTPIOError,
+    13 => SMTPTLSError,
+    14 => SMTPServerDisconnected,
+    15 => SMTPNotEncryptedError,
+    20 => SMTPResponseException,
+    21 => SMTPConnectError,
+    22 => SMTPHeloError,
+    23 => SMTPNotSupportedError,
+    24 => SMTPAuthenticationError,
+    25 => SMTPAuthenticationAborted,
+    26 => SMTPSenderRefused,
+    27 => SMTPRecipientsRefused,
+    28 => SMTPDataError,
+    29 => SMTPException,
+    30 => SMTPMessageTooLarge
+  }.freeze
+
+  # The exception class for result code +code+ (SMTPException for a code
+  # this binding does not know yet).
+  def self.error_class(code)
+    ERRORS.fetch(code, SMTPException)
+  end
+end

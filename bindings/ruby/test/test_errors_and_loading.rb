@@ -1,0 +1,78 @@
+# frozen_string_literal: true
+
+require_relative 'test_helper'
+require 'open3'
+require 'rbconfig'
+
+# The exception mapping and how the library is found.
+class TestErrorsAndLoading < Minitest::Test
+  include SmtpTestHelpers
+
+  CODES = [1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30].freeze
+
+  def test_one_class_per_result_code
+    classes = CODES.map { |c| Smtp.error_class(c) }
+    assert_equal classes.uniq.size, CODES.size, 'two result codes share an exception class'
+    assert_equal CODES.sort, Smtp::ERRORS.keys.sort
+    CODES.each do |code|
+      refute_equal 'unknown result code', Smtp.result_str(code), "code #{code} unknown to the library"
+    end
+    assert_equal 'unknown result code', Smtp.result_str(31), 'the library has a code this binding does not map'
+  end
+
+  def test_smtplib_hierarchy
+    assert_operator Smtp::SMTPException, :<, StandardError
+    {
+      Smtp::SMTPServerDisconnected => Smtp::SMTPException,
+      Smtp::SMTPResponseException => Smtp::SMTPException,
+      Smtp::SMTPSenderRefused => Smtp::SMTPResponseException,
+      Smtp::SMTPRecipientsRefused => Smtp::SMTPException,
+      Smtp::SMTPDataError => Smtp::SMTPResponseException,
+      Smtp::SMTPConnectError => Smtp::SMTPResponseException,
+      Smtp::SMTPHeloError => Smtp::SMTPResponseException,
+      Smtp::SMTPNotSupportedError => Smtp::SMTPException,
+      Smtp::SMTPAuthenticationError => Smtp::SMTPResponseException,
+      Smtp::ArgumentError => ::ArgumentError
+    }.each { |sub, sup| assert_operator sub, :<, sup }
+    refute_operator Smtp::SMTPRecipientsRefused, :<, Smtp::SMTPResponseException
+    assert_equal Smtp::SMTPException, Smtp.error_class(29)
+    e = Smtp::SMTPResponseException.new(smtp_code: 554, smtp_error: 'no')
+    assert_equal [554, 'no'], [e.smtp_code, e.smtp_error]
+    assert_equal 'x@example.com', Smtp::SMTPSenderRefused.new('m', sender: 'x@example.com').sender
+  end
+
+  def test_not_connected
+    s = Smtp::Session.new
+    e = assert_raises(Smtp::SMTPServerDisconnected) { s.ehlo }
+    assert_equal 14, e.result
+    assert_match(/connect/, e.message)
+    assert_raises(Smtp::SMTPServerDisconnected) { s.quit }
+  end
+
+  def run_ruby(env, code)
+    Open3.capture3(env, RbConfig.ruby, '-I', File.expand_path('../lib', __dir__), '-e', code)
+  end
+
+  def test_library_path_from_pkg_config_and_env
+    libdir = IO.popen(%w[pkg-config --variable=libdir smtp], &:read).strip
+    skip 'pkg-config does not know smtp' if libdir.empty?
+
+    assert_equal File.join(libdir, 'libsmtp.so'), Smtp.library_path unless ENV['LIBSMTP_PATH']
+    show = 'require "smtp"; puts Smtp.library_path; puts Smtp.lib_version'
+    out, err, st = run_ruby({ 'LIBSMTP_PATH' => File.join(libdir, 'libsmtp.so.0') }, show)
+    assert st.success?, err
+    assert_equal [File.join(libdir, 'libsmtp.so.0'), Smtp.lib_version], out.lines(chomp: true)
+
+    _out, err, st = run_ruby({ 'LIBSMTP_PATH' => '/nonexistent/libsmtp.so' }, show)
+    refute st.success?
+    assert_match(%r{/nonexistent/libsmtp\.so}, err)
+
+    # Without LIBSMTP_PATH and without pkg-config's answer: the loader's
+    # search path ('smtp').
+    env = { 'LIBSMTP_PATH' => nil, 'PKG_CONFIG_PATH' => '/nonexistent', 'PKG_CONFIG_LIBDIR' => '/nonexistent',
+            'LD_LIBRARY_PATH' => libdir }
+    out, err, st = run_ruby(env, show)
+    assert st.success?, err
+    assert_equal 'smtp', out.lines(chomp: true).first
+  end
+end
