@@ -355,6 +355,10 @@ impl Session {
 
     /// smtplib's `docmd`: send a command, return the reply.
     pub fn docmd(&mut self, verb: &str, args: &str) -> Result<Reply> {
+        #[cfg(feature = "test-panic")]
+        if verb == "X-LIBSMTP-TEST-PANIC" {
+            panic!("test panic requested");
+        }
         if verb.is_empty() {
             return Err(Error::InvalidArgument("command is empty".into()));
         }

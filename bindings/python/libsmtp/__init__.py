@@ -1,0 +1,48 @@
+"""libsmtp: Python's smtplib API over libsmtp, an SMTP/LMTP client library
+written in Rust (ctypes; no compiler needed).
+
+    import libsmtp as smtplib      # the one line to change
+
+    with smtplib.SMTP("mail.example.com", 587) as s:
+        s.starttls()               # verified against the system-independent Mozilla roots
+        s.login("alice", "secret")
+        refused = s.sendmail("alice@example.com", ["bob@example.com"], msg)
+
+The exception classes are smtplib's own (``libsmtp.SMTPException is
+smtplib.SMTPException``); result codes smtplib has no class for get
+subclasses (see ``libsmtp._errors`` and README.md). The library is found
+through ``LIBSMTP_PATH``, then ``pkg-config --variable=libdir smtp``, then
+``ctypes.util.find_library("smtp")``.
+"""
+from smtplib import quoteaddr, quotedata  # noqa: F401 - smtplib's module-level helpers
+
+from ._native import LIBRARY_PATH, LIBRARY_VERSION, result_str
+from ._errors import (EXCEPTION_FOR_RESULT, SMTPAuthenticationAborted, SMTPAuthenticationError,
+                      SMTPBadStateError, SMTPConnectError, SMTPConnectFailedError, SMTPDataError,
+                      SMTPException, SMTPHeloError, SMTPIOError, SMTPMessageTooLargeError,
+                      SMTPNotEncryptedError, SMTPNotSupportedError, SMTPPanicError,
+                      SMTPRecipientsRefused, SMTPResponseException, SMTPSenderRefused,
+                      SMTPServerDisconnected, SMTPTimeoutError, SMTPTLSError)
+from ._tls import TLSConfig, create_default_context
+from ._client import (CRLF, LMTP, LMTP_PORT, MSG_NORMALIZE, MSG_RAW, MSG_REJECT_BARE_EOL, SMTP,
+                      SMTP_PORT, SMTP_SSL, SMTP_SSL_PORT, RcptResult, bCRLF)
+
+__version__ = "0.1.0"
+
+# smtplib's __all__, then libsmtp's additions.
+__all__ = ["SMTPException", "SMTPNotSupportedError", "SMTPServerDisconnected",
+           "SMTPResponseException", "SMTPSenderRefused", "SMTPRecipientsRefused", "SMTPDataError",
+           "SMTPConnectError", "SMTPHeloError", "SMTPAuthenticationError", "quoteaddr", "quotedata",
+           "SMTP", "SMTP_SSL", "LMTP",
+           "SMTPBadStateError", "SMTPPanicError", "SMTPConnectFailedError", "SMTPTimeoutError",
+           "SMTPIOError", "SMTPTLSError", "SMTPNotEncryptedError", "SMTPAuthenticationAborted",
+           "SMTPMessageTooLargeError", "TLSConfig", "create_default_context", "RcptResult",
+           "MSG_NORMALIZE", "MSG_RAW", "MSG_REJECT_BARE_EOL", "SMTP_PORT", "SMTP_SSL_PORT",
+           "LMTP_PORT", "CRLF", "bCRLF", "LIBRARY_PATH", "LIBRARY_VERSION", "EXCEPTION_FOR_RESULT",
+           "result_str"]
+
+for _cls in (SMTP, SMTP_SSL, LMTP, TLSConfig, RcptResult, SMTPBadStateError, SMTPPanicError,
+             SMTPConnectFailedError, SMTPTimeoutError, SMTPIOError, SMTPTLSError, SMTPNotEncryptedError,
+             SMTPAuthenticationAborted, SMTPMessageTooLargeError):
+    _cls.__module__ = __name__
+del _cls

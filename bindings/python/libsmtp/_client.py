@@ -1,0 +1,734 @@
+"""SMTP, SMTP_SSL and LMTP: smtplib's classes over libsmtp's C API."""
+import collections
+import email.generator
+import email.message
+import email.utils
+import hmac
+import io
+import socket
+import sys
+import threading
+from ctypes import byref, c_char_p, c_int, c_size_t, memmove, string_at
+
+from . import _native as N
+from ._errors import (SMTPBadStateError, SMTPConnectError, SMTPResponseException, SMTPServerDisconnected,
+                      make_error)
+from ._tls import TLSConfig, as_tls_config
+
+SMTP_PORT = 25
+SMTP_SSL_PORT = 465
+LMTP_PORT = 2003
+CRLF = "\r\n"
+bCRLF = b"\r\n"
+
+# Line-ending policies for data(), sendmail() and send_message() (msg_flags=).
+MSG_NORMALIZE = N.SMTP_MSG_NORMALIZE
+MSG_RAW = N.SMTP_MSG_RAW
+MSG_REJECT_BARE_EOL = N.SMTP_MSG_REJECT_BARE_EOL
+
+_U32_MAX = 2 ** 32 - 1
+
+RcptResult = collections.namedtuple(
+    "RcptResult", "address code message status refused data_code data_message data_status")
+RcptResult.__doc__ = """One recipient of the last transaction (SMTP.rcpt_results()).
+
+address: as given; code/message: the RCPT reply; status: its RFC 3463 code
+("2.1.5") when the server offers ENHANCEDSTATUSCODES, else None; refused:
+bool; data_code/data_message/data_status: on LMTP, the recipient's reply
+after the data (0, b"", None when none was read)."""
+
+
+def _text(value, what):
+    """A str (or bytes) bound for a C string: UTF-8, no NUL."""
+    if isinstance(value, str):
+        data = value.encode("utf-8")  # lone surrogates: UnicodeEncodeError, a ValueError
+    elif isinstance(value, (bytes, bytearray)):
+        data = bytes(value)
+    else:
+        raise TypeError("%s must be str, not %s" % (what, type(value).__name__))
+    if b"\0" in data:
+        raise ValueError("%s contains a NUL character" % what)
+    return data
+
+
+def _opt_text(value, what):
+    """None or "" -> NULL (the library's default), else _text()."""
+    if value is None or (isinstance(value, (str, bytes, bytearray)) and len(value) == 0):
+        return None
+    return _text(value, what)
+
+
+def _strings(seq, what):
+    """A sequence of str -> (char *array or None, count)."""
+    if isinstance(seq, (str, bytes)):
+        raise TypeError("%s must be a sequence of strings, not a single string" % what)
+    items = [_text(x, what) for x in (seq or ())]
+    if not items:
+        return None, 0
+    return (c_char_p * len(items))(*items), len(items)
+
+
+def _message(msg, flags, str_flags):
+    """smtplib's handling of a message: str is ASCII with its line endings
+    normalised, bytes go as given."""
+    if isinstance(msg, str):
+        return msg.encode("ascii"), str_flags if flags is None else flags
+    if isinstance(msg, (bytes, bytearray, memoryview)):
+        return bytes(msg), N.SMTP_MSG_RAW if flags is None else flags
+    raise TypeError("msg must be str or bytes, not %s" % type(msg).__name__)
+
+
+def _decode(b):
+    return None if b is None else b.decode("utf-8", "surrogateescape")
+
+
+def _default_local_hostname():
+    """smtplib's choice: the FQDN when it has a dot, else [address]."""
+    fqdn = socket.getfqdn()
+    if "." in fqdn:
+        return fqdn
+    addr = "127.0.0.1"
+    try:
+        addr = socket.gethostbyname(socket.gethostname())
+    except socket.gaierror:
+        pass
+    return "[%s]" % addr
+
+
+def _envelope_addresses(msg, from_addr, to_addrs):
+    """The envelope smtplib's send_message derives from a Message (only to
+    decide whether the message needs SMTPUTF8; libsmtp finds the envelope
+    itself)."""
+    resent = msg.get_all("Resent-Date")
+    prefix = "" if resent is None else "Resent-"
+    if from_addr is None:
+        field = msg[prefix + "Sender"] if (prefix + "Sender") in msg else msg[prefix + "From"]
+        from_addr = email.utils.getaddresses([str(field)])[0][1] if field is not None else ""
+    if to_addrs is None:
+        fields = [str(f) for f in (msg[prefix + "To"], msg[prefix + "Bcc"], msg[prefix + "Cc"]) if f is not None]
+        to_addrs = [a[1] for a in email.utils.getaddresses(fields)]
+    return [from_addr, *to_addrs]
+
+
+def _flatten(msg, from_addr, to_addrs):
+    """The bytes smtplib's send_message sends for a Message (Bcc included:
+    libsmtp removes it)."""
+    international = False
+    try:
+        "".join(_envelope_addresses(msg, from_addr, to_addrs)).encode("ascii")
+    except UnicodeEncodeError:
+        international = True
+    except Exception:  # noqa: BLE001 - a malformed field: libsmtp reports it
+        pass
+    with io.BytesIO() as out:
+        if international:
+            g = email.generator.BytesGenerator(out, policy=msg.policy.clone(utf8=True))
+        else:
+            g = email.generator.BytesGenerator(out)
+        g.flatten(msg, linesep="\r\n")
+        return out.getvalue()
+
+
+def _sender_of(body):
+    """For SMTPSenderRefused.sender when send_message found the sender in
+    the headers: the same address, read as smtplib reads it."""
+    try:
+        return _envelope_addresses(email.message_from_bytes(body), None, [])[0]
+    except Exception:  # noqa: BLE001
+        return None
+
+
+class _AuthBridge:
+    """smtplib's authobject behind an smtp_sasl_fn. Never lets an exception
+    reach C: it is kept and re-raised once smtp_session_auth() returns."""
+
+    def __init__(self, smtp, authobject):
+        self.smtp = smtp
+        self.authobject = authobject
+        self.pending = None   # a response that did not fit the buffer yet
+        self.error = None
+        self.fn = N.SASL_FN(self._callback)
+
+    def _callback(self, userdata, challenge, challenge_len, response, response_cap, response_len):
+        try:
+            if self.pending is None:
+                if challenge is None:
+                    value = self.authobject()
+                    if value is None:
+                        return N.SMTP_SASL_NO_INITIAL_RESPONSE
+                    self.smtp._auth_challenge_count = 1
+                else:
+                    self.smtp._auth_challenge_count += 1
+                    data = string_at(challenge, challenge_len) if challenge_len else b""
+                    value = self.authobject(data)
+                    if value is None:
+                        raise TypeError("authobject returned None for a challenge")
+                if isinstance(value, str):
+                    value = value.encode("utf-8")
+                elif isinstance(value, (bytes, bytearray, memoryview)):
+                    value = bytes(value)
+                else:
+                    raise TypeError("authobject must return str or bytes, not %s" % type(value).__name__)
+                self.pending = value
+            data = self.pending
+            response_len[0] = len(data)
+            if len(data) > response_cap:
+                return N.SMTP_SASL_NEED_SPACE
+            if data:
+                memmove(response, data, len(data))
+            self.pending = None
+            return N.SMTP_SASL_CONTINUE
+        except BaseException as e:  # noqa: BLE001 - nothing may unwind through C
+            self.error = e
+            self.pending = None
+            return 0
+
+
+class SMTP:
+    """smtplib.SMTP over libsmtp. See smtplib's documentation; the
+    differences are listed in bindings/python/README.md."""
+
+    debuglevel = 0
+    default_port = SMTP_PORT
+    ehlo_msg = "ehlo"
+    _kind = N.SMTP_KIND_SMTP
+    _s = None
+    _depth = 0  # > 0 while a C call on this session runs (callbacks see it)
+
+    def __init__(self, host="", port=0, local_hostname=None, timeout=socket._GLOBAL_DEFAULT_TIMEOUT,
+                 source_address=None):
+        self._lock = threading.RLock()
+        self._pending = []          # exceptions from the trace callback
+        self._trace_fn = None
+        self._free = N.lib.smtp_session_free
+        self._host = host
+        self.timeout = timeout
+        self.source_address = source_address
+        self._auth_challenge_count = 0
+        self._local_hostname = None
+        s = N.lib.smtp_session_new(self._kind)
+        if not s:
+            raise MemoryError("smtp_session_new failed")
+        self._s = s
+        self._defaults = {w: N.lib.smtp_session_timeout_ms(s, w)
+                          for w in (N.SMTP_TIMEOUT_CONNECT, N.SMTP_TIMEOUT_IO, N.SMTP_TIMEOUT_REPLY)}
+        self._init_session()
+        if local_hostname is not None:
+            self.local_hostname = local_hostname
+        else:
+            name = _default_local_hostname()
+            try:
+                self.local_hostname = name
+            except ValueError:  # a name libsmtp refuses: keep its own default
+                self._local_hostname = name
+        if host:
+            code, msg = self.connect(host, port)
+            if code != 220:
+                self.close()
+                raise SMTPConnectError(code, msg)
+
+    def _init_session(self):
+        """Hook for subclasses: settings made before the first connect."""
+
+    # ---- plumbing ----------------------------------------------------------
+
+    def _session(self):
+        if not self._s:
+            raise SMTPServerDisconnected("the session has been freed")
+        return self._s
+
+    def _raise_pending(self):
+        if self._pending:
+            exc = self._pending.pop(0)
+            self._pending.clear()
+            raise exc
+
+    def _error(self, rc, sender=None):
+        s = self._s
+        errmsg = (N.lib.smtp_session_errmsg(s) or b"").decode("utf-8", "replace")
+        code = N.lib.smtp_session_last_reply_code(s)
+        text = N.lib.smtp_session_last_reply_text(s) or b""
+        recipients = self._refused() if rc == N.SMTP_ERR_RECIPIENTS_REFUSED else None
+        return make_error(rc, errmsg, code, text, sender=sender, recipients=recipients)
+
+    def _call(self, fn, *args, sender=None):
+        """Call fn(session, *args) under the lock; raise for an error code
+        (`sender`, or a function giving it, for SMTPSenderRefused)."""
+        with self._lock:
+            session = self._session()
+            self._depth += 1
+            try:
+                rc = fn(session, *args)
+            finally:
+                self._depth -= 1
+            self._raise_pending()
+            if rc != N.SMTP_OK:
+                if rc == N.SMTP_ERR_SENDER_REFUSED and callable(sender):
+                    sender = sender()
+                raise self._error(rc, sender=sender)
+            return rc
+
+    def _reply_call(self, fn, *args, sender=None):
+        """_call() for functions with an `int *code`: returns (code, message)."""
+        code = c_int(0)
+        with self._lock:
+            self._call(fn, *args, byref(code), sender=sender)
+            return code.value, N.lib.smtp_session_last_reply_text(self._s) or b""
+
+    def _last_reply(self):
+        return (N.lib.smtp_session_last_reply_code(self._s),
+                N.lib.smtp_session_last_reply_text(self._s) or b"")
+
+    def _refused(self):
+        """smtplib's refused dict from the session's recipient results."""
+        lib, s = N.lib, self._s
+        out = {}
+        for i in range(lib.smtp_session_rcpt_count(s)):
+            if lib.smtp_session_rcpt_refused(s, i) != 1:
+                continue
+            addr = lib.smtp_session_rcpt_addr(s, i).decode("utf-8", "surrogateescape")
+            if lib.smtp_session_rcpt_data_code(s, i) != 0:
+                out[addr] = (lib.smtp_session_rcpt_data_code(s, i), lib.smtp_session_rcpt_data_text(s, i) or b"")
+            else:
+                out[addr] = (lib.smtp_session_rcpt_code(s, i), lib.smtp_session_rcpt_text(s, i) or b"")
+        return out
+
+    def _apply_settings(self):
+        """timeout and source_address, as smtplib applies them at connect."""
+        lib = N.lib
+        t = self.timeout
+        if t is socket._GLOBAL_DEFAULT_TIMEOUT:
+            t = socket.getdefaulttimeout()
+            if t is None:
+                t = socket._GLOBAL_DEFAULT_TIMEOUT
+        if t is socket._GLOBAL_DEFAULT_TIMEOUT:
+            connect_ms, io_ms = self._defaults[N.SMTP_TIMEOUT_CONNECT], self._defaults[N.SMTP_TIMEOUT_IO]
+            reply_ms = self._defaults[N.SMTP_TIMEOUT_REPLY]
+        elif t is None:  # smtplib: blocking; the whole-reply deadline stays
+            connect_ms = io_ms = 0
+            reply_ms = self._defaults[N.SMTP_TIMEOUT_REPLY]
+        else:
+            t = float(t)
+            if t == 0:
+                raise ValueError("Non-blocking socket (timeout=0) is not supported")
+            if t < 0 or t != t:
+                raise ValueError("Timeout value must be non-negative")
+            connect_ms = io_ms = max(1, min(int(t * 1000), _U32_MAX))
+            reply_ms = max(io_ms, self._defaults[N.SMTP_TIMEOUT_REPLY])
+        for which, ms in ((N.SMTP_TIMEOUT_CONNECT, connect_ms), (N.SMTP_TIMEOUT_IO, io_ms),
+                          (N.SMTP_TIMEOUT_REPLY, reply_ms)):
+            self._call(lib.smtp_session_set_timeout_ms, which, max(0, min(int(ms), _U32_MAX)))
+        src = self.source_address
+        if src is None:
+            self._call(lib.smtp_session_set_source_address, None, 0)
+        else:
+            host, port = src
+            if not host and not port:
+                self._call(lib.smtp_session_set_source_address, None, 0)
+            else:
+                self._call(lib.smtp_session_set_source_address, _text(host or "0.0.0.0", "source host"), int(port))
+
+    # ---- attributes ----------------------------------------------------------
+
+    @property
+    def local_hostname(self):
+        """The name sent with EHLO/HELO/LHLO when none is given."""
+        return self._local_hostname
+
+    @local_hostname.setter
+    def local_hostname(self, name):
+        self._call(N.lib.smtp_session_set_local_hostname, _text(name, "local_hostname"))
+        self._local_hostname = name
+
+    @property
+    def does_esmtp(self):
+        with self._lock:
+            return bool(self._s and N.lib.smtp_session_does_esmtp(self._s))
+
+    @property
+    def ehlo_resp(self):
+        with self._lock:
+            return N.lib.smtp_session_ehlo_resp(self._s) if self._s else None
+
+    @property
+    def helo_resp(self):
+        with self._lock:
+            return N.lib.smtp_session_helo_resp(self._s) if self._s else None
+
+    @property
+    def esmtp_features(self):
+        """{keyword (lower case): parameters}, a new dict on each access."""
+        lib = N.lib
+        with self._lock:
+            s = self._s
+            if not s:
+                return {}
+            out = {}
+            for i in range(lib.smtp_session_feature_count(s)):
+                name = lib.smtp_session_feature_name(s, i).decode("latin-1")
+                out[name] = (lib.smtp_session_feature_params(s, i) or b"").decode("latin-1")
+            return out
+
+    @property
+    def connected(self):
+        """True while connected (smtplib: ``sock is not None``)."""
+        with self._lock:
+            return bool(self._s and N.lib.smtp_session_is_connected(self._s))
+
+    @property
+    def is_encrypted(self):
+        """True when the current connection is TLS."""
+        with self._lock:
+            return bool(self._s and N.lib.smtp_session_is_encrypted(self._s))
+
+    @property
+    def tls_version(self):
+        """"TLSv1.3", "TLSv1.2", or None when not TLS."""
+        with self._lock:
+            return _decode(N.lib.smtp_session_tls_version(self._s)) if self._s else None
+
+    @property
+    def tls_cipher(self):
+        """The IANA name of the TLS cipher suite, or None when not TLS."""
+        with self._lock:
+            return _decode(N.lib.smtp_session_tls_cipher(self._s)) if self._s else None
+
+    @property
+    def last_reply(self):
+        """(code, message) of the reply behind the last result."""
+        with self._lock:
+            return self._last_reply() if self._s else (0, b"")
+
+    def rcpt_results(self):
+        """Per-recipient results of the last transaction (a list of RcptResult)."""
+        lib = N.lib
+        with self._lock:
+            s = self._session()
+            out = []
+            for i in range(lib.smtp_session_rcpt_count(s)):
+                out.append(RcptResult(
+                    _decode(lib.smtp_session_rcpt_addr(s, i)), lib.smtp_session_rcpt_code(s, i),
+                    lib.smtp_session_rcpt_text(s, i) or b"", _decode(lib.smtp_session_rcpt_status(s, i)),
+                    lib.smtp_session_rcpt_refused(s, i) == 1, lib.smtp_session_rcpt_data_code(s, i),
+                    lib.smtp_session_rcpt_data_text(s, i) or b"",
+                    _decode(lib.smtp_session_rcpt_data_status(s, i))))
+            return out
+
+    # ---- settings beyond smtplib ----------------------------------------------
+
+    def set_debuglevel(self, debuglevel):
+        """0 quiet, 1 every command and reply, 2 with timestamps, to
+        sys.stderr as smtplib prints them (AUTH payloads redacted)."""
+        self.debuglevel = debuglevel
+        level = int(debuglevel)
+        if level > 0 and self._trace_fn is None:
+            pending = self._pending
+
+            def trace(userdata, direction, line, length):
+                try:
+                    out = sys.stderr
+                    if out is not None:
+                        print(string_at(line, length).decode("utf-8", "replace"), file=out)
+                except BaseException as e:  # noqa: BLE001 - nothing may unwind through C
+                    pending.append(e)
+            fn = N.TRACE_FN(trace)
+            self._call(N.lib.smtp_session_set_trace, fn, None)
+            self._trace_fn = fn  # kept alive as long as the session may call it
+        self._call(N.lib.smtp_session_set_debuglevel, max(0, level))
+
+    def set_auth_mechanisms(self, mechanisms):
+        """The mechanisms login() tries, in order (None: smtplib's CRAM-MD5,
+        PLAIN, LOGIN). Built-in names: CRAM-MD5 PLAIN LOGIN SCRAM-SHA-256
+        XOAUTH2 OAUTHBEARER (the password is the token for the last two)."""
+        if mechanisms is None:
+            self._call(N.lib.smtp_session_set_auth_mechanisms, None)
+            return
+        if isinstance(mechanisms, str):
+            mechanisms = mechanisms.split()
+        self._call(N.lib.smtp_session_set_auth_mechanisms, _text(" ".join(mechanisms), "mechanisms"))
+
+    def set_require_tls(self, on=True):
+        """sendmail, send_message, login and auth refuse to run unless the
+        connection is TLS (SMTPNotEncryptedError)."""
+        self._call(N.lib.smtp_session_set_require_tls, 1 if on else 0)
+
+    def set_trust_loopback(self, trust):
+        """Whether loopback counts as protecting secrets for the cleartext rule (default True)."""
+        self._call(N.lib.smtp_session_set_trust_loopback, 1 if trust else 0)
+
+    # ---- smtplib's methods ---------------------------------------------------
+
+    def connect(self, host="localhost", port=0, source_address=None):
+        """Connect and read the greeting: (code, message). A 'host:port'
+        host with port 0 is split; a host starting with '/' is a Unix socket."""
+        if source_address:
+            self.source_address = source_address
+        if not host:
+            raise ValueError("empty host")
+        port = int(port)
+        if not 0 <= port <= 65535:
+            raise OverflowError("port must be 0-65535.")
+        sys.audit("smtplib.connect", self, host, port)
+        self._host = host
+        with self._lock:
+            self._apply_settings()
+            return self._reply_call(N.lib.smtp_session_connect, _text(host, "host"), port)
+
+    def helo(self, name=""):
+        return self._reply_call(N.lib.smtp_session_helo, _opt_text(name, "name"))
+
+    def ehlo(self, name=""):
+        return self._reply_call(N.lib.smtp_session_ehlo, _opt_text(name, "name"))
+
+    def ehlo_or_helo_if_needed(self):
+        self._call(N.lib.smtp_session_ehlo_or_helo_if_needed)
+
+    def has_extn(self, opt):
+        with self._lock:
+            return N.lib.smtp_session_has_extn(self._session(), _text(opt, "opt")) == 1
+
+    def docmd(self, cmd, args=""):
+        return self._reply_call(N.lib.smtp_session_docmd, _text(cmd, "cmd"), _opt_text(args, "args"))
+
+    def noop(self):
+        return self._reply_call(N.lib.smtp_session_noop)
+
+    def rset(self):
+        return self._reply_call(N.lib.smtp_session_rset)
+
+    def help(self, args=""):
+        return self._reply_call(N.lib.smtp_session_help, _opt_text(args, "args"))[1]
+
+    def verify(self, address):
+        return self._reply_call(N.lib.smtp_session_verify, _text(address, "address"))
+
+    vrfy = verify
+
+    def expn(self, address):
+        return self._reply_call(N.lib.smtp_session_expn, _text(address, "address"))
+
+    def mail(self, sender, options=()):
+        opts, n = _strings(options, "options")
+        return self._reply_call(N.lib.smtp_session_mail, _text(sender, "sender"), opts, n)
+
+    def rcpt(self, recip, options=()):
+        opts, n = _strings(options, "options")
+        return self._reply_call(N.lib.smtp_session_rcpt, _text(recip, "recip"), opts, n)
+
+    def data(self, msg, *, msg_flags=None):
+        body, flags = _message(msg, msg_flags, N.SMTP_MSG_NORMALIZE)
+        return self._reply_call(N.lib.smtp_session_data, body, len(body), flags)
+
+    def sendmail(self, from_addr, to_addrs, msg, mail_options=(), rcpt_options=(), *, msg_flags=None):
+        """MAIL, RCPT for each recipient, DATA; returns {refused address:
+        (code, message)}. Raises as smtplib does."""
+        if isinstance(to_addrs, (str, bytes)):
+            to_addrs = [to_addrs]
+        frm = _text(from_addr, "from_addr")
+        to, n_to = _strings(to_addrs, "to_addrs")
+        mo, n_mo = _strings(mail_options, "mail_options")
+        ro, n_ro = _strings(rcpt_options, "rcpt_options")
+        body, flags = _message(msg, msg_flags, N.SMTP_MSG_NORMALIZE)
+        codes = (c_int * max(1, n_to))()
+        refused = c_size_t(0)
+        self._call(N.lib.smtp_session_sendmail, frm, to, n_to, body, len(body), mo, n_mo, ro, n_ro,
+                   flags, codes, byref(refused), sender=from_addr)
+        with self._lock:
+            return self._refused()
+
+    def send_message(self, msg, from_addr=None, to_addrs=None, mail_options=(), rcpt_options=(), *,
+                     msg_flags=None):
+        """smtplib's send_message: msg is an email.message.Message (flattened
+        as smtplib does, with CRLF line ends) or a whole RFC 5322 message as
+        bytes or str. The envelope comes from the headers unless given; Bcc
+        and Resent-Bcc are not sent. Line endings are normalised unless
+        msg_flags says otherwise."""
+        if isinstance(msg, email.message.Message):
+            body = _flatten(msg, from_addr, to_addrs)
+        elif isinstance(msg, str):
+            body = msg.encode("utf-8")
+        elif isinstance(msg, (bytes, bytearray, memoryview)):
+            body = bytes(msg)
+        else:
+            raise TypeError("msg must be an email.message.Message, bytes or str, not %s" % type(msg).__name__)
+        flags = N.SMTP_MSG_NORMALIZE if msg_flags is None else msg_flags
+        frm = None if from_addr is None else _text(from_addr, "from_addr")
+        if isinstance(to_addrs, (str, bytes)):
+            to_addrs = [to_addrs]
+        if to_addrs is None:
+            to, n_to = None, 0
+        else:
+            to, n_to = _strings(to_addrs, "to_addrs")
+            if n_to == 0:
+                raise ValueError("to_addrs is empty")
+        mo, n_mo = _strings(mail_options, "mail_options")
+        ro, n_ro = _strings(rcpt_options, "rcpt_options")
+        refused = c_size_t(0)
+        self._call(N.lib.smtp_session_send_message, body, len(body), frm, to, n_to, mo, n_mo, ro, n_ro,
+                   flags, byref(refused), sender=from_addr if from_addr is not None else (lambda: _sender_of(body)))
+        with self._lock:
+            return self._refused()
+
+    def login(self, user, password, *, initial_response_ok=True, allow_cleartext=False):
+        """smtplib's login (CRAM-MD5, then PLAIN, then LOGIN, as advertised);
+        returns the (code, message) of the accepted AUTH. PLAIN and LOGIN run
+        only over TLS, a Unix socket or loopback unless allow_cleartext."""
+        flags = (0 if initial_response_ok else N.SMTP_AUTH_NO_INITIAL_RESPONSE) | \
+                (N.SMTP_AUTH_ALLOW_CLEARTEXT if allow_cleartext else 0)
+        with self._lock:
+            self._call(N.lib.smtp_session_login, _text(user, "user"), _text(password, "password"), flags)
+            return self._last_reply()
+
+    def auth(self, mechanism, authobject, *, initial_response_ok=True, allow_cleartext=False):
+        """smtplib's auth: authobject(challenge=None) gives the initial
+        response (None: none), authobject(challenge) answers each challenge
+        (decoded bytes) with str or bytes; libsmtp does the base64. An
+        exception in authobject cancels the exchange ('*') and is re-raised."""
+        mechanism = mechanism.upper() if isinstance(mechanism, str) else mechanism
+        mech = _text(mechanism, "mechanism")
+        flags = (0 if initial_response_ok else N.SMTP_AUTH_NO_INITIAL_RESPONSE) | \
+                (N.SMTP_AUTH_ALLOW_CLEARTEXT if allow_cleartext else 0)
+        bridge = _AuthBridge(self, authobject)
+        with self._lock:
+            self._auth_challenge_count = 0
+            session = self._session()
+            self._depth += 1
+            try:
+                rc = N.lib.smtp_session_auth(session, mech, bridge.fn, None, flags)
+            finally:
+                self._depth -= 1
+                bridge.fn = None  # the callback is used only during the call
+            if bridge.error is not None:
+                err, bridge.error = bridge.error, None
+                self._pending.clear()
+                raise err
+            self._raise_pending()
+            if rc != N.SMTP_OK:
+                raise self._error(rc)
+            return self._last_reply()
+
+    def auth_cram_md5(self, challenge=None):
+        """smtplib's CRAM-MD5 authobject (uses self.user and self.password)."""
+        if challenge is None:
+            return None
+        return self.user + " " + hmac.HMAC(self.password.encode("ascii"), challenge, "md5").hexdigest()
+
+    def auth_plain(self, challenge=None):
+        """smtplib's PLAIN authobject (uses self.user and self.password)."""
+        return "\0%s\0%s" % (self.user, self.password)
+
+    def auth_login(self, challenge=None):
+        """smtplib's LOGIN authobject (uses self.user and self.password)."""
+        if challenge is None or self._auth_challenge_count < 2:
+            return self.user
+        return self.password
+
+    def starttls(self, keyfile=None, certfile=None, context=None):
+        """STARTTLS and the handshake, verified by default. context: a
+        libsmtp.TLSConfig, an ssl.SSLContext (translated) or None."""
+        if context is not None and keyfile is not None:
+            raise ValueError("context and keyfile arguments are mutually exclusive")
+        if context is not None and certfile is not None:
+            raise ValueError("context and certfile arguments are mutually exclusive")
+        if keyfile is not None or certfile is not None:
+            config = TLSConfig(certfile=certfile, keyfile=keyfile)
+        else:
+            config = as_tls_config(context)
+        return self._reply_call(N.lib.smtp_session_starttls, config._handle() if config else None)
+
+    def quit(self):
+        """QUIT, forget the EHLO state, close: (code, message)."""
+        return self._reply_call(N.lib.smtp_session_quit)
+
+    def close(self):
+        """Drop the connection without QUIT (the session stays usable for a
+        new connect). Safe to call any number of times."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            if self._s:
+                N.lib.smtp_session_close(self._s)
+
+    def free(self):
+        """Close and release the native session now (else the garbage
+        collector does). The object is unusable afterwards."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            if self._depth:
+                raise SMTPBadStateError("free() from inside one of the session's callbacks")
+            s, self._s = self._s, None
+            if s:
+                self._free(s)
+
+    def __del__(self):
+        try:
+            s, self._s = self._s, None
+            if s:
+                self._free(s)
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        try:
+            code, message = self.quit()
+            if code != 221:
+                raise SMTPResponseException(code, message)
+        except SMTPServerDisconnected:
+            pass
+        finally:
+            self.close()
+
+    def __repr__(self):
+        return "<%s.%s %s>" % (type(self).__module__, type(self).__qualname__,
+                               "connected" if self.connected else "not connected")
+
+
+class SMTP_SSL(SMTP):
+    """smtplib.SMTP_SSL: TLS from the first byte, verified against the host
+    given to connect. context: a libsmtp.TLSConfig, an ssl.SSLContext
+    (translated) or None (Mozilla roots, verification on)."""
+
+    default_port = SMTP_SSL_PORT
+    _kind = N.SMTP_KIND_SMTP_SSL
+
+    def __init__(self, host="", port=0, local_hostname=None, keyfile=None, certfile=None,
+                 timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, context=None):
+        if context is not None and keyfile is not None:
+            raise ValueError("context and keyfile arguments are mutually exclusive")
+        if context is not None and certfile is not None:
+            raise ValueError("context and certfile arguments are mutually exclusive")
+        self.keyfile = keyfile
+        self.certfile = certfile
+        self.context = context
+        if keyfile is not None or certfile is not None:
+            self._tls_config = TLSConfig(certfile=certfile, keyfile=keyfile)
+        else:
+            self._tls_config = as_tls_config(context)
+        super().__init__(host, port, local_hostname, timeout, source_address)
+
+    def _init_session(self):
+        if self._tls_config is not None:
+            self._call(N.lib.smtp_session_set_tls_config, self._tls_config._handle())
+
+
+class LMTP(SMTP):
+    """smtplib.LMTP (RFC 2033): LHLO instead of EHLO, a host starting with
+    '/' is a Unix socket, and one reply per accepted recipient after the data."""
+
+    ehlo_msg = "lhlo"
+    default_port = LMTP_PORT
+    _kind = N.SMTP_KIND_LMTP
+
+    def __init__(self, host="", port=LMTP_PORT, local_hostname=None, source_address=None,
+                 timeout=socket._GLOBAL_DEFAULT_TIMEOUT):
+        super().__init__(host, port, local_hostname=local_hostname, source_address=source_address,
+                         timeout=timeout)
+
+    def connect(self, host="localhost", port=0, source_address=None):
+        return super().connect(host, port, source_address=source_address)

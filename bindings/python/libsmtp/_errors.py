@@ -1,0 +1,154 @@
+"""Exceptions: smtplib's own classes (re-exported, so ``except
+smtplib.SMTPException`` catches libsmtp's errors too) and a few subclasses
+for result codes smtplib has no class for.
+
+Result code -> exception (see README.md):
+
+    SMTP_ERR_NULL_ARGUMENT        TypeError
+    SMTP_ERR_INVALID_ARGUMENT     ValueError
+    SMTP_ERR_BAD_STATE            SMTPBadStateError(SMTPException, RuntimeError)
+    SMTP_ERR_PANIC                SMTPPanicError(SMTPBadStateError)
+    SMTP_ERR_CONNECT              SMTPConnectFailedError(SMTPException, ConnectionError)
+    SMTP_ERR_TIMEOUT              SMTPTimeoutError(SMTPServerDisconnected, TimeoutError)
+    SMTP_ERR_IO                   SMTPIOError(SMTPServerDisconnected)
+    SMTP_ERR_TLS                  SMTPTLSError(SMTPException, ssl.SSLError)
+    SMTP_ERR_SERVER_DISCONNECTED  SMTPServerDisconnected
+    SMTP_ERR_NOT_ENCRYPTED        SMTPNotEncryptedError(SMTPException)
+    SMTP_ERR_RESPONSE             SMTPResponseException(code, msg)
+    SMTP_ERR_CONNECT_REPLY        SMTPConnectError(code, msg)
+    SMTP_ERR_HELO                 SMTPHeloError(code, msg)
+    SMTP_ERR_NOT_SUPPORTED        SMTPNotSupportedError
+    SMTP_ERR_AUTH                 SMTPAuthenticationError(code, msg)
+    SMTP_ERR_AUTH_ABORTED         SMTPAuthenticationAborted(SMTPAuthenticationError)
+    SMTP_ERR_SENDER_REFUSED       SMTPSenderRefused(code, msg, sender)
+    SMTP_ERR_RECIPIENTS_REFUSED   SMTPRecipientsRefused(recipients)
+    SMTP_ERR_DATA                 SMTPDataError(code, msg)
+    SMTP_ERR_SMTP                 SMTPException
+    SMTP_ERR_TOO_LARGE            SMTPMessageTooLargeError(SMTPException)
+
+Every exception raised from a result code carries ``libsmtp_result`` (the
+code) and ``libsmtp_errmsg`` (``smtp_session_errmsg()``, str).
+"""
+import re
+import ssl
+
+from smtplib import (SMTPAuthenticationError, SMTPConnectError, SMTPDataError, SMTPException,
+                     SMTPHeloError, SMTPNotSupportedError, SMTPRecipientsRefused,
+                     SMTPResponseException, SMTPSenderRefused, SMTPServerDisconnected)
+
+from . import _native as N
+
+
+class SMTPBadStateError(SMTPException, RuntimeError):
+    """The call does not fit the session's state: a call on a session from
+    inside one of its own callbacks, or a session poisoned by a panic."""
+
+
+class SMTPPanicError(SMTPBadStateError):
+    """The library caught an internal panic; the session is unusable."""
+
+
+class SMTPConnectFailedError(SMTPException, ConnectionError):
+    """The connection could not be made: refused, unreachable, name not
+    resolved (smtplib lets the socket's OSError through)."""
+
+
+class SMTPTimeoutError(SMTPServerDisconnected, TimeoutError):
+    """A connect, I/O or whole-reply timeout fired; the connection is closed."""
+
+
+class SMTPIOError(SMTPServerDisconnected):
+    """Another I/O error; the connection is closed (smtplib: SMTPServerDisconnected)."""
+
+
+class SMTPTLSError(SMTPException, ssl.SSLError):
+    """TLS failed (handshake, certificate verification, injected data after
+    the 220 to STARTTLS); the connection is closed. Also an ssl.SSLError, as
+    smtplib's errors from the ssl module are."""
+
+    def __str__(self):
+        return str(self.args[0]) if len(self.args) == 1 else OSError.__str__(self)
+
+
+class SMTPNotEncryptedError(SMTPException):
+    """The call would send a password or token in clear (neither TLS, a Unix
+    socket nor loopback), or require_tls is on and the connection is not TLS.
+    Nothing was sent."""
+
+
+class SMTPAuthenticationAborted(SMTPAuthenticationError):
+    """The client cancelled an AUTH exchange with '*' (a challenge that is not
+    valid base64, or the callback gave up); smtp_code/smtp_error hold the
+    server's answer to the cancel."""
+
+
+class SMTPMessageTooLargeError(SMTPException):
+    """The message is larger than the SIZE the server advertised; refused
+    before MAIL, nothing was sent."""
+
+
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+_SIMPLE = {
+    N.SMTP_ERR_NULL_ARGUMENT: TypeError,
+    N.SMTP_ERR_INVALID_ARGUMENT: ValueError,
+    N.SMTP_ERR_BAD_STATE: SMTPBadStateError,
+    N.SMTP_ERR_PANIC: SMTPPanicError,
+    N.SMTP_ERR_CONNECT: SMTPConnectFailedError,
+    N.SMTP_ERR_TIMEOUT: SMTPTimeoutError,
+    N.SMTP_ERR_IO: SMTPIOError,
+    N.SMTP_ERR_TLS: SMTPTLSError,
+    N.SMTP_ERR_SERVER_DISCONNECTED: SMTPServerDisconnected,
+    N.SMTP_ERR_NOT_ENCRYPTED: SMTPNotEncryptedError,
+    N.SMTP_ERR_NOT_SUPPORTED: SMTPNotSupportedError,
+    N.SMTP_ERR_SMTP: SMTPException,
+    N.SMTP_ERR_TOO_LARGE: SMTPMessageTooLargeError,
+}
+
+_WITH_REPLY = {
+    N.SMTP_ERR_RESPONSE: SMTPResponseException,
+    N.SMTP_ERR_CONNECT_REPLY: SMTPConnectError,
+    N.SMTP_ERR_HELO: SMTPHeloError,
+    N.SMTP_ERR_AUTH: SMTPAuthenticationError,
+    N.SMTP_ERR_AUTH_ABORTED: SMTPAuthenticationAborted,
+    N.SMTP_ERR_DATA: SMTPDataError,
+}
+
+# Which class each result code raises (SENDER_REFUSED and RECIPIENTS_REFUSED
+# need the call's arguments, see make_error()).
+EXCEPTION_FOR_RESULT = dict(_SIMPLE)
+EXCEPTION_FOR_RESULT.update(_WITH_REPLY)
+EXCEPTION_FOR_RESULT[N.SMTP_ERR_SENDER_REFUSED] = SMTPSenderRefused
+EXCEPTION_FOR_RESULT[N.SMTP_ERR_RECIPIENTS_REFUSED] = SMTPRecipientsRefused
+
+
+def make_error(rc, errmsg, code, text, sender=None, recipients=None):
+    """The exception for result code `rc`. `errmsg` is the session's error
+    message (str), `code`/`text` its last reply (int, bytes)."""
+    if rc in _SIMPLE:
+        exc = _SIMPLE[rc](errmsg)
+    elif rc in _WITH_REPLY:
+        exc = _WITH_REPLY[rc](code, text)
+    elif rc == N.SMTP_ERR_SENDER_REFUSED:
+        exc = SMTPSenderRefused(code, text, sender)
+    elif rc == N.SMTP_ERR_RECIPIENTS_REFUSED:
+        exc = SMTPRecipientsRefused(recipients if recipients is not None else {})
+    else:
+        exc = SMTPException("%s: %s" % (N.result_str(rc), errmsg))
+    exc.libsmtp_result = rc
+    exc.libsmtp_errmsg = errmsg
+    if isinstance(exc, OSError) and exc.errno is None:
+        m = _OS_ERROR.search(errmsg)
+        if m:  # "Connection refused (os error 111)": errno 111, as the socket's OSError had
+            exc.errno = int(m.group(1))
+    return exc
+
+
+__all__ = [
+    "SMTPException", "SMTPNotSupportedError", "SMTPServerDisconnected", "SMTPResponseException",
+    "SMTPSenderRefused", "SMTPRecipientsRefused", "SMTPDataError", "SMTPConnectError",
+    "SMTPHeloError", "SMTPAuthenticationError",
+    "SMTPBadStateError", "SMTPPanicError", "SMTPConnectFailedError", "SMTPTimeoutError",
+    "SMTPIOError", "SMTPTLSError", "SMTPNotEncryptedError", "SMTPAuthenticationAborted",
+    "SMTPMessageTooLargeError", "EXCEPTION_FOR_RESULT", "make_error",
+]

@@ -1,0 +1,231 @@
+"""Loading libsmtp.so and declaring its C functions for ctypes.
+
+Where the library comes from, first match wins:
+
+1. ``LIBSMTP_PATH``: the path of ``libsmtp.so`` itself;
+2. ``pkg-config --variable=libdir smtp`` (``PKG_CONFIG_PATH`` is honoured):
+   ``libsmtp.so`` in that directory;
+3. ``ctypes.util.find_library("smtp")`` (the system's linker paths).
+
+Nothing else: no path is hard-coded.
+"""
+import ctypes
+import ctypes.util
+import os
+import shutil
+import subprocess
+import sys
+from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint, c_uint16,
+                    c_uint32, c_void_p)
+
+# The major version this binding is written for (the SONAME is libsmtp.so.0).
+ABI_MAJOR = 0
+
+# Result codes (enum smtp_result in smtp.h).
+SMTP_OK = 0
+SMTP_ERR_NULL_ARGUMENT = 1
+SMTP_ERR_INVALID_ARGUMENT = 2
+SMTP_ERR_BAD_STATE = 3
+SMTP_ERR_PANIC = 4
+SMTP_ERR_CONNECT = 10
+SMTP_ERR_TIMEOUT = 11
+SMTP_ERR_IO = 12
+SMTP_ERR_TLS = 13
+SMTP_ERR_SERVER_DISCONNECTED = 14
+SMTP_ERR_NOT_ENCRYPTED = 15
+SMTP_ERR_RESPONSE = 20
+SMTP_ERR_CONNECT_REPLY = 21
+SMTP_ERR_HELO = 22
+SMTP_ERR_NOT_SUPPORTED = 23
+SMTP_ERR_AUTH = 24
+SMTP_ERR_AUTH_ABORTED = 25
+SMTP_ERR_SENDER_REFUSED = 26
+SMTP_ERR_RECIPIENTS_REFUSED = 27
+SMTP_ERR_DATA = 28
+SMTP_ERR_SMTP = 29
+SMTP_ERR_TOO_LARGE = 30
+
+SMTP_AUTH_NO_INITIAL_RESPONSE = 1
+SMTP_AUTH_ALLOW_CLEARTEXT = 2
+SMTP_SASL_CONTINUE = 100
+SMTP_SASL_NO_INITIAL_RESPONSE = 101
+SMTP_SASL_NEED_SPACE = 102
+
+SMTP_MSG_NORMALIZE = 0
+SMTP_MSG_RAW = 1
+SMTP_MSG_REJECT_BARE_EOL = 2
+
+SMTP_KIND_SMTP = 0
+SMTP_KIND_SMTP_SSL = 1
+SMTP_KIND_LMTP = 2
+
+SMTP_TIMEOUT_CONNECT = 0
+SMTP_TIMEOUT_IO = 1
+SMTP_TIMEOUT_REPLY = 2
+
+SMTP_TRACE_INFO = 0
+SMTP_TRACE_SEND = 1
+SMTP_TRACE_RECV = 2
+
+# typedef int (*smtp_sasl_fn)(void *userdata, const uint8_t *challenge, size_t challenge_len,
+#                             uint8_t *response, size_t response_cap, size_t *response_len);
+SASL_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p, c_size_t, POINTER(c_size_t))
+# typedef void (*smtp_trace_fn)(void *userdata, int direction, const char *line, size_t len);
+TRACE_FN = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t)
+
+_S = c_void_p  # smtp_session *
+_B = c_void_p  # smtp_tls_config_builder *
+_C = c_void_p  # smtp_tls_config *
+_STRS = POINTER(c_char_p)
+
+# name: (restype, argtypes)
+_PROTOTYPES = {
+    "smtp_lib_version": (c_char_p, []),
+    "smtp_result_str": (c_char_p, [c_int]),
+    "smtp_session_new": (_S, [c_int]),
+    "smtp_session_free": (None, [_S]),
+    "smtp_session_set_local_hostname": (c_int, [_S, c_char_p]),
+    "smtp_session_set_timeout_ms": (c_int, [_S, c_int, c_uint32]),
+    "smtp_session_timeout_ms": (c_int64, [_S, c_int]),
+    "smtp_session_set_source_address": (c_int, [_S, c_char_p, c_uint16]),
+    "smtp_session_set_debuglevel": (c_int, [_S, c_int]),
+    "smtp_session_set_trace": (c_int, [_S, TRACE_FN, c_void_p]),
+    "smtp_session_connect": (c_int, [_S, c_char_p, c_uint16, POINTER(c_int)]),
+    "smtp_session_open": (c_int, [_S, c_char_p, c_uint16, POINTER(c_int)]),
+    "smtp_session_close": (c_int, [_S]),
+    "smtp_session_errmsg": (c_char_p, [_S]),
+    "smtp_session_last_reply_code": (c_int, [_S]),
+    "smtp_session_last_reply_text": (c_char_p, [_S]),
+    "smtp_session_is_connected": (c_int, [_S]),
+    "smtp_session_does_esmtp": (c_int, [_S]),
+    "smtp_session_ehlo_resp": (c_char_p, [_S]),
+    "smtp_session_helo_resp": (c_char_p, [_S]),
+    "smtp_session_has_extn": (c_int, [_S, c_char_p]),
+    "smtp_session_feature_count": (c_size_t, [_S]),
+    "smtp_session_feature_name": (c_char_p, [_S, c_size_t]),
+    "smtp_session_feature_params": (c_char_p, [_S, c_size_t]),
+    "smtp_session_feature": (c_char_p, [_S, c_char_p]),
+    "smtp_session_helo": (c_int, [_S, c_char_p, POINTER(c_int)]),
+    "smtp_session_ehlo": (c_int, [_S, c_char_p, POINTER(c_int)]),
+    "smtp_session_ehlo_or_helo_if_needed": (c_int, [_S]),
+    "smtp_session_docmd": (c_int, [_S, c_char_p, c_char_p, POINTER(c_int)]),
+    "smtp_session_noop": (c_int, [_S, POINTER(c_int)]),
+    "smtp_session_rset": (c_int, [_S, POINTER(c_int)]),
+    "smtp_session_help": (c_int, [_S, c_char_p, POINTER(c_int)]),
+    "smtp_session_verify": (c_int, [_S, c_char_p, POINTER(c_int)]),
+    "smtp_session_expn": (c_int, [_S, c_char_p, POINTER(c_int)]),
+    "smtp_session_mail": (c_int, [_S, c_char_p, _STRS, c_size_t, POINTER(c_int)]),
+    "smtp_session_rcpt": (c_int, [_S, c_char_p, _STRS, c_size_t, POINTER(c_int)]),
+    "smtp_session_data": (c_int, [_S, c_char_p, c_size_t, c_uint, POINTER(c_int)]),
+    "smtp_session_sendmail": (c_int, [_S, c_char_p, _STRS, c_size_t, c_char_p, c_size_t,
+                                      _STRS, c_size_t, _STRS, c_size_t, c_uint,
+                                      POINTER(c_int), POINTER(c_size_t)]),
+    "smtp_session_send_message": (c_int, [_S, c_char_p, c_size_t, c_char_p, _STRS, c_size_t,
+                                          _STRS, c_size_t, _STRS, c_size_t, c_uint,
+                                          POINTER(c_size_t)]),
+    "smtp_session_quit": (c_int, [_S, POINTER(c_int)]),
+    "smtp_session_rcpt_count": (c_size_t, [_S]),
+    "smtp_session_rcpt_addr": (c_char_p, [_S, c_size_t]),
+    "smtp_session_rcpt_code": (c_int, [_S, c_size_t]),
+    "smtp_session_rcpt_text": (c_char_p, [_S, c_size_t]),
+    "smtp_session_rcpt_data_code": (c_int, [_S, c_size_t]),
+    "smtp_session_rcpt_data_text": (c_char_p, [_S, c_size_t]),
+    "smtp_session_rcpt_refused": (c_int, [_S, c_size_t]),
+    "smtp_session_rcpt_status": (c_char_p, [_S, c_size_t]),
+    "smtp_session_rcpt_data_status": (c_char_p, [_S, c_size_t]),
+    "smtp_session_login": (c_int, [_S, c_char_p, c_char_p, c_uint]),
+    "smtp_session_set_auth_mechanisms": (c_int, [_S, c_char_p]),
+    "smtp_session_auth": (c_int, [_S, c_char_p, SASL_FN, c_void_p, c_uint]),
+    "smtp_session_auth_builtin": (c_int, [_S, c_char_p, c_char_p, c_char_p, c_uint]),
+    "smtp_session_set_trust_loopback": (c_int, [_S, c_int]),
+    "smtp_session_set_tls_config": (c_int, [_S, _C]),
+    "smtp_session_starttls": (c_int, [_S, _C, POINTER(c_int)]),
+    "smtp_session_set_require_tls": (c_int, [_S, c_int]),
+    "smtp_session_is_encrypted": (c_int, [_S]),
+    "smtp_session_tls_version": (c_char_p, [_S]),
+    "smtp_session_tls_cipher": (c_char_p, [_S]),
+    "smtp_tls_config_builder_new": (_B, []),
+    "smtp_tls_config_builder_free": (None, [_B]),
+    "smtp_tls_config_builder_errmsg": (c_char_p, [_B]),
+    "smtp_tls_config_builder_add_ca_file": (c_int, [_B, c_char_p]),
+    "smtp_tls_config_builder_add_ca_dir": (c_int, [_B, c_char_p]),
+    "smtp_tls_config_builder_set_default_roots": (c_int, [_B, c_int]),
+    "smtp_tls_config_builder_set_client_cert": (c_int, [_B, c_char_p, c_char_p]),
+    "smtp_tls_config_builder_set_server_name": (c_int, [_B, c_char_p]),
+    "smtp_tls_config_builder_dangerous_disable_verification": (c_int, [_B]),
+    "smtp_tls_config_builder_build": (c_int, [_B, POINTER(_C)]),
+    "smtp_tls_config_free": (None, [_C]),
+}
+
+
+def _pkg_config_libdir():
+    exe = shutil.which("pkg-config") or shutil.which("pkgconf")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, "--variable=libdir", "smtp"], capture_output=True, text=True,
+                             timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    libdir = out.stdout.strip()
+    return libdir if out.returncode == 0 and libdir else None
+
+
+def _candidates():
+    """(how it was found, path or name) in the order they are tried."""
+    env = os.environ.get("LIBSMTP_PATH")
+    if env:
+        # An explicit choice: nothing else is tried when it does not load.
+        return [("LIBSMTP_PATH", env)]
+    found = []
+    libdir = _pkg_config_libdir()
+    if libdir:
+        names = ["libsmtp.dylib"] if sys.platform == "darwin" else ["libsmtp.so", "libsmtp.so.%d" % ABI_MAJOR]
+        for name in names:
+            path = os.path.join(libdir, name)
+            if os.path.exists(path):
+                found.append(("pkg-config libdir", path))
+                break
+    name = ctypes.util.find_library("smtp")
+    if name:
+        found.append(("ctypes.util.find_library", name))
+    return found
+
+
+def _load():
+    tried = []
+    for how, where in _candidates():
+        try:
+            lib = ctypes.CDLL(where)
+        except OSError as e:
+            tried.append("%s (%s): %s" % (where, how, e))
+            continue
+        missing = [n for n in _PROTOTYPES if not hasattr(lib, n)]
+        if missing:
+            tried.append("%s (%s): not libsmtp, it lacks %s" % (where, how, ", ".join(missing[:3])))
+            continue
+        for fname, (restype, argtypes) in _PROTOTYPES.items():
+            fn = getattr(lib, fname)
+            fn.restype = restype
+            fn.argtypes = argtypes
+        version = lib.smtp_lib_version().decode("ascii", "replace")
+        try:
+            major = int(version.split(".")[0])
+        except ValueError:
+            major = -1
+        if major != ABI_MAJOR:
+            tried.append("%s (%s): version %s, this binding needs %d.x" % (where, how, version, ABI_MAJOR))
+            continue
+        return lib, where, version
+    raise ImportError(
+        "libsmtp: cannot load libsmtp.so; set LIBSMTP_PATH to its path, or PKG_CONFIG_PATH so that "
+        "`pkg-config --variable=libdir smtp` finds it"
+        + ("; tried: " + "; ".join(tried) if tried else " (nothing found)"))
+
+
+lib, LIBRARY_PATH, LIBRARY_VERSION = _load()
+
+
+def result_str(rc):
+    """smtp_result_str(): the static description of a result code."""
+    return lib.smtp_result_str(rc).decode("utf-8", "replace")
