@@ -35,6 +35,7 @@ install: build
 	ln -sf libsmtp.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libsmtp.so
 	install -m 644 $(RELEASE)/libsmtp.a $(DESTDIR)$(LIBDIR)/libsmtp.a
 	install -m 644 include/smtp.h $(DESTDIR)$(INCLUDEDIR)/smtp.h
+	install -m 644 include/smtp.hpp $(DESTDIR)$(INCLUDEDIR)/smtp.hpp
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|' \
 	    smtp.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/smtp.pc
@@ -42,7 +43,7 @@ install: build
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsmtp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsmtp.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/libsmtp.so $(DESTDIR)$(LIBDIR)/libsmtp.a \
-	      $(DESTDIR)$(INCLUDEDIR)/smtp.h $(DESTDIR)$(LIBDIR)/pkgconfig/smtp.pc
+	      $(DESTDIR)$(INCLUDEDIR)/smtp.h $(DESTDIR)$(INCLUDEDIR)/smtp.hpp $(DESTDIR)$(LIBDIR)/pkgconfig/smtp.pc
 
 # An install in build/stage, which the C tests and examples use through
 # PKG_CONFIG_PATH only.

@@ -271,7 +271,11 @@ public:
     using Error::Error;
 };
 
-/** SMTP_ERR_SENDER_REFUSED (SMTPSenderRefused); sender() is the address given. */
+/**
+ * SMTP_ERR_SENDER_REFUSED (SMTPSenderRefused); sender() is the address given
+ * to sendmail() or send_message() ("" when send_message() took it from the
+ * header fields).
+ */
 class SenderRefused : public ResponseError {
 public:
     SenderRefused(int code, const std::string &what, int reply_code, const std::string &reply_text,

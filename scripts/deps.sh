@@ -1,16 +1,19 @@
 #!/bin/sh
-# Installs what the demo and the tests need, when it is missing: pkg-config
-# and valgrind from Debian, aiosmtpd from PyPI into build/venv.
+# Installs what the demo and the tests need, when it is missing: pkg-config,
+# valgrind, g++ and postfix (smtp-sink) from Debian, aiosmtpd from PyPI into build/venv.
 set -eu
 cd "$(dirname "$0")/.."
 need=""
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 command -v cc >/dev/null 2>&1 || need="$need gcc"
+command -v c++ >/dev/null 2>&1 || need="$need g++"
+# Postfix's smtp-sink and smtp-source: the load test and the benchmark.
+[ -x /usr/sbin/smtp-sink ] || need="$need postfix"
 if [ -n "$need" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need
 fi
 if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c 'import aiosmtpd, trustme' 2>/dev/null; then
   mkdir -p build

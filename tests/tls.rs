@@ -14,9 +14,10 @@ use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::pki::{ca, leaf, Leaf};
 use common::{cstr, text, PyServer, Scripted, Session};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rcgen::Issuer;
+use rustls::pki_types::CertificateDer;
 use smtp::ffi::auth::*;
 use smtp::ffi::commands::*;
 use smtp::ffi::session::*;
@@ -32,19 +33,6 @@ const ERR_NOT_SUPPORTED: c_int = 23;
 
 // ---- certificates -------------------------------------------------------------
 
-struct Leaf {
-    chain: Vec<CertificateDer<'static>>,
-    key_der: Vec<u8>,
-    cert_path: PathBuf,
-    key_path: PathBuf,
-}
-
-impl Leaf {
-    fn key(&self) -> PrivateKeyDer<'static> {
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()))
-    }
-}
-
 struct Pki {
     dir: PathBuf,
     ca_path: PathBuf,
@@ -54,37 +42,6 @@ struct Pki {
     unknown_ca: Leaf,
     client_ca: CertificateDer<'static>,
     client: Leaf,
-}
-
-fn ca(name: &str) -> (CertificateParams, KeyPair, CertificateDer<'static>, String) {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    let cert = params.self_signed(&key).unwrap();
-    (params, key, cert.der().clone(), cert.pem())
-}
-
-fn leaf(dir: &Path, file: &str, names: &[&str], issuer: &Issuer<'_, KeyPair>, expired: bool) -> Leaf {
-    let key = KeyPair::generate().unwrap();
-    let dns: Vec<String> = names.iter().filter(|n| n.parse::<std::net::IpAddr>().is_err()).map(|n| n.to_string()).collect();
-    let mut params = CertificateParams::new(dns).unwrap();
-    for n in names {
-        if let Ok(ip) = n.parse() {
-            params.subject_alt_names.push(SanType::IpAddress(ip));
-        }
-    }
-    params.distinguished_name.push(DnType::CommonName, names[0]);
-    if expired {
-        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
-    }
-    let cert = params.signed_by(&key, issuer).unwrap();
-    let cert_path = dir.join(format!("{file}.pem"));
-    let key_path = dir.join(format!("{file}.key"));
-    std::fs::write(&cert_path, cert.pem()).unwrap();
-    std::fs::write(&key_path, key.serialize_pem()).unwrap();
-    Leaf { chain: vec![cert.der().clone()], key_der: key.serialize_der(), cert_path, key_path }
 }
 
 fn pki() -> &'static Pki {

@@ -3,6 +3,8 @@
 //! Python servers under tests/servers.
 #![allow(dead_code)]
 
+pub mod pki;
+
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
