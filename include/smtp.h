@@ -699,6 +699,17 @@ int smtp_session_sendmail(struct smtp_session *s,
 int smtp_session_quit(struct smtp_session *s, int *code);
 
 /**
+ * With `on` 0, `smtp_session_sendmail()` and `smtp_session_send_message()`
+ * wait for each reply even when the server offers PIPELINING (RFC 2920);
+ * non-zero (the default) sends MAIL, every RCPT and DATA in one write.
+ * The results are the same either way.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_set_pipelining(struct smtp_session *s, int on);
+
+/**
  * An envelope with no option set. Never NULL.
  */
 struct smtp_envelope *smtp_envelope_new(void);

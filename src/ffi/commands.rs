@@ -328,3 +328,20 @@ pub unsafe extern "C" fn smtp_session_sendmail(
 pub unsafe extern "C" fn smtp_session_quit(s: *mut smtp_session, code: *mut c_int) -> c_int {
     unsafe { reply_call(s, code, |i| Ok(i.core.quit()?)) }
 }
+
+/// With `on` 0, `smtp_session_sendmail()` and `smtp_session_send_message()`
+/// wait for each reply even when the server offers PIPELINING (RFC 2920);
+/// non-zero (the default) sends MAIL, every RCPT and DATA in one write.
+/// The results are the same either way.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_set_pipelining(s: *mut smtp_session, on: c_int) -> c_int {
+    unsafe {
+        call(s, |i| {
+            i.core.set_pipelining(on != 0);
+            Ok(())
+        })
+    }
+}

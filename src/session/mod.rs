@@ -18,6 +18,7 @@ use crate::transport::{self, SourceAddr};
 
 mod auth;
 mod message;
+mod pipeline;
 mod tls;
 mod transaction;
 
@@ -123,6 +124,8 @@ pub struct Session {
     envelope: EnvelopeOptions,
     /// The end of the current library call (see `begin_call`).
     call_deadline: Option<std::time::Instant>,
+    /// Pipeline sendmail when the server offers PIPELINING.
+    pipelining_enabled: bool,
 }
 
 impl Session {
@@ -149,6 +152,7 @@ impl Session {
             tls_host: String::new(),
             envelope: EnvelopeOptions::default(),
             call_deadline: None,
+            pipelining_enabled: true,
         }
     }
 

@@ -177,3 +177,15 @@ fn line_breaks_in_addresses_are_refused_not_dropped() {
     drop(s);
     assert_eq!(server.join().unwrap(), vec!["noop\r\n".to_string()]);
 }
+
+#[test]
+fn non_ascii_recipient_without_smtputf8_is_refused_before_mail() {
+    let (stream, server) = scripted("220 hi\r\n", vec!["250-mx\r\n250 SMTPUTF8\r\n", "250 ok\r\n"]);
+    let mut s = session(Kind::Smtp, stream);
+    let e = s.sendmail("a@x", &["b@x", "bøb@x"], &[b"m"], LineEndings::Normalize, &[], &[]).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument(_)), "{e:?}");
+    assert_eq!(s.noop().unwrap().code, 250);
+    drop(s);
+    let sent = server.join().unwrap();
+    assert_eq!(sent, ["ehlo client.example\r\n", "noop\r\n"], "no MAIL went out");
+}

@@ -59,9 +59,10 @@ impl Session {
         }
     }
 
-    /// smtplib's `mail`: options are sent only once EHLO succeeded; SMTPUTF8
-    /// among them needs the server's SMTPUTF8. Starts a new transaction.
-    pub fn mail(&mut self, sender: &str, options: &[&str]) -> Result<Reply> {
+    /// MAIL's arguments, checked: options only once EHLO succeeded (smtplib),
+    /// SMTPUTF8 among them only when the server offers it. Also says whether
+    /// the MAIL switches to UTF-8 commands.
+    fn mail_args(&self, sender: &str, options: &[&str]) -> Result<(String, bool)> {
         // Checked as given: the address parser would drop CR and LF as
         // white space and send another address than the caller's.
         check_line_text("sender", sender)?;
@@ -76,26 +77,46 @@ impl Session {
             }
             opts = options;
         }
-        let args = command::path_args("from:", &quote_addr(sender), opts)?;
-        // Only a MAIL that is going out switches to UTF-8 commands.
+        Ok((command::path_args("from:", &quote_addr(sender), opts)?, utf8))
+    }
+
+    /// RCPT's arguments, checked (options only once EHLO succeeded).
+    pub(super) fn rcpt_args(&self, recipient: &str, options: &[&str]) -> Result<String> {
+        check_line_text("recipient", recipient)?;
+        let opts: &[&str] = if self.does_esmtp { options } else { &[] };
+        command::path_args("to:", &quote_addr(recipient), opts)
+    }
+
+    /// A MAIL that is going out: UTF-8 commands if it asked, a new transaction.
+    pub(super) fn begin_transaction(&mut self, utf8: bool) {
         self.utf8_commands |= utf8;
         self.rcpts.clear();
         self.accepted.clear();
-        self.command_in("mail", &args, Phase::Mail)
     }
 
-    /// smtplib's `rcpt`; the reply is kept as this recipient's result.
-    pub fn rcpt(&mut self, recipient: &str, options: &[&str]) -> Result<Reply> {
-        check_line_text("recipient", recipient)?;
-        let opts: &[&str] = if self.does_esmtp { options } else { &[] };
-        let args = command::path_args("to:", &quote_addr(recipient), opts)?;
-        let reply = self.command_in("rcpt", &args, Phase::Rcpt)?;
-        let status = self.status_of(&reply);
+    /// Keep a RCPT reply as that recipient's result.
+    pub(super) fn record_rcpt(&mut self, recipient: &str, reply: &Reply) {
+        let status = self.status_of(reply);
         let result = RcptResult { addr: recipient.to_string(), reply: reply.clone(), data_reply: None, status, data_status: None };
         if result.accepted_at_rcpt() {
             self.accepted.push(self.rcpts.len());
         }
         self.rcpts.push(result);
+    }
+
+    /// smtplib's `mail`: options are sent only once EHLO succeeded; SMTPUTF8
+    /// among them needs the server's SMTPUTF8. Starts a new transaction.
+    pub fn mail(&mut self, sender: &str, options: &[&str]) -> Result<Reply> {
+        let (args, utf8) = self.mail_args(sender, options)?;
+        self.begin_transaction(utf8);
+        self.command_in("mail", &args, Phase::Mail)
+    }
+
+    /// smtplib's `rcpt`; the reply is kept as this recipient's result.
+    pub fn rcpt(&mut self, recipient: &str, options: &[&str]) -> Result<Reply> {
+        let args = self.rcpt_args(recipient, options)?;
+        let reply = self.command_in("rcpt", &args, Phase::Rcpt)?;
+        self.record_rcpt(recipient, &reply);
         Ok(reply)
     }
 
@@ -115,6 +136,12 @@ impl Session {
             return Err(Error::Data(reply));
         }
         self.send_body(parts, mode)?;
+        self.final_replies()
+    }
+
+    /// After the body: the reply after the final dot, or on LMTP one per
+    /// recipient accepted since MAIL.
+    pub(super) fn final_replies(&mut self) -> Result<Reply> {
         if self.kind != Kind::Lmtp || self.accepted.is_empty() {
             if let Some(c) = &mut self.conn {
                 c.expect_reply();
@@ -140,7 +167,7 @@ impl Session {
     }
 
     /// The message in one streaming pass, 64 KiB of input at a time.
-    fn send_body(&mut self, parts: &[&[u8]], mode: LineEndings) -> Result<()> {
+    pub(super) fn send_body(&mut self, parts: &[&[u8]], mode: LineEndings) -> Result<()> {
         let total: usize = parts.iter().map(|p| p.len()).sum();
         self.trace.line(Direction::Send, "data", &format!("{total} message bytes"));
         let conn = self.conn.as_mut().ok_or_else(not_connected)?;
@@ -165,10 +192,72 @@ impl Session {
         result
     }
 
+    /// Everything sendmail checks and decides before a byte is sent: the
+    /// addresses and options, EHLO/HELO if needed, the SIZE limit, the
+    /// structured options; the MAIL and RCPT arguments.
+    pub(super) fn prepare(
+        &mut self,
+        from: &str,
+        to: &[&str],
+        size: u64,
+        mail_options: &[&str],
+        rcpt_options: &[&str],
+    ) -> Result<Prepared> {
+        self.check_tls_required("sendmail")?;
+        if to.is_empty() {
+            return Err(Error::InvalidArgument("no recipients".into()));
+        }
+        for addr in std::iter::once(&from).chain(to) {
+            check_line_text("address", addr)?;
+        }
+        for opt in mail_options.iter().chain(rcpt_options) {
+            command::path_args("", "", &[opt])?;
+        }
+        self.ehlo_or_helo_if_needed()?;
+        if let Some(limit) = self.features.size_limit() {
+            if size > limit {
+                return Err(Error::TooLarge(format!(
+                    "the message is {size} bytes and the server accepts at most {limit} (SIZE); nothing was sent"
+                )));
+            }
+        }
+        let mut opts: Vec<String> = Vec::new();
+        if self.does_esmtp && self.has_extn("size") {
+            opts.push(format!("size={size}"));
+        }
+        let encrypted = self.is_encrypted();
+        opts.extend(self.envelope.mail_params(&self.features, encrypted)?);
+        let mut rcpt_args = Vec::with_capacity(to.len());
+        for &each in to {
+            let mut o = self.envelope.rcpt_params(each, &self.features)?;
+            o.extend(rcpt_options.iter().map(|s| s.to_string()));
+            let o = dedup(o);
+            let o: Vec<&str> = o.iter().map(String::as_str).collect();
+            rcpt_args.push(self.rcpt_args(each, &o)?);
+        }
+        if self.does_esmtp {
+            opts.extend(mail_options.iter().map(|s| s.to_string()));
+        }
+        let opts = dedup(opts);
+        let opt_refs: Vec<&str> = opts.iter().map(String::as_str).collect();
+        let (mail_args, utf8) = self.mail_args(from, &opt_refs)?;
+        // Without SMTPUTF8 every command must be ASCII: check them all now,
+        // not when the RCPT is due and MAIL has gone out.
+        if !(utf8 || self.utf8_commands) {
+            command::check_ascii("sender", &mail_args)?;
+            for args in &rcpt_args {
+                command::check_ascii("recipient", args)?;
+            }
+        }
+        Ok(Prepared { from: from.to_string(), to: to.iter().map(|s| s.to_string()).collect(), mail_args, rcpt_args, utf8 })
+    }
+
     /// smtplib's `sendmail`: EHLO/HELO if needed, MAIL (with SIZE when
     /// advertised, the structured options, then the caller's), RCPT for each
     /// recipient, DATA. Returns the refused recipients when at least one was
-    /// accepted. The message may come in pieces, sent as one.
+    /// accepted. The message may come in pieces, sent as one. When the
+    /// server offers PIPELINING (and it is not turned off) MAIL, the RCPTs
+    /// and DATA go out in one write, with the same results.
     ///
     /// Differences from smtplib, on purpose: every argument is checked before
     /// anything is sent (smtplib can fail half-way through the envelope), an
@@ -187,65 +276,47 @@ impl Session {
         // The per-recipient results describe this call, however it ends.
         self.rcpts.clear();
         self.accepted.clear();
-        self.check_tls_required("sendmail")?;
-        if to.is_empty() {
-            return Err(Error::InvalidArgument("no recipients".into()));
-        }
-        for addr in std::iter::once(&from).chain(to) {
-            check_line_text("address", addr)?;
-        }
-        for opt in mail_options.iter().chain(rcpt_options) {
-            command::path_args("", "", &[opt])?;
-        }
         check_line_endings(parts, mode)?;
-        self.ehlo_or_helo_if_needed()?;
-        let size = normalized_len(parts, mode);
-        if let Some(limit) = self.features.size_limit() {
-            if size > limit {
-                return Err(Error::TooLarge(format!(
-                    "the message is {size} bytes and the server accepts at most {limit} (SIZE); nothing was sent"
-                )));
-            }
+        let prepared = self.prepare(from, to, normalized_len(parts, mode), mail_options, rcpt_options)?;
+        if self.pipelining() {
+            self.transact_pipelined(&prepared, parts, mode)
+        } else {
+            self.transact_lockstep(&prepared, parts, mode)
         }
-        let mut opts: Vec<String> = Vec::new();
-        if self.does_esmtp && self.has_extn("size") {
-            opts.push(format!("size={size}"));
-        }
-        let encrypted = self.is_encrypted();
-        opts.extend(self.envelope.mail_params(&self.features, encrypted)?);
-        let mut rcpt_opts: Vec<Vec<String>> = Vec::with_capacity(to.len());
-        for &each in to {
-            let mut o = self.envelope.rcpt_params(each, &self.features)?;
-            o.extend(rcpt_options.iter().map(|s| s.to_string()));
-            rcpt_opts.push(dedup(o));
-        }
-        if self.does_esmtp {
-            opts.extend(mail_options.iter().map(|s| s.to_string()));
-        }
-        let opts = dedup(opts);
-        let opt_refs: Vec<&str> = opts.iter().map(String::as_str).collect();
-        let reply = self.mail(from, &opt_refs)?;
+    }
+
+    /// smtplib's order: each command waits for its reply.
+    fn transact_lockstep(&mut self, p: &Prepared, parts: &[&[u8]], mode: LineEndings) -> Result<Vec<Refusal>> {
+        self.begin_transaction(p.utf8);
+        let reply = self.command_in("mail", &p.mail_args, Phase::Mail)?;
         if reply.code != 250 {
             self.fail_transaction(reply.code);
-            return Err(Error::SenderRefused { reply, sender: from.to_string() });
+            return Err(Error::SenderRefused { reply, sender: p.from.clone() });
         }
         let mut refused = Vec::new();
-        for (&each, o) in to.iter().zip(&rcpt_opts) {
-            let o: Vec<&str> = o.iter().map(String::as_str).collect();
-            let reply = self.rcpt(each, &o)?;
+        for (each, args) in p.to.iter().zip(&p.rcpt_args) {
+            let reply = self.command_in("rcpt", args, Phase::Rcpt)?;
+            self.record_rcpt(each, &reply);
             if reply.code != 250 && reply.code != 251 {
-                refused.push(Refusal { recipient: each.to_string(), reply: reply.clone() });
+                refused.push(Refusal { recipient: each.clone(), reply: reply.clone() });
             }
             if reply.code == 421 {
                 self.close();
                 return Err(Error::RecipientsRefused(refused));
             }
         }
-        if refused.len() == to.len() {
+        if refused.len() == p.to.len() {
             self.rset_quietly();
             return Err(Error::RecipientsRefused(refused));
         }
         let reply = self.data(parts, mode)?;
+        self.after_data(reply, refused)
+    }
+
+    /// The outcome once the final reply (or replies) came: on LMTP the
+    /// recipients refused after the data join the refused, and only when all
+    /// of them failed is it a data error; else a reply other than 250 is.
+    pub(super) fn after_data(&mut self, reply: Reply, mut refused: Vec<Refusal>) -> Result<Vec<Refusal>> {
         if self.kind == Kind::Lmtp {
             let failed: Vec<Refusal> = self
                 .rcpts
@@ -267,13 +338,23 @@ impl Session {
 
     /// After a refusal: 421 closes (the server is going away), anything else
     /// resets the transaction.
-    fn fail_transaction(&mut self, code: i32) {
+    pub(super) fn fail_transaction(&mut self, code: i32) {
         if code == 421 {
             self.close();
         } else {
             self.rset_quietly();
         }
     }
+}
+
+/// A transaction checked and ready to send.
+pub(super) struct Prepared {
+    pub from: String,
+    pub to: Vec<String>,
+    pub mail_args: String,
+    pub rcpt_args: Vec<String>,
+    /// MAIL carries SMTPUTF8.
+    pub utf8: bool,
 }
 
 /// [`LineEndings::Reject`]: a lone CR or LF is refused before anything is sent.

@@ -1,0 +1,189 @@
+package smtp
+
+/*
+#cgo pkg-config: smtp
+#include <smtp.h>
+*/
+import "C"
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Code is a libsmtp result code (enum smtp_result): one per smtplib
+// exception, numbers fixed by the C ABI. A Code is itself an error, so that
+// errors.Is(err, smtp.ErrRecipientsRefused) works on any error this package
+// returns.
+type Code int
+
+// The result codes, SMTP_ERR_* in smtp.h.
+const (
+	// ErrNullArgument: a required argument was missing. Nothing was sent.
+	ErrNullArgument Code = C.SMTP_ERR_NULL_ARGUMENT
+	// ErrInvalidArgument: an argument was refused (CR, LF or NUL bound for a
+	// command line, invalid UTF-8, an unknown constant) before anything was
+	// sent (smtplib: ValueError).
+	ErrInvalidArgument Code = C.SMTP_ERR_INVALID_ARGUMENT
+	// ErrBadState: the call does not fit the session's state: a call from
+	// inside one of its callbacks, a poisoned session, a closed Client.
+	ErrBadState Code = C.SMTP_ERR_BAD_STATE
+	// ErrPanic: the library panicked; the session is poisoned.
+	ErrPanic Code = C.SMTP_ERR_PANIC
+	// ErrConnect: the connection could not be made (smtplib: OSError).
+	ErrConnect Code = C.SMTP_ERR_CONNECT
+	// ErrTimeout: a connect, I/O or reply timeout fired; the connection is closed.
+	ErrTimeout Code = C.SMTP_ERR_TIMEOUT
+	// ErrIO: another I/O error; the connection is closed.
+	ErrIO Code = C.SMTP_ERR_IO
+	// ErrTLS: TLS failed (the message names the check).
+	ErrTLS Code = C.SMTP_ERR_TLS
+	// ErrServerDisconnected: not connected, or the server closed the
+	// connection (SMTPServerDisconnected).
+	ErrServerDisconnected Code = C.SMTP_ERR_SERVER_DISCONNECTED
+	// ErrNotEncrypted: the call would send a secret in clear, or needs TLS
+	// (WithRequireTLS). Nothing was sent.
+	ErrNotEncrypted Code = C.SMTP_ERR_NOT_ENCRYPTED
+	// ErrResponse: a reply could not be accepted (SMTPResponseException).
+	ErrResponse Code = C.SMTP_ERR_RESPONSE
+	// ErrConnectReply: the greeting was not 220 (SMTPConnectError).
+	ErrConnectReply Code = C.SMTP_ERR_CONNECT_REPLY
+	// ErrHelo: both EHLO and HELO were refused (SMTPHeloError).
+	ErrHelo Code = C.SMTP_ERR_HELO
+	// ErrNotSupported: the server does not offer what the call needs
+	// (SMTPNotSupportedError).
+	ErrNotSupported Code = C.SMTP_ERR_NOT_SUPPORTED
+	// ErrAuth: authentication was refused (SMTPAuthenticationError).
+	ErrAuth Code = C.SMTP_ERR_AUTH
+	// ErrAuthAborted: the client aborted the exchange (a SASL callback
+	// returned an error or panicked, or a challenge was not valid base64).
+	ErrAuthAborted Code = C.SMTP_ERR_AUTH_ABORTED
+	// ErrSenderRefused: MAIL FROM was refused (SMTPSenderRefused).
+	ErrSenderRefused Code = C.SMTP_ERR_SENDER_REFUSED
+	// ErrRecipientsRefused: every recipient was refused, or a 421 came
+	// during RCPT (SMTPRecipientsRefused). Error.Refused has them.
+	ErrRecipientsRefused Code = C.SMTP_ERR_RECIPIENTS_REFUSED
+	// ErrData: DATA or the message was refused (SMTPDataError).
+	ErrData Code = C.SMTP_ERR_DATA
+	// ErrSMTP: another protocol failure (SMTPException).
+	ErrSMTP Code = C.SMTP_ERR_SMTP
+	// ErrTooLarge: the message is larger than the server's SIZE; nothing
+	// was sent.
+	ErrTooLarge Code = C.SMTP_ERR_TOO_LARGE
+)
+
+var codeNames = map[Code]string{
+	0:                     "OK",
+	ErrNullArgument:       "ErrNullArgument",
+	ErrInvalidArgument:    "ErrInvalidArgument",
+	ErrBadState:           "ErrBadState",
+	ErrPanic:              "ErrPanic",
+	ErrConnect:            "ErrConnect",
+	ErrTimeout:            "ErrTimeout",
+	ErrIO:                 "ErrIO",
+	ErrTLS:                "ErrTLS",
+	ErrServerDisconnected: "ErrServerDisconnected",
+	ErrNotEncrypted:       "ErrNotEncrypted",
+	ErrResponse:           "ErrResponse",
+	ErrConnectReply:       "ErrConnectReply",
+	ErrHelo:               "ErrHelo",
+	ErrNotSupported:       "ErrNotSupported",
+	ErrAuth:               "ErrAuth",
+	ErrAuthAborted:        "ErrAuthAborted",
+	ErrSenderRefused:      "ErrSenderRefused",
+	ErrRecipientsRefused:  "ErrRecipientsRefused",
+	ErrData:               "ErrData",
+	ErrSMTP:               "ErrSMTP",
+	ErrTooLarge:           "ErrTooLarge",
+}
+
+// String gives the constant's Go name ("ErrRecipientsRefused").
+func (c Code) String() string {
+	if n, ok := codeNames[c]; ok {
+		return n
+	}
+	return "Code(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Error gives the library's description of the code (smtp_result_str).
+func (c Code) Error() string {
+	return "smtp: " + C.GoString(C.smtp_result_str(C.int(c)))
+}
+
+// Reply is a server reply: smtplib's (code, message) pair. Text is each line
+// without its code, lines joined with "\n"; Code is -1 when the server sent
+// no number where the code belongs.
+type Reply struct {
+	Code int
+	Text string
+}
+
+func (r Reply) String() string {
+	return strconv.Itoa(r.Code) + " " + r.Text
+}
+
+// Error is what every failing call returns. Use errors.As to get it and
+// errors.Is with a Code to test for one.
+type Error struct {
+	// Code is the library's result code.
+	Code Code
+	// Op names the call that failed ("sendmail", "connect", ...).
+	Op string
+	// Message says what happened in detail (smtp_session_errmsg).
+	Message string
+	// ReplyCode and ReplyText are the server reply behind the error (as in
+	// smtplib's SMTPResponseException) for ErrResponse, ErrConnectReply,
+	// ErrHelo, ErrAuth, ErrAuthAborted, ErrSenderRefused,
+	// ErrRecipientsRefused and ErrData; zero otherwise.
+	ReplyCode int
+	ReplyText string
+	// Refused holds, for ErrRecipientsRefused, each refused recipient with
+	// its reply (smtplib's SMTPRecipientsRefused.recipients).
+	Refused map[string]Reply
+	// Err is the cause on the Go side, when there is one: the error a SASL
+	// callback returned, or a *CallbackPanic.
+	Err error
+}
+
+func (e *Error) Error() string {
+	s := "smtp: "
+	if e.Op != "" {
+		s += e.Op + ": "
+	}
+	s += e.Message
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the Go-side cause (Err), if any.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is the Code of this error, so that
+// errors.Is(err, smtp.ErrAuth) works.
+func (e *Error) Is(target error) bool {
+	c, ok := target.(Code)
+	return ok && c == e.Code
+}
+
+// CallbackPanic is the cause (Error.Err) when a Go callback panicked: the
+// panic was recovered at the boundary and the exchange aborted.
+type CallbackPanic struct {
+	Value interface{}
+	Stack []byte
+}
+
+func (p *CallbackPanic) Error() string {
+	return fmt.Sprintf("callback panicked: %v", p.Value)
+}
+
+// carriesReply tells which codes have a server reply behind them.
+func carriesReply(c Code) bool {
+	switch c {
+	case ErrResponse, ErrConnectReply, ErrHelo, ErrAuth, ErrAuthAborted,
+		ErrSenderRefused, ErrRecipientsRefused, ErrData:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,3 @@
+module libsmtp.example/smtp
+
+go 1.19
