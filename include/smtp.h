@@ -393,6 +393,17 @@ typedef int (*smtp_sasl_fn)(void *userdata,
                             size_t *response_len);
 
 /**
+ * Supplies a message in pieces for `smtp_session_sendmail_stream()`: write
+ * up to `cap` bytes into `buf` and return how many, 0 at the end of the
+ * message, or a negative number to abort (the call then fails with
+ * `SMTP_ERR_IO` and the connection is closed mid-message, so that no
+ * partial message is delivered). Called on the calling thread during the
+ * call only; it must return normally, and a call on the same session from
+ * inside it returns `SMTP_ERR_BAD_STATE`.
+ */
+typedef ptrdiff_t (*smtp_read_fn)(void *userdata, uint8_t *buf, size_t cap);
+
+/**
  * Receives debug trace lines (see `smtp_session_set_trace()`). `line` is
  * NUL-terminated, `len` bytes long without the NUL, and valid only during
  * the call. Called on the thread inside a call on the session; it must
@@ -708,6 +719,46 @@ int smtp_session_quit(struct smtp_session *s, int *code);
  * `s` is NULL or a live session.
  */
 int smtp_session_set_pipelining(struct smtp_session *s, int on);
+
+/**
+ * With `on` 0, messages go by DATA even when the server offers CHUNKING
+ * (RFC 3030); non-zero (the default) sends them as BDAT chunks then, with
+ * no dot-stuffing, and as BODY=BINARYMIME when the body is not text and the
+ * server offers BINARYMIME. The bytes delivered are the same either way.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_set_chunking(struct smtp_session *s, int on);
+
+/**
+ * `smtp_session_sendmail()` with the message read from `read` in pieces,
+ * so that a message larger than memory can be sent: line endings per
+ * `flags`, dot-stuffing (or BDAT chunks) on the fly, no copy of the whole
+ * message. `size_hint` (the message size, or -1 when unknown) is announced
+ * as SIZE= and checked against the server's limit. Under
+ * `SMTP_MSG_REJECT_BARE_EOL` a lone CR or LF is found only when read: the
+ * call then returns `SMTP_ERR_INVALID_ARGUMENT` and closes the connection
+ * mid-message. Outputs and results as `smtp_session_sendmail()`.
+ *
+ * # Safety
+ * As `smtp_session_sendmail()`; `read` is a valid function and `userdata`
+ * whatever it expects.
+ */
+int smtp_session_sendmail_stream(struct smtp_session *s,
+                                 const char *from,
+                                 const char *const *to,
+                                 size_t to_count,
+                                 smtp_read_fn read,
+                                 void *userdata,
+                                 int64_t size_hint,
+                                 const char *const *mail_options,
+                                 size_t n_mail_options,
+                                 const char *const *rcpt_options,
+                                 size_t n_rcpt_options,
+                                 unsigned int flags,
+                                 int *rcpt_codes,
+                                 size_t *refused_count);
 
 /**
  * An envelope with no option set. Never NULL.

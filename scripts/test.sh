@@ -1,17 +1,64 @@
 #!/bin/sh
-# Every test: Rust unit tests, the header drift check, the smtplib
-# conformance vectors and the hostile-server suite (cargo), then the C tests
-# against a staged install (ASan/UBSan and valgrind), and the C examples
-# against a real aiosmtpd server. Installs what it needs (scripts/deps.sh).
+# Every test (the README's `make test`; also CI's .ci/run): Rust unit tests,
+# the header drift check, the smtplib conformance vectors, hostile servers,
+# auth, TLS, messages, load and threads (cargo); the panic boundary (also
+# under valgrind); the C tests against a staged install (ASan/UBSan and
+# valgrind); C++; the C examples against aiosmtpd; every binding; a short
+# run of every fuzz target. Installs what it needs (scripts/deps.sh).
 set -eu
 cd "$(dirname "$0")/.."
+suites=0
+step() { echo; echo "== $*"; }
+passed() { suites=$((suites + 1)); }
+
 sh scripts/deps.sh
-echo "== cargo test (unit, header, conformance, hostile servers)"
+
+step "cargo test (unit, header, conformance, hostile servers, auth, TLS, messages, load)"
 cargo test --no-fail-fast 2>&1
-echo "== static link flags"
+passed
+
+step "streaming: a 1 GiB message through the read callback (release build)"
+cargo test --release --test stream -- --nocapture 2>&1
+passed
+
+step "panic boundary (feature test-panic), also under valgrind"
+cargo test --features test-panic --test panic 2>&1
+bin=$(ls -t target/debug/deps/panic-* | grep -v '\.d$' | head -n 1)
+valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 "$bin" --test-threads=1
+passed
+
+step "static link flags"
 make -s check-libs-private
-echo "== C tests against the staged install"
+passed
+
+step "staged install (build/stage)"
+make -s stage
+export STAGE="$PWD/build/stage" SKIP_STAGE=1
+passed
+
+step "C tests (ASan/UBSan, valgrind, symbols, header standards, static link)"
 sh scripts/c-tests.sh
-echo "== C examples against aiosmtpd"
+passed
+
+step "C++ (smtp.hpp)"
+sh scripts/cpp-tests.sh
+passed
+
+step "C examples against aiosmtpd"
 sh scripts/examples-test.sh
-echo "all tests passed"
+passed
+
+for lang in python go ruby node; do
+  if [ -f "bindings/$lang/test.sh" ]; then
+    step "binding: $lang"
+    sh "bindings/$lang/test.sh"
+    passed
+  fi
+done
+
+step "fuzz targets, 5 s each"
+sh scripts/fuzz.sh 5
+passed
+
+echo
+echo "all: $suites passed, 0 failed"

@@ -39,38 +39,56 @@ pub fn normalized_len(parts: &[&[u8]], mode: LineEndings) -> u64 {
 /// Call `f` with the offset (in the whole message) of every lone CR and
 /// lone LF.
 fn for_each_bare_eol(parts: &[&[u8]], mut f: impl FnMut(u64)) {
-    let mut base = 0u64;
-    let mut pending_cr: Option<u64> = None;
+    let mut check = BareEolCheck::default();
     for part in parts {
+        check.feed(part, &mut f);
+    }
+    check.finish(&mut f);
+}
+
+/// Finds lone CRs and LFs in a message that comes in pieces.
+#[derive(Debug, Default)]
+pub struct BareEolCheck {
+    base: u64,
+    pending_cr: Option<u64>,
+}
+
+impl BareEolCheck {
+    /// The next piece; `f` gets each lone line end's offset in the message.
+    pub fn feed(&mut self, part: &[u8], f: &mut impl FnMut(u64)) {
         let mut i = 0;
-        if let Some(at) = pending_cr.take() {
+        if let Some(at) = self.pending_cr.take() {
             if part.first() == Some(&b'\n') {
                 i = 1;
             } else if !part.is_empty() {
                 f(at);
             } else {
-                pending_cr = Some(at);
+                self.pending_cr = Some(at);
             }
         }
         while let Some(off) = memchr2(b'\r', b'\n', &part[i..]) {
             let j = i + off;
             if part[j] == b'\n' {
-                f(base + j as u64);
+                f(self.base + j as u64);
                 i = j + 1;
             } else if j + 1 == part.len() {
-                pending_cr = Some(base + j as u64);
+                self.pending_cr = Some(self.base + j as u64);
                 i = j + 1;
             } else if part[j + 1] == b'\n' {
                 i = j + 2;
             } else {
-                f(base + j as u64);
+                f(self.base + j as u64);
                 i = j + 1;
             }
         }
-        base += part.len() as u64;
+        self.base += part.len() as u64;
     }
-    if let Some(at) = pending_cr {
-        f(at);
+
+    /// The end of the message: a CR ending it is lone.
+    pub fn finish(&mut self, f: &mut impl FnMut(u64)) {
+        if let Some(at) = self.pending_cr.take() {
+            f(at);
+        }
     }
 }
 
@@ -94,11 +112,19 @@ pub struct DataEncoder {
     pending_cr: bool,
     /// The last two bytes written, to know whether a CRLF must be added.
     tail: [u8; 2],
+    /// Double dots at line starts (DATA); BDAT sends the bytes as they are.
+    stuff: bool,
 }
 
 impl DataEncoder {
     pub fn new(mode: LineEndings) -> DataEncoder {
-        DataEncoder { mode, line_start: true, pending_cr: false, tail: [0, 0] }
+        DataEncoder { mode, line_start: true, pending_cr: false, tail: [0, 0], stuff: true }
+    }
+
+    /// For BDAT (RFC 3030): the line-ending policy, no dot-stuffing, no
+    /// final dot.
+    pub fn for_chunks(mode: LineEndings) -> DataEncoder {
+        DataEncoder { stuff: false, ..DataEncoder::new(mode) }
     }
 
     fn emit(&mut self, out: &mut Vec<u8>, bytes: &[u8]) {
@@ -122,7 +148,7 @@ impl DataEncoder {
             self.line_start = true;
         }
         while i < input.len() {
-            if self.line_start && input[i] == b'.' {
+            if self.stuff && self.line_start && input[i] == b'.' {
                 self.emit(out, b".");
             }
             self.line_start = false;
@@ -166,7 +192,9 @@ impl DataEncoder {
         if self.tail != *b"\r\n" {
             self.emit(out, b"\r\n");
         }
-        out.extend_from_slice(b".\r\n");
+        if self.stuff {
+            out.extend_from_slice(b".\r\n");
+        }
     }
 }
 
@@ -246,6 +274,34 @@ mod tests {
                 }
                 enc.finish(&mut out);
                 assert_eq!(out, whole, "{msg:?} byte by byte in {mode:?}");
+            }
+        }
+    }
+
+    /// BDAT gets the same message bytes as DATA delivers: the encoder's
+    /// output without stuffing equals the unstuffed DATA output.
+    #[test]
+    fn chunk_encoding_is_data_unstuffed() {
+        for msg in [&b"a\n.b\r\n..c\rd"[..], b"", b".", b"x\r\n"] {
+            for mode in [Normalize, Pass] {
+                let mut out = Vec::new();
+                let mut enc = DataEncoder::for_chunks(mode);
+                enc.encode(msg, &mut out);
+                enc.finish(&mut out);
+                let data = encode_all(msg, mode);
+                let body = &data[..data.len() - 3];
+                let mut unstuffed = Vec::new();
+                let mut start = true;
+                let mut i = 0;
+                while i < body.len() {
+                    if start && body[i] == b'.' {
+                        i += 1;
+                    }
+                    unstuffed.push(body[i]);
+                    start = matches!(body[i], b'\r' | b'\n');
+                    i += 1;
+                }
+                assert_eq!(out, unstuffed, "{msg:?} {mode:?}");
             }
         }
     }

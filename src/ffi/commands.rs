@@ -2,10 +2,10 @@
 //! smtplib returns `(code, message)` the code goes to `*code` (NULL allowed)
 //! and the text to `smtp_session_last_reply_text()`.
 
-use std::ffi::{c_char, c_int, c_uint};
+use std::ffi::{c_char, c_int, c_uint, c_void};
 
 use super::args;
-use super::handle::{call, smtp_session, CallResult};
+use super::handle::{call, smtp_session, CallError, CallResult};
 use super::session::reply_call;
 use crate::data::LineEndings;
 use crate::error::Error;
@@ -306,14 +306,7 @@ pub unsafe extern "C" fn smtp_session_sendmail(
             let rcpt_opts = args::text_array(rcpt_options, n_rcpt_options, "rcpt_options")?;
             let mode = line_endings(flags)?;
             let result = i.core.sendmail(from, &to, &[msg], mode, &mail_opts, &rcpt_opts);
-            let results = i.core.rcpt_results();
-            if !rcpt_codes.is_null() {
-                let codes = std::slice::from_raw_parts_mut(rcpt_codes, to_count);
-                for (slot, r) in codes.iter_mut().zip(results) {
-                    *slot = r.final_reply().code;
-                }
-            }
-            args::put(refused_count, results.iter().filter(|r| r.refused()).count());
+            fill_rcpt_outputs(&i.core, rcpt_codes, to_count, refused_count);
             result.map(|_| ()).map_err(Into::into)
         })
     }
@@ -344,4 +337,102 @@ pub unsafe extern "C" fn smtp_session_set_pipelining(s: *mut smtp_session, on: c
             Ok(())
         })
     }
+}
+
+/// With `on` 0, messages go by DATA even when the server offers CHUNKING
+/// (RFC 3030); non-zero (the default) sends them as BDAT chunks then, with
+/// no dot-stuffing, and as BODY=BINARYMIME when the body is not text and the
+/// server offers BINARYMIME. The bytes delivered are the same either way.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_set_chunking(s: *mut smtp_session, on: c_int) -> c_int {
+    unsafe {
+        call(s, |i| {
+            i.core.set_chunking(on != 0);
+            Ok(())
+        })
+    }
+}
+
+/// Supplies a message in pieces for `smtp_session_sendmail_stream()`: write
+/// up to `cap` bytes into `buf` and return how many, 0 at the end of the
+/// message, or a negative number to abort (the call then fails with
+/// `SMTP_ERR_IO` and the connection is closed mid-message, so that no
+/// partial message is delivered). Called on the calling thread during the
+/// call only; it must return normally, and a call on the same session from
+/// inside it returns `SMTP_ERR_BAD_STATE`.
+#[allow(non_camel_case_types)]
+pub type smtp_read_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, buf: *mut u8, cap: usize) -> isize>;
+
+/// `smtp_session_sendmail()` with the message read from `read` in pieces,
+/// so that a message larger than memory can be sent: line endings per
+/// `flags`, dot-stuffing (or BDAT chunks) on the fly, no copy of the whole
+/// message. `size_hint` (the message size, or -1 when unknown) is announced
+/// as SIZE= and checked against the server's limit. Under
+/// `SMTP_MSG_REJECT_BARE_EOL` a lone CR or LF is found only when read: the
+/// call then returns `SMTP_ERR_INVALID_ARGUMENT` and closes the connection
+/// mid-message. Outputs and results as `smtp_session_sendmail()`.
+///
+/// # Safety
+/// As `smtp_session_sendmail()`; `read` is a valid function and `userdata`
+/// whatever it expects.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_sendmail_stream(
+    s: *mut smtp_session,
+    from: *const c_char,
+    to: *const *const c_char,
+    to_count: usize,
+    read: smtp_read_fn,
+    userdata: *mut c_void,
+    size_hint: i64,
+    mail_options: *const *const c_char,
+    n_mail_options: usize,
+    rcpt_options: *const *const c_char,
+    n_rcpt_options: usize,
+    flags: c_uint,
+    rcpt_codes: *mut c_int,
+    refused_count: *mut usize,
+) -> c_int {
+    unsafe {
+        if !rcpt_codes.is_null() {
+            std::ptr::write_bytes(rcpt_codes, 0, to_count);
+        }
+        args::put(refused_count, 0);
+        call(s, |i| {
+            let from = args::text(from, "from")?;
+            let to = args::text_array(to, to_count, "to")?;
+            let read = read.ok_or(CallError::Null("read"))?;
+            let mail_opts = args::text_array(mail_options, n_mail_options, "mail_options")?;
+            let rcpt_opts = args::text_array(rcpt_options, n_rcpt_options, "rcpt_options")?;
+            let mode = line_endings(flags)?;
+            let mut source = |buf: &mut [u8]| -> Result<usize, String> {
+                let n = read(userdata, buf.as_mut_ptr(), buf.len());
+                usize::try_from(n).map_err(|_| format!("the read callback returned {n}"))
+            };
+            let size = u64::try_from(size_hint).ok();
+            let result = i.core.sendmail_stream(from, &to, &mut source, size, mode, &mail_opts, &rcpt_opts);
+            fill_rcpt_outputs(&i.core, rcpt_codes, to_count, refused_count);
+            result.map(|_| ()).map_err(Into::into)
+        })
+    }
+}
+
+/// The caller's per-recipient outputs from the session's results.
+///
+/// # Safety
+/// `rcpt_codes` is NULL or writable for `to_count` ints; `refused_count` is
+/// NULL or writable.
+unsafe fn fill_rcpt_outputs(core: &crate::session::Session, rcpt_codes: *mut c_int, to_count: usize, refused_count: *mut usize) {
+    let results = core.rcpt_results();
+    if !rcpt_codes.is_null() {
+        // SAFETY: per the contract.
+        let codes = unsafe { std::slice::from_raw_parts_mut(rcpt_codes, to_count) };
+        for (slot, r) in codes.iter_mut().zip(results) {
+            *slot = r.final_reply().code;
+        }
+    }
+    // SAFETY: per the contract.
+    unsafe { args::put(refused_count, results.iter().filter(|r| r.refused()).count()) };
 }

@@ -17,6 +17,7 @@ use crate::trace::{Direction, Trace};
 use crate::transport::{self, SourceAddr};
 
 mod auth;
+mod body;
 mod message;
 mod pipeline;
 mod tls;
@@ -126,6 +127,8 @@ pub struct Session {
     call_deadline: Option<std::time::Instant>,
     /// Pipeline sendmail when the server offers PIPELINING.
     pipelining_enabled: bool,
+    /// Send messages by BDAT when the server offers CHUNKING.
+    chunking_enabled: bool,
 }
 
 impl Session {
@@ -153,6 +156,7 @@ impl Session {
             envelope: EnvelopeOptions::default(),
             call_deadline: None,
             pipelining_enabled: true,
+            chunking_enabled: true,
         }
     }
 

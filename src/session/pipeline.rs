@@ -6,11 +6,13 @@
 //! answers although the transaction already failed are read and dropped; a
 //! 354 that comes anyway gets an empty body so the server is back in step.
 
+use super::body::Body;
 use super::transaction::Prepared;
 use super::Session;
 use crate::conn::{Phase, Sensitivity};
 use crate::data::LineEndings;
 use crate::error::{Error, Refusal, Result};
+use crate::reply::Reply;
 
 impl Session {
     /// Pipeline when the server offers it and the caller did not turn it off.
@@ -23,27 +25,47 @@ impl Session {
         self.pipelining_enabled = on;
     }
 
-    pub(super) fn transact_pipelined(&mut self, p: &Prepared, parts: &[&[u8]], mode: LineEndings) -> Result<Vec<Refusal>> {
-        self.start_pipelined(p)?;
-        let refused = self.envelope_replies(p)?;
-        self.send_body(parts, mode)?;
-        let reply = self.final_replies()?;
+    /// Send messages by BDAT when the server offers CHUNKING.
+    pub(super) fn chunking(&self) -> bool {
+        self.chunking_enabled && self.has_extn("chunking")
+    }
+
+    /// Turn CHUNKING off (or back on); on by default.
+    pub fn set_chunking(&mut self, on: bool) {
+        self.chunking_enabled = on;
+    }
+
+    pub(super) fn transact_pipelined(&mut self, p: &Prepared, body: &mut Body<'_>, mode: LineEndings) -> Result<Vec<Refusal>> {
+        let chunking = self.chunking();
+        self.start_pipelined(p, !chunking)?;
+        let refused = self.envelope_replies(p, !chunking)?;
+        let reply = if chunking {
+            self.send_chunks(body, mode, true)?
+        } else {
+            self.send_body(body, mode)?;
+            self.final_replies()?
+        };
         self.after_data(reply, refused)
     }
 
-    /// Queue MAIL, the RCPTs and DATA (written together at the first read).
-    pub(super) fn start_pipelined(&mut self, p: &Prepared) -> Result<()> {
+    /// Queue MAIL, the RCPTs and (unless BDAT follows) DATA, written
+    /// together at the first read.
+    pub(super) fn start_pipelined(&mut self, p: &Prepared, with_data: bool) -> Result<()> {
         self.begin_transaction(p.utf8);
         self.put_command("mail", &p.mail_args, Sensitivity::Plain)?;
         for args in &p.rcpt_args {
             self.put_command("rcpt", args, Sensitivity::Plain)?;
         }
-        self.put_command("data", "", Sensitivity::Plain)
+        if with_data {
+            self.put_command("data", "", Sensitivity::Plain)?;
+        }
+        Ok(())
     }
 
     /// The replies to a pipelined envelope, judged as lockstep would; Ok
-    /// with the refused recipients when DATA got 354 (the body is due).
-    pub(super) fn envelope_replies(&mut self, p: &Prepared) -> Result<Vec<Refusal>> {
+    /// with the refused recipients when the message is due (DATA got 354,
+    /// or BDAT follows).
+    pub(super) fn envelope_replies(&mut self, p: &Prepared, with_data: bool) -> Result<Vec<Refusal>> {
         let mail = self.get_reply_in(Phase::Mail)?;
         let sender_refused = |reply| Error::SenderRefused { reply, sender: p.from.clone() };
         if mail.code == 421 {
@@ -70,9 +92,9 @@ impl Session {
                 return Err(Error::RecipientsRefused(refused));
             }
         }
-        let data = self.get_reply_in(Phase::Data)?;
+        let data = if with_data { self.get_reply_in(Phase::Data)? } else { Reply::new(354, "") };
         if mail.code != 250 || refused.len() == p.to.len() {
-            if data.code == 354 {
+            if with_data && data.code == 354 {
                 self.end_empty_body()?;
             }
             if mail.code != 250 {

@@ -4,15 +4,15 @@
 //! the line-ending policy, structured envelope options, LMTP's reply per
 //! recipient, and RFC 3463 status codes per recipient.
 
-use super::{not_connected, Kind, RcptResult, Session};
+use super::body::Body;
+use super::{Kind, RcptResult, Session};
 use crate::conn::Phase;
 use crate::address::quote_addr;
 use crate::command::{self, check_line_text};
-use crate::data::{first_bare_eol, normalized_len, DataEncoder, LineEndings};
+use crate::data::{first_bare_eol, normalized_len, LineEndings};
 use crate::error::{Error, Refusal, Result};
 use crate::message::envelope::EnvelopeOptions;
 use crate::reply::Reply;
-use crate::trace::Direction;
 
 /// The RFC 3463 status code at the start of a reply text ("5.1.1").
 pub fn enhanced_status(text: &[u8]) -> Option<String> {
@@ -135,7 +135,7 @@ impl Session {
         if reply.code != 354 {
             return Err(Error::Data(reply));
         }
-        self.send_body(parts, mode)?;
+        self.send_body(&mut Body::Parts(parts), mode)?;
         self.final_replies()
     }
 
@@ -166,32 +166,6 @@ impl Session {
         Ok(first_failure.unwrap_or(last))
     }
 
-    /// The message in one streaming pass, 64 KiB of input at a time.
-    pub(super) fn send_body(&mut self, parts: &[&[u8]], mode: LineEndings) -> Result<()> {
-        let total: usize = parts.iter().map(|p| p.len()).sum();
-        self.trace.line(Direction::Send, "data", &format!("{total} message bytes"));
-        let conn = self.conn.as_mut().ok_or_else(not_connected)?;
-        let mut enc = DataEncoder::new(mode);
-        let mut result = Ok(());
-        'out: for part in parts {
-            for piece in part.chunks(64 * 1024) {
-                enc.encode(piece, conn.data_buffer());
-                result = conn.write_data();
-                if result.is_err() {
-                    break 'out;
-                }
-            }
-        }
-        if result.is_ok() {
-            enc.finish(conn.data_buffer());
-            result = conn.flush_data();
-        }
-        if result.is_err() {
-            self.close();
-        }
-        result
-    }
-
     /// Everything sendmail checks and decides before a byte is sent: the
     /// addresses and options, EHLO/HELO if needed, the SIZE limit, the
     /// structured options; the MAIL and RCPT arguments.
@@ -199,7 +173,8 @@ impl Session {
         &mut self,
         from: &str,
         to: &[&str],
-        size: u64,
+        size: Option<u64>,
+        binary: bool,
         mail_options: &[&str],
         rcpt_options: &[&str],
     ) -> Result<Prepared> {
@@ -214,7 +189,7 @@ impl Session {
             command::path_args("", "", &[opt])?;
         }
         self.ehlo_or_helo_if_needed()?;
-        if let Some(limit) = self.features.size_limit() {
+        if let (Some(size), Some(limit)) = (size, self.features.size_limit()) {
             if size > limit {
                 return Err(Error::TooLarge(format!(
                     "the message is {size} bytes and the server accepts at most {limit} (SIZE); nothing was sent"
@@ -222,11 +197,15 @@ impl Session {
             }
         }
         let mut opts: Vec<String> = Vec::new();
-        if self.does_esmtp && self.has_extn("size") {
+        if let (true, Some(size)) = (self.does_esmtp && self.has_extn("size"), size) {
             opts.push(format!("size={size}"));
         }
         let encrypted = self.is_encrypted();
         opts.extend(self.envelope.mail_params(&self.features, encrypted)?);
+        // RFC 3030 3: a body that is not text goes as BINARYMIME by BDAT.
+        if binary && self.chunking() && self.has_extn("binarymime") {
+            opts.push("BODY=BINARYMIME".into());
+        }
         let mut rcpt_args = Vec::with_capacity(to.len());
         for &each in to {
             let mut o = self.envelope.rcpt_params(each, &self.features)?;
@@ -277,16 +256,44 @@ impl Session {
         self.rcpts.clear();
         self.accepted.clear();
         check_line_endings(parts, mode)?;
-        let prepared = self.prepare(from, to, normalized_len(parts, mode), mail_options, rcpt_options)?;
+        let binary = is_binary(parts, mode);
+        let prepared = self.prepare(from, to, Some(normalized_len(parts, mode)), binary, mail_options, rcpt_options)?;
+        self.transact(&prepared, &mut Body::Parts(parts), mode)
+    }
+
+    /// sendmail with the message from a read callback: `size_hint` (when
+    /// known) is announced as SIZE; a lone line end under the reject policy
+    /// or a failing callback closes the connection mid-message, so that no
+    /// partial message is delivered.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sendmail_stream(
+        &mut self,
+        from: &str,
+        to: &[&str],
+        read: &mut dyn FnMut(&mut [u8]) -> std::result::Result<usize, String>,
+        size_hint: Option<u64>,
+        mode: LineEndings,
+        mail_options: &[&str],
+        rcpt_options: &[&str],
+    ) -> Result<Vec<Refusal>> {
+        self.rcpts.clear();
+        self.accepted.clear();
+        let prepared = self.prepare(from, to, size_hint, false, mail_options, rcpt_options)?;
+        self.transact(&prepared, &mut Body::Reader(read), mode)
+    }
+
+    /// The transaction, pipelined when the server allows it, the message
+    /// by BDAT when it offers CHUNKING.
+    fn transact(&mut self, p: &Prepared, body: &mut Body<'_>, mode: LineEndings) -> Result<Vec<Refusal>> {
         if self.pipelining() {
-            self.transact_pipelined(&prepared, parts, mode)
+            self.transact_pipelined(p, body, mode)
         } else {
-            self.transact_lockstep(&prepared, parts, mode)
+            self.transact_lockstep(p, body, mode)
         }
     }
 
     /// smtplib's order: each command waits for its reply.
-    fn transact_lockstep(&mut self, p: &Prepared, parts: &[&[u8]], mode: LineEndings) -> Result<Vec<Refusal>> {
+    fn transact_lockstep(&mut self, p: &Prepared, body: &mut Body<'_>, mode: LineEndings) -> Result<Vec<Refusal>> {
         self.begin_transaction(p.utf8);
         let reply = self.command_in("mail", &p.mail_args, Phase::Mail)?;
         if reply.code != 250 {
@@ -309,7 +316,16 @@ impl Session {
             self.rset_quietly();
             return Err(Error::RecipientsRefused(refused));
         }
-        let reply = self.data(parts, mode)?;
+        let reply = if self.chunking() {
+            self.send_chunks(body, mode, false)?
+        } else {
+            let reply = self.command_in("data", "", Phase::Data)?;
+            if reply.code != 354 {
+                return Err(Error::Data(reply));
+            }
+            self.send_body(body, mode)?;
+            self.final_replies()?
+        };
         self.after_data(reply, refused)
     }
 
@@ -355,6 +371,12 @@ pub(super) struct Prepared {
     pub rcpt_args: Vec<String>,
     /// MAIL carries SMTPUTF8.
     pub utf8: bool,
+}
+
+/// A body that is not text (RFC 3030): NUL bytes, or bare line ends sent
+/// as they are.
+fn is_binary(parts: &[&[u8]], mode: LineEndings) -> bool {
+    parts.iter().any(|p| memchr::memchr(0, p).is_some()) || (mode == LineEndings::Pass && first_bare_eol(parts).is_some())
 }
 
 /// [`LineEndings::Reject`]: a lone CR or LF is refused before anything is sent.
