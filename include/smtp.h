@@ -404,6 +404,44 @@ typedef int (*smtp_sasl_fn)(void *userdata,
 typedef ptrdiff_t (*smtp_read_fn)(void *userdata, uint8_t *buf, size_t cap);
 
 /**
+ * One message of `smtp_session_sendmail_batch()`: the caller fills the
+ * inputs and may point `rcpt_codes` at `to_count` ints; the library fills
+ * `result`, `refused_count` and `rcpt_codes`.
+ */
+typedef struct smtp_batch_item {
+  /**
+   * The sender (as for `smtp_session_sendmail()`).
+   */
+  const char *from;
+  /**
+   * `to_count` recipients.
+   */
+  const char *const *to;
+  size_t to_count;
+  /**
+   * The message, `len` bytes.
+   */
+  const uint8_t *msg;
+  size_t len;
+  /**
+   * `SMTP_MSG_*` line-ending flags.
+   */
+  unsigned int flags;
+  /**
+   * Out: this message's result code.
+   */
+  int result;
+  /**
+   * Out: how many of its recipients were refused.
+   */
+  size_t refused_count;
+  /**
+   * Out (NULL allowed): each recipient's code, as `smtp_session_sendmail()`.
+   */
+  int *rcpt_codes;
+} smtp_batch_item;
+
+/**
  * Receives debug trace lines (see `smtp_session_set_trace()`). `line` is
  * NUL-terminated, `len` bytes long without the NUL, and valid only during
  * the call. Called on the thread inside a call on the session; it must
@@ -759,6 +797,23 @@ int smtp_session_sendmail_stream(struct smtp_session *s,
                                  unsigned int flags,
                                  int *rcpt_codes,
                                  size_t *refused_count);
+
+/**
+ * Send `n` messages on one session, each with its own envelope and result
+ * (`items[i].result`, as `smtp_session_sendmail()` would return it). When
+ * the server offers PIPELINING, the end of one message's data and the next
+ * message's MAIL, RCPTs and DATA go out together: one round trip per
+ * message in steady state. Returns `SMTP_OK` when every message was sent,
+ * else the result of the first that was not (its details in
+ * `smtp_session_errmsg()`); once the connection is lost the remaining
+ * messages get `SMTP_ERR_SERVER_DISCONNECTED`. The per-recipient accessors
+ * then describe the last message.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `items` is NULL (only with `n` 0) or holds
+ * `n` items whose pointers are valid as documented on `smtp_batch_item`.
+ */
+int smtp_session_sendmail_batch(struct smtp_session *s, struct smtp_batch_item *items, size_t n);
 
 /**
  * An envelope with no option set. Never NULL.

@@ -189,3 +189,128 @@ fn pipelined_envelope_is_one_write() {
     drop(s);
     srv.finish();
 }
+
+// ---- batches ------------------------------------------------------------------
+
+/// A PIPELINING server for several transactions: the final reply to
+/// transaction k is `finals[k]` (default 250); recipients whose name starts
+/// with "bad" are refused; it closes after `close_after` transactions.
+fn batch_server(finals: &'static [&'static str], close_after: usize) -> Scripted {
+    Scripted::start(move |p| {
+        p.send("220 ready\r\n");
+        p.answer("250-mx\r\n250 PIPELINING\r\n");
+        let (mut n, mut any_ok) = (0usize, false);
+        loop {
+            let line = p.line();
+            if line.is_empty() {
+                return;
+            }
+            match line.get(..4).unwrap_or("").to_ascii_lowercase().as_str() {
+                "mail" => {
+                    any_ok = false;
+                    p.send("250 ok\r\n");
+                }
+                "rcpt" if line.contains("<bad") => p.send("550 no\r\n"),
+                "rcpt" => {
+                    any_ok = true;
+                    p.send("250 ok\r\n");
+                }
+                "data" if !any_ok => p.send("554 no valid recipients\r\n"),
+                "data" => {
+                    p.send("354 go\r\n");
+                    while !matches!(p.line().as_str(), ".\r\n" | "") {}
+                    p.send(&format!("{}\r\n", finals.get(n).copied().unwrap_or("250 queued")));
+                    n += 1;
+                    if n == close_after {
+                        return;
+                    }
+                }
+                "quit" => {
+                    p.send("221 bye\r\n");
+                    return;
+                }
+                _ => p.send("250 ok\r\n"),
+            }
+        }
+    })
+}
+
+fn batch(s: &Session, recipients: &[&[&std::ffi::CStr]]) -> (c_int, Vec<(c_int, usize, Vec<c_int>)>) {
+    let msg = b"Subject: batch\r\n\r\nhello\r\n";
+    let tos: Vec<Vec<*const std::ffi::c_char>> = recipients.iter().map(|r| r.iter().map(|c| c.as_ptr()).collect()).collect();
+    let mut codes: Vec<Vec<c_int>> = recipients.iter().map(|r| vec![-1; r.len()]).collect();
+    let mut items: Vec<smtp_batch_item> = tos
+        .iter()
+        .zip(codes.iter_mut())
+        .map(|(to, c)| smtp_batch_item {
+            from: c"f@x".as_ptr(),
+            to: to.as_ptr(),
+            to_count: to.len(),
+            msg: msg.as_ptr(),
+            len: msg.len(),
+            flags: 0,
+            result: -1,
+            refused_count: 99,
+            rcpt_codes: c.as_mut_ptr(),
+        })
+        .collect();
+    let rc = unsafe { smtp_session_sendmail_batch(s.0, items.as_mut_ptr(), items.len()) };
+    let results = items.iter().map(|i| (i.result, i.refused_count)).collect::<Vec<_>>();
+    (rc, results.into_iter().zip(codes).map(|((r, n), c)| (r, n, c)).collect())
+}
+
+#[test]
+fn batch_results_per_message() {
+    let srv = batch_server(&["250 one", "552 5.3.4 too big", "250 three"], usize::MAX);
+    let s = Session::connected(srv.port);
+    let (rc, results) = batch(&s, &[&[c"a@x"], &[c"bad1@x", c"bad2@x"], &[c"b@x", c"bad@x"], &[c"c@x"]]);
+    assert_eq!(rc, 27, "the first failure: all recipients of message 2 refused");
+    assert_eq!(results[0], (0, 0, vec![250]));
+    assert_eq!(results[1], (27, 2, vec![550, 550]));
+    assert_eq!(results[2], (28, 1, vec![250, 550]), "552 after the data");
+    assert_eq!(results[3], (0, 0, vec![250]));
+    let mut code = 0;
+    unsafe { assert_eq!(smtp_session_noop(s.0, &mut code), 0, "{}", s.errmsg()) };
+    assert_eq!(code, 250, "in step after the batch");
+    drop(s);
+    let seen = srv.finish();
+    // One RSET, after message 2's refused envelope; none after message 3's
+    // 552, when message 4's envelope had already gone out behind its data.
+    let rsets = seen.iter().filter(|l| l.to_ascii_lowercase().starts_with("rset")).count();
+    assert_eq!(rsets, 1, "{seen:?}");
+    let mails = seen.iter().filter(|l| l.to_ascii_lowercase().starts_with("mail")).count();
+    assert_eq!(mails, 4);
+}
+
+#[test]
+fn batch_after_the_server_leaves() {
+    let srv = batch_server(&[], 2);
+    let s = Session::connected(srv.port);
+    let (rc, results) = batch(&s, &[&[c"a@x"], &[c"b@x"], &[c"c@x"], &[c"d@x"]]);
+    assert_eq!(results[0].0, 0);
+    assert_eq!(results[1].0, 0);
+    assert_eq!(results[2].0, 14, "server disconnected");
+    assert_eq!(results[3].0, 14);
+    assert_eq!(rc, 14);
+    drop(s);
+    srv.finish();
+}
+
+#[test]
+fn batch_matches_one_by_one() {
+    let recipients: &[&[&std::ffi::CStr]] = &[&[c"a@x", c"bad@x"], &[c"bad@x"], &[c"b@x"]];
+    let one_by_one: Vec<(c_int, usize, Vec<c_int>)> = {
+        let srv = batch_server(&[], usize::MAX);
+        let s = Session::connected(srv.port);
+        let out = recipients.iter().map(|r| batch(&s, &[r]).1.remove(0)).collect();
+        drop(s);
+        srv.finish();
+        out
+    };
+    let srv = batch_server(&[], usize::MAX);
+    let s = Session::connected(srv.port);
+    let (_, together) = batch(&s, recipients);
+    assert_eq!(together, one_by_one);
+    drop(s);
+    srv.finish();
+}

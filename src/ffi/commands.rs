@@ -436,3 +436,90 @@ unsafe fn fill_rcpt_outputs(core: &crate::session::Session, rcpt_codes: *mut c_i
     // SAFETY: per the contract.
     unsafe { args::put(refused_count, results.iter().filter(|r| r.refused()).count()) };
 }
+
+/// One message of `smtp_session_sendmail_batch()`: the caller fills the
+/// inputs and may point `rcpt_codes` at `to_count` ints; the library fills
+/// `result`, `refused_count` and `rcpt_codes`.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct smtp_batch_item {
+    /// The sender (as for `smtp_session_sendmail()`).
+    pub from: *const c_char,
+    /// `to_count` recipients.
+    pub to: *const *const c_char,
+    pub to_count: usize,
+    /// The message, `len` bytes.
+    pub msg: *const u8,
+    pub len: usize,
+    /// `SMTP_MSG_*` line-ending flags.
+    pub flags: c_uint,
+    /// Out: this message's result code.
+    pub result: c_int,
+    /// Out: how many of its recipients were refused.
+    pub refused_count: usize,
+    /// Out (NULL allowed): each recipient's code, as `smtp_session_sendmail()`.
+    pub rcpt_codes: *mut c_int,
+}
+
+/// Send `n` messages on one session, each with its own envelope and result
+/// (`items[i].result`, as `smtp_session_sendmail()` would return it). When
+/// the server offers PIPELINING, the end of one message's data and the next
+/// message's MAIL, RCPTs and DATA go out together: one round trip per
+/// message in steady state. Returns `SMTP_OK` when every message was sent,
+/// else the result of the first that was not (its details in
+/// `smtp_session_errmsg()`); once the connection is lost the remaining
+/// messages get `SMTP_ERR_SERVER_DISCONNECTED`. The per-recipient accessors
+/// then describe the last message.
+///
+/// # Safety
+/// `s` is NULL or a live session; `items` is NULL (only with `n` 0) or holds
+/// `n` items whose pointers are valid as documented on `smtp_batch_item`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_sendmail_batch(s: *mut smtp_session, items: *mut smtp_batch_item, n: usize) -> c_int {
+    unsafe {
+        call(s, |i| {
+            if n == 0 {
+                return Ok(());
+            }
+            if items.is_null() {
+                return Err(CallError::Null("items"));
+            }
+            let items = std::slice::from_raw_parts_mut(items, n);
+            // Arguments first: a bad item is refused before anything is sent.
+            let mut owned = Vec::with_capacity(n);
+            for it in items.iter() {
+                let from = args::text(it.from, "from")?;
+                let to = args::text_array(it.to, it.to_count, "to")?;
+                let msg = args::bytes(it.msg, it.len, "msg")?;
+                owned.push((from, to, [msg], line_endings(it.flags)?));
+            }
+            let msgs: Vec<crate::session::BatchMessage<'_>> = owned
+                .iter()
+                .map(|(from, to, parts, mode)| crate::session::BatchMessage { from, to, parts, mode: *mode })
+                .collect();
+            let outcomes = i.core.sendmail_batch(&msgs);
+            let mut first_error = None;
+            for (it, o) in items.iter_mut().zip(&outcomes) {
+                it.result = match &o.result {
+                    Ok(_) => 0,
+                    Err(e) => super::result::code_of(e) as c_int,
+                };
+                it.refused_count = o.rcpts.iter().filter(|r| r.refused()).count();
+                if !it.rcpt_codes.is_null() {
+                    let codes = std::slice::from_raw_parts_mut(it.rcpt_codes, it.to_count);
+                    codes.fill(0);
+                    for (slot, r) in codes.iter_mut().zip(&o.rcpts) {
+                        *slot = r.final_reply().code;
+                    }
+                }
+                if let (Err(e), None) = (&o.result, &first_error) {
+                    first_error = Some(e.clone());
+                }
+            }
+            match first_error {
+                Some(e) => Err(e.into()),
+                None => Ok(()),
+            }
+        })
+    }
+}

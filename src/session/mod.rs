@@ -17,6 +17,7 @@ use crate::trace::{Direction, Trace};
 use crate::transport::{self, SourceAddr};
 
 mod auth;
+mod batch;
 mod body;
 mod message;
 mod pipeline;
@@ -24,6 +25,7 @@ mod tls;
 mod transaction;
 
 pub use auth::AuthOptions;
+pub use batch::{BatchMessage, BatchOutcome};
 
 /// The kind of session, fixed when it is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -48,10 +48,16 @@ impl Session {
         self.after_data(reply, refused)
     }
 
-    /// Queue MAIL, the RCPTs and (unless BDAT follows) DATA, written
-    /// together at the first read.
+    /// Start the transaction and queue its envelope.
     pub(super) fn start_pipelined(&mut self, p: &Prepared, with_data: bool) -> Result<()> {
         self.begin_transaction(p.utf8);
+        self.queue_envelope(p, with_data)
+    }
+
+    /// Queue MAIL, the RCPTs and (unless BDAT follows) DATA, written
+    /// together at the next read.
+    pub(super) fn queue_envelope(&mut self, p: &Prepared, with_data: bool) -> Result<()> {
+        self.utf8_commands |= p.utf8;
         self.put_command("mail", &p.mail_args, Sensitivity::Plain)?;
         for args in &p.rcpt_args {
             self.put_command("rcpt", args, Sensitivity::Plain)?;

@@ -332,7 +332,18 @@ impl Session {
     /// The outcome once the final reply (or replies) came: on LMTP the
     /// recipients refused after the data join the refused, and only when all
     /// of them failed is it a data error; else a reply other than 250 is.
-    pub(super) fn after_data(&mut self, reply: Reply, mut refused: Vec<Refusal>) -> Result<Vec<Refusal>> {
+    pub(super) fn after_data(&mut self, reply: Reply, refused: Vec<Refusal>) -> Result<Vec<Refusal>> {
+        self.judge_data(reply, refused, true)
+    }
+
+    /// [`Session::after_data`], resetting after a failure only when `reset`.
+    pub(super) fn judge_data(&mut self, reply: Reply, mut refused: Vec<Refusal>, reset: bool) -> Result<Vec<Refusal>> {
+        let fail = |s: &mut Session, reply: Reply| {
+            if reset || reply.code == 421 {
+                s.fail_transaction(reply.code);
+            }
+            Err(Error::Data(reply))
+        };
         if self.kind == Kind::Lmtp {
             let failed: Vec<Refusal> = self
                 .rcpts
@@ -341,13 +352,11 @@ impl Session {
                 .map(|r| Refusal { recipient: r.addr.clone(), reply: r.final_reply().clone() })
                 .collect();
             if failed.len() == self.accepted.len() {
-                self.fail_transaction(reply.code);
-                return Err(Error::Data(reply));
+                return fail(self, reply);
             }
             refused.extend(failed);
         } else if reply.code != 250 {
-            self.fail_transaction(reply.code);
-            return Err(Error::Data(reply));
+            return fail(self, reply);
         }
         Ok(refused)
     }
@@ -380,7 +389,7 @@ fn is_binary(parts: &[&[u8]], mode: LineEndings) -> bool {
 }
 
 /// [`LineEndings::Reject`]: a lone CR or LF is refused before anything is sent.
-fn check_line_endings(parts: &[&[u8]], mode: LineEndings) -> Result<()> {
+pub(super) fn check_line_endings(parts: &[&[u8]], mode: LineEndings) -> Result<()> {
     if mode == LineEndings::Reject {
         if let Some(at) = first_bare_eol(parts) {
             return Err(Error::InvalidArgument(format!(
