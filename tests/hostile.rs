@@ -1414,3 +1414,45 @@ fn no_fd_leak_with_sessions_left_open() {
     }
     assert_eq!(open_fds(), before);
 }
+
+// ---- replies that contradict themselves or stop half-way -------------------------
+
+/// Mismatched codes inside one reply: smtplib takes the code of the last
+/// line; so does libsmtp, and the text keeps every line.
+#[test]
+fn mismatched_codes_inside_one_reply() {
+    let s = Session::new();
+    let server = Server::start(|p| {
+        greet_and_ehlo(p)?;
+        p.answer("NOOP", "250-all fine\r\n550-or not\r\n421 who knows\r\n")?;
+        p.answer("NOOP", "250 ok\r\n")?;
+        p.answer("QUIT", "221 bye\r\n")
+    });
+    assert_eq!(s.connect(server.port), (SMTP_OK, 220));
+    assert_eq!(s.ehlo(), (SMTP_OK, 250));
+    assert_eq!(s.noop(), (SMTP_OK, 421));
+    assert_eq!(s.reply_text(), b"all fine\nor not\nwho knows");
+    assert_eq!(s.noop(), (SMTP_OK, 250), "in step");
+    assert_eq!(s.quit(), (SMTP_OK, 221));
+    server.finish().expect("server script");
+}
+
+/// A server closing in the middle of a multi-line reply: disconnected,
+/// closed, and the half reply is not taken for a whole one.
+#[test]
+fn close_in_the_middle_of_a_reply() {
+    let s = Session::new();
+    let server = Server::start(|p| {
+        greet_and_ehlo(p)?;
+        p.expect("NOOP")?;
+        p.send("250-first line\r\n250-second")?;
+        Ok(())
+    });
+    assert_eq!(s.connect(server.port), (SMTP_OK, 220));
+    assert_eq!(s.ehlo(), (SMTP_OK, 250));
+    let (rc, _) = s.noop();
+    assert_eq!(rc, SMTP_ERR_SERVER_DISCONNECTED, "{}", s.errmsg());
+    assert!(!s.connected());
+    server.finish().expect("server script");
+    assert_closed_and_reusable(&s);
+}
