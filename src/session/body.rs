@@ -53,9 +53,32 @@ impl Body<'_> {
     }
 }
 
-/// The reject policy on a message seen piece by piece.
-fn reject_check(mode: LineEndings) -> Option<BareEolCheck> {
-    (mode == LineEndings::Reject).then(BareEolCheck::default)
+/// The reject policy on a message seen piece by piece (a no-op in the
+/// other modes).
+struct RejectCheck(Option<BareEolCheck>);
+
+impl RejectCheck {
+    fn new(mode: LineEndings) -> RejectCheck {
+        RejectCheck((mode == LineEndings::Reject).then(BareEolCheck::default))
+    }
+
+    fn feed(&mut self, piece: &[u8]) -> Result<()> {
+        let Some(c) = &mut self.0 else { return Ok(()) };
+        let mut bad = None;
+        c.feed(piece, &mut |at| {
+            bad.get_or_insert(at);
+        });
+        bad.map_or(Ok(()), |at| Err(bare_eol_error(at)))
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let Some(c) = &mut self.0 else { return Ok(()) };
+        let mut bad = None;
+        c.finish(&mut |at| {
+            bad.get_or_insert(at);
+        });
+        bad.map_or(Ok(()), |at| Err(bare_eol_error(at)))
+    }
 }
 
 fn bare_eol_error(at: u64) -> Error {
@@ -72,33 +95,16 @@ impl Session {
         self.trace.line(Direction::Send, "data", "message follows");
         let conn = self.conn.as_mut().ok_or_else(not_connected)?;
         let mut enc = DataEncoder::new(mode);
-        let mut check = reject_check(mode);
+        let mut check = RejectCheck::new(mode);
         let mut sent: u64 = 0;
-        let mut result = body.for_each(|piece| {
-            if let Some(c) = &mut check {
-                let mut bad = None;
-                c.feed(piece, &mut |at| {
-                    bad.get_or_insert(at);
-                });
-                if let Some(at) = bad {
-                    return Err(bare_eol_error(at));
-                }
-            }
-            sent += piece.len() as u64;
-            enc.encode(piece, conn.data_buffer());
-            conn.write_data()
-        });
-        if result.is_ok() {
-            if let Some(c) = &mut check {
-                let mut bad = None;
-                c.finish(&mut |at| {
-                    bad.get_or_insert(at);
-                });
-                if let Some(at) = bad {
-                    result = Err(bare_eol_error(at));
-                }
-            }
-        }
+        let mut result = body
+            .for_each(|piece| {
+                check.feed(piece)?;
+                sent += piece.len() as u64;
+                enc.encode(piece, conn.data_buffer());
+                conn.write_data()
+            })
+            .and_then(|()| check.finish());
         if result.is_ok() {
             enc.finish(conn.data_buffer());
             result = conn.flush_data();
@@ -116,21 +122,13 @@ impl Session {
     /// error after all replies are read, and the transaction is reset.
     pub(super) fn send_chunks(&mut self, body: &mut Body<'_>, mode: LineEndings, pipelined: bool) -> Result<Reply> {
         let mut enc = DataEncoder::for_chunks(mode);
-        let mut check = reject_check(mode);
+        let mut check = RejectCheck::new(mode);
         let mut chunk: Vec<u8> = Vec::with_capacity(CHUNK + PIECE * 2);
         let mut unread = 0usize;
         let mut refusal: Option<Reply> = None;
         let mut sent: u64 = 0;
         let result = body.for_each(|piece| {
-            if let Some(c) = &mut check {
-                let mut bad = None;
-                c.feed(piece, &mut |at| {
-                    bad.get_or_insert(at);
-                });
-                if let Some(at) = bad {
-                    return Err(bare_eol_error(at));
-                }
-            }
+            check.feed(piece)?;
             enc.encode(piece, &mut chunk);
             if chunk.len() >= CHUNK {
                 sent += chunk.len() as u64;
@@ -144,18 +142,7 @@ impl Session {
             }
             Ok(())
         });
-        let result = result.and_then(|()| {
-            if let Some(c) = &mut check {
-                let mut bad = None;
-                c.finish(&mut |at| {
-                    bad.get_or_insert(at);
-                });
-                if let Some(at) = bad {
-                    return Err(bare_eol_error(at));
-                }
-            }
-            Ok(())
-        });
+        let result = result.and_then(|()| check.finish());
         if let Err(e) = result {
             // No LAST chunk went out: close so that nothing is delivered.
             self.close();
