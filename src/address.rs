@@ -123,6 +123,9 @@ pub(crate) fn tokenize(s: &str) -> Option<Vec<Tok>> {
                     match chars.next()? {
                         '"' => break,
                         '\\' => q.push(chars.next()?),
+                        // Folding (RFC 5322 3.2.2): the line break goes, the
+                        // white space after it stays.
+                        '\r' | '\n' => {}
                         ch => q.push(ch),
                     }
                 }
@@ -157,6 +160,7 @@ pub(crate) fn tokenize(s: &str) -> Option<Vec<Tok>> {
                     match chars.next()? {
                         ']' => break,
                         '\\' => lit.push(chars.next()?),
+                        '\r' | '\n' => {}
                         ch => lit.push(ch),
                     }
                 }

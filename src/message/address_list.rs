@@ -231,6 +231,20 @@ mod tests {
         }
     }
 
+    /// Folding inside quoted strings and domain literals is unfolded: no
+    /// address keeps a line break (found by the fuzzer).
+    #[test]
+    fn folded_literals_and_quotes_are_unfolded() {
+        for input in ["a@[\r\n 192.0.2.1]", "\"jo\r\n hn\"@x.org", "From,\r\n c@x.org[\r\n []", "Ta@e.[\u{17}amTeam* a@b. a@b.\u{16}\0[\r\0[\0\u{16}]"] {
+            if let Ok(list) = parse_address_list(input) {
+                for m in list {
+                    assert!(!m.addr.contains(['\r', '\n']), "{input:?} gave {:?}", m.addr);
+                }
+            }
+        }
+        assert_eq!(parse_address_list("a@[\r\n 192.0.2.1]").unwrap()[0].addr, "a@[ 192.0.2.1]");
+    }
+
     /// Any input: an answer, never a panic (a light fuzz; tests in the
     /// hardening issue run cargo-fuzz on it).
     #[test]
