@@ -807,7 +807,9 @@ int smtp_session_sendmail_stream(struct smtp_session *s,
  * else the result of the first that was not (its details in
  * `smtp_session_errmsg()`); once the connection is lost the remaining
  * messages get `SMTP_ERR_SERVER_DISCONNECTED`. The per-recipient accessors
- * then describe the last message.
+ * then describe the last message. When an item's arguments are refused
+ * (NULL, invalid UTF-8, unknown flags) nothing is sent and no item's
+ * outputs are changed.
  *
  * # Safety
  * `s` is NULL or a live session; `items` is NULL (only with `n` 0) or holds
@@ -1404,7 +1406,8 @@ void smtp_tls_config_free(struct smtp_tls_config *c);
 int smtp_session_set_tls_config(struct smtp_session *s, const struct smtp_tls_config *config);
 
 /**
- * smtplib's `starttls`: EHLO or HELO if needed; STARTTLS not advertised is
+ * smtplib's `starttls`: on a connection already encrypted,
+ * `SMTP_ERR_BAD_STATE`; EHLO or HELO if needed; STARTTLS not advertised is
  * `SMTP_ERR_NOT_SUPPORTED`; a reply other than 220 is `SMTP_ERR_RESPONSE`
  * with its code in `*code`. Then the TLS handshake with `config` (NULL:
  * the session's, see `smtp_session_set_tls_config()`), checking the

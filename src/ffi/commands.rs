@@ -469,7 +469,9 @@ pub struct smtp_batch_item {
 /// else the result of the first that was not (its details in
 /// `smtp_session_errmsg()`); once the connection is lost the remaining
 /// messages get `SMTP_ERR_SERVER_DISCONNECTED`. The per-recipient accessors
-/// then describe the last message.
+/// then describe the last message. When an item's arguments are refused
+/// (NULL, invalid UTF-8, unknown flags) nothing is sent and no item's
+/// outputs are changed.
 ///
 /// # Safety
 /// `s` is NULL or a live session; `items` is NULL (only with `n` 0) or holds

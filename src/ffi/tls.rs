@@ -233,7 +233,8 @@ pub unsafe extern "C" fn smtp_session_set_tls_config(s: *mut smtp_session, confi
     }
 }
 
-/// smtplib's `starttls`: EHLO or HELO if needed; STARTTLS not advertised is
+/// smtplib's `starttls`: on a connection already encrypted,
+/// `SMTP_ERR_BAD_STATE`; EHLO or HELO if needed; STARTTLS not advertised is
 /// `SMTP_ERR_NOT_SUPPORTED`; a reply other than 220 is `SMTP_ERR_RESPONSE`
 /// with its code in `*code`. Then the TLS handshake with `config` (NULL:
 /// the session's, see `smtp_session_set_tls_config()`), checking the
