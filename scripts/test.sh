@@ -31,6 +31,21 @@ step "static link flags"
 make -s check-libs-private
 passed
 
+step "install and uninstall with PREFIX and DESTDIR"
+dest="$PWD/build/destdir-test"
+rm -rf "$dest"
+make -s install PREFIX=/opt/libsmtp DESTDIR="$dest" >/dev/null
+for f in lib/libsmtp.so.0.1.0 lib/libsmtp.so.0 lib/libsmtp.so lib/libsmtp.a include/smtp.h include/smtp.hpp lib/pkgconfig/smtp.pc; do
+  [ -e "$dest/opt/libsmtp/$f" ] || { echo "install: $f missing"; exit 1; }
+done
+grep -q '^prefix=/opt/libsmtp$' "$dest/opt/libsmtp/lib/pkgconfig/smtp.pc" || { echo "install: smtp.pc has the wrong prefix"; exit 1; }
+make -s uninstall PREFIX=/opt/libsmtp DESTDIR="$dest"
+left=$(find "$dest" -type f -o -type l)
+[ -z "$left" ] || { echo "uninstall left: $left"; exit 1; }
+rm -rf "$dest"
+echo "install/uninstall: ok"
+passed
+
 step "staged install (build/stage)"
 make -s stage
 export STAGE="$PWD/build/stage" SKIP_STAGE=1
