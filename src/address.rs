@@ -103,6 +103,14 @@ impl Tok {
     }
 }
 
+/// A quoted-pair's character (RFC 5322 3.2.1); an escaped CR or LF (the
+/// obsolete form) is dropped, so no address keeps a line break.
+fn push_quoted_pair(out: &mut String, c: char) {
+    if c != '\r' && c != '\n' {
+        out.push(c);
+    }
+}
+
 /// Split into atoms, quoted strings (unquoted), comments, literals, spaces
 /// and specials; `None` for unbalanced quotes, parentheses or brackets.
 /// CR and LF count as white space (folded header lines).
@@ -122,7 +130,7 @@ pub(crate) fn tokenize(s: &str) -> Option<Vec<Tok>> {
                 loop {
                     match chars.next()? {
                         '"' => break,
-                        '\\' => q.push(chars.next()?),
+                        '\\' => push_quoted_pair(&mut q, chars.next()?),
                         // Folding (RFC 5322 3.2.2): the line break goes, the
                         // white space after it stays.
                         '\r' | '\n' => {}
@@ -147,7 +155,7 @@ pub(crate) fn tokenize(s: &str) -> Option<Vec<Tok>> {
                             }
                             text.push(')');
                         }
-                        '\\' => text.push(chars.next()?),
+                        '\\' => push_quoted_pair(&mut text, chars.next()?),
                         ch => text.push(ch),
                     }
                 }
@@ -159,7 +167,7 @@ pub(crate) fn tokenize(s: &str) -> Option<Vec<Tok>> {
                 loop {
                     match chars.next()? {
                         ']' => break,
-                        '\\' => lit.push(chars.next()?),
+                        '\\' => push_quoted_pair(&mut lit, chars.next()?),
                         '\r' | '\n' => {}
                         ch => lit.push(ch),
                     }

@@ -235,7 +235,7 @@ mod tests {
     /// address keeps a line break (found by the fuzzer).
     #[test]
     fn folded_literals_and_quotes_are_unfolded() {
-        for input in ["a@[\r\n 192.0.2.1]", "\"jo\r\n hn\"@x.org", "From,\r\n c@x.org[\r\n []", "Ta@e.[\u{17}amTeam* a@b. a@b.\u{16}\0[\r\0[\0\u{16}]"] {
+        for input in ["a@[x\\\ny]", "\"a\\\r\"@x", "a@[\r\n 192.0.2.1]", "\"jo\r\n hn\"@x.org", "From,\r\n c@x.org[\r\n []", "Ta@e.[\u{17}amTeam* a@b. a@b.\u{16}\0[\r\0[\0\u{16}]"] {
             if let Ok(list) = parse_address_list(input) {
                 for m in list {
                     assert!(!m.addr.contains(['\r', '\n']), "{input:?} gave {:?}", m.addr);
