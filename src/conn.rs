@@ -135,11 +135,24 @@ pub struct Conn {
     timeouts: Timeouts,
     /// The end of the current library call (`Timeouts::call`).
     call_deadline: Option<Instant>,
+    /// The socket's read and write timeouts as last set: setsockopt only
+    /// when they change (they rarely do).
+    read_timeout: Option<Option<Duration>>,
+    write_timeout: Option<Option<Duration>>,
+    /// Where replies are read into, kept across reads.
+    rbuf: Box<[u8]>,
 }
 
 impl Conn {
     pub fn new(stream: Stream, timeouts: Timeouts) -> Conn {
-        Conn { stream, parser: ReplyParser::new(), wbuf: Vec::new(), awaiting: 0, holds_secret: false, timeouts, call_deadline: None }
+        Conn { stream, parser: ReplyParser::new(), wbuf: Vec::new(), awaiting: 0,
+            holds_secret: false,
+            timeouts,
+            call_deadline: None,
+            read_timeout: None,
+            write_timeout: None,
+            rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
+        }
     }
 
     pub fn set_timeouts(&mut self, t: Timeouts) {
@@ -209,7 +222,10 @@ impl Conn {
             return Ok(());
         }
         let wait = bounded(limit, self.call_deadline).map_err(|()| call_deadline_passed())?;
-        self.stream.set_write_timeout(wait).map_err(|e| io_error(e, "setting a timeout"))?;
+        if self.write_timeout != Some(wait) {
+            self.stream.set_write_timeout(wait).map_err(|e| io_error(e, "setting a timeout"))?;
+            self.write_timeout = Some(wait);
+        }
         let result = self.stream.write_all(&self.wbuf).and_then(|()| self.stream.flush());
         // AUTH lines are short and flushed alone, so no grown-away copy of
         // them is left behind: wiping this buffer wipes them.
@@ -238,7 +254,6 @@ impl Conn {
                 Error::Timeout(format!("no complete {what} within its deadline"))
             }
         };
-        let mut buf = [0u8; 16 * 1024];
         loop {
             match self.parser.next_reply() {
                 Ok(Some(reply)) => return Ok(self.got(reply, trace)),
@@ -246,8 +261,11 @@ impl Conn {
                 Err(e) => return Err(reply_error(e)),
             }
             let wait = bounded(self.timeouts.io, deadline.map(|d| d.0)).map_err(|()| expired(deadline.is_some_and(|d| d.1)))?;
-            self.stream.set_read_timeout(wait).map_err(|e| io_error(e, "setting a timeout"))?;
-            let n = match self.stream.read(&mut buf) {
+            if self.read_timeout != Some(wait) {
+                self.stream.set_read_timeout(wait).map_err(|e| io_error(e, "setting a timeout"))?;
+                self.read_timeout = Some(wait);
+            }
+            let n = match self.stream.read(&mut self.rbuf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 // The last read is bounded by what is left of the deadline:
@@ -265,11 +283,11 @@ impl Conn {
                 };
             }
             if trace.enabled() {
-                for line in buf[..n].split_inclusive(|&b| b == b'\n') {
+                for line in self.rbuf[..n].split_inclusive(|&b| b == b'\n') {
                     trace.bytes(Direction::Recv, "reply", line);
                 }
             }
-            self.parser.feed(&buf[..n]);
+            self.parser.feed(&self.rbuf[..n]);
         }
     }
 

@@ -93,7 +93,8 @@ impl Session {
     ) -> Result<Vec<Refusal>> {
         self.begin_transaction(p.utf8);
         let refused = self.envelope_replies(p, true)?;
-        self.send_body(&mut Body::Parts(parts), mode)?;
+        self.send_body(&mut Body::Parts(parts), mode, false)?;
+        // The next envelope joins the end of this message in one write.
         *queued = self.queue_next(msgs, next, out);
         let reply = self.final_replies()?;
         // The final reply ends the transaction either way; with the next

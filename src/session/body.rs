@@ -90,8 +90,10 @@ fn bare_eol_error(at: u64) -> Error {
 
 impl Session {
     /// The message after 354 in one streaming pass: dot-stuffed, the final
-    /// dot. A failure on the way closes the connection.
-    pub(super) fn send_body(&mut self, body: &mut Body<'_>, mode: LineEndings) -> Result<()> {
+    /// dot. A failure on the way closes the connection. Unless `flush`, the
+    /// end of the message stays buffered, to go out with what is queued
+    /// next (a batch's next envelope) at the next read.
+    pub(super) fn send_body(&mut self, body: &mut Body<'_>, mode: LineEndings, flush: bool) -> Result<()> {
         self.trace.line(Direction::Send, "data", "message follows");
         let conn = self.conn.as_mut().ok_or_else(not_connected)?;
         let mut enc = DataEncoder::new(mode);
@@ -107,7 +109,9 @@ impl Session {
             .and_then(|()| check.finish());
         if result.is_ok() {
             enc.finish(conn.data_buffer());
-            result = conn.flush_data();
+            if flush {
+                result = conn.flush_data();
+            }
         }
         if result.is_err() {
             self.close();

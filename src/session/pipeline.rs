@@ -42,7 +42,7 @@ impl Session {
         let reply = if chunking {
             self.send_chunks(body, mode, true)?
         } else {
-            self.send_body(body, mode)?;
+            self.send_body(body, mode, true)?;
             self.final_replies()?
         };
         self.after_data(reply, refused)

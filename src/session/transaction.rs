@@ -135,7 +135,7 @@ impl Session {
         if reply.code != 354 {
             return Err(Error::Data(reply));
         }
-        self.send_body(&mut Body::Parts(parts), mode)?;
+        self.send_body(&mut Body::Parts(parts), mode, true)?;
         self.final_replies()
     }
 
@@ -323,7 +323,7 @@ impl Session {
             if reply.code != 354 {
                 return Err(Error::Data(reply));
             }
-            self.send_body(body, mode)?;
+            self.send_body(body, mode, true)?;
             self.final_replies()?
         };
         self.after_data(reply, refused)
