@@ -18,12 +18,14 @@ import hashlib
 import hmac
 import json
 import os
-import signal
+import sys
 import socket
 import logging
-import threading
 
-from aiosmtpd.controller import Controller
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sink import publish_and_wait  # noqa: E402
+
+from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import AuthResult, LoginPassword, MISSING
 
 # aiosmtpd logs a deprecation warning about session.login_data on every login.
@@ -122,20 +124,6 @@ class Handler:
         return AuthResult(success=answer == b"open sesame", handled=False)
 
 
-def watch_parent(pid, stop):
-    """Stop when process `pid` (the test that started us) is gone."""
-    if not pid:
-        return
-
-    def watch():
-        while not stop.wait(0.5):
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                stop.set()
-    threading.Thread(target=watch, daemon=True).start()
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file", required=True)
@@ -147,15 +135,8 @@ def main():
     controller = Controller(Handler(), hostname="127.0.0.1", port=port, server_hostname="auth.test",
                             authenticator=authenticator, auth_require_tls=False)
     controller.start()
-    with open(a.port_file + ".tmp", "w") as fh:
-        fh.write(str(port))
-    os.replace(a.port_file + ".tmp", a.port_file)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    watch_parent(a.parent_pid, stop)
-    stop.wait()
+    publish_and_wait(port, a.port_file, a.parent_pid)
     controller.stop()
-
 
 if __name__ == "__main__":
     main()

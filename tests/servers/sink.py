@@ -92,6 +92,19 @@ def free_port(host):
         return s.getsockname()[1]
 
 
+def publish_and_wait(port, port_file, parent_pid):
+    """Write the port to port_file (atomically) and block until SIGTERM,
+    SIGINT, or the death of process parent_pid (the test that started us)."""
+    with open(port_file + ".tmp", "w") as fh:
+        fh.write(str(port))
+    os.replace(port_file + ".tmp", port_file)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    watch_parent(parent_pid, stop)
+    stop.wait()
+
+
 def watch_parent(pid, stop):
     """Stop when process `pid` (the test that started us) is gone."""
     if not pid:
@@ -122,17 +135,8 @@ def main():
     controller = cls(Sink(a.dir, a.dsn), hostname=a.host, port=port, server_hostname="sink.test",
                      data_size_limit=a.size_limit, enable_SMTPUTF8=True)
     controller.start()
-    tmp = a.port_file + ".tmp"
-    with open(tmp, "w") as fh:
-        fh.write(str(port))
-    os.replace(tmp, a.port_file)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    watch_parent(a.parent_pid, stop)
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stop.wait()
+    publish_and_wait(port, a.port_file, a.parent_pid)
     controller.stop()
-
 
 if __name__ == "__main__":
     main()

@@ -11,14 +11,13 @@ Usage: python tls_server.py --mode M --cert C --key K --dir D --port-file F
 """
 import argparse
 import os
-import signal
 import socket
 import ssl
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sink import Sink, watch_parent  # noqa: E402
+from sink import Sink, publish_and_wait  # noqa: E402
 
 from aiosmtpd.controller import Controller  # noqa: E402
 
@@ -84,17 +83,12 @@ def main():
                                 ssl_context=context(a))
     if controller:
         controller.start()
-    with open(a.port_file + ".tmp", "w") as fh:
-        fh.write(str(port))
-    os.replace(a.port_file + ".tmp", a.port_file)
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    watch_parent(a.parent_pid, stop)
-    stop.wait()
+    publish_and_wait(port, a.port_file, a.parent_pid)
+    stop.set()
     if controller:
         controller.stop()
     else:
         lsock.close()
-
 
 if __name__ == "__main__":
     main()
