@@ -1,6 +1,7 @@
-//! One connection: the stream, a write buffer, the reply parser, and a
-//! queue of commands awaiting replies. Lockstep is a queue of one; PIPELINING
-//! (RFC 2920) is a longer queue over the same code.
+//! One connection: the stream, a write buffer and the reply parser.
+//! Commands are queued into the buffer and replies read in order, so
+//! lockstep is one queued command and PIPELINING (RFC 2920) several, over
+//! the same code.
 //!
 //! Every read is bounded by the I/O timeout and by a deadline for the whole
 //! reply, so a server that trickles a byte at a time cannot hold a call past
@@ -128,8 +129,6 @@ pub struct Conn {
     stream: Stream,
     parser: ReplyParser,
     wbuf: Vec<u8>,
-    /// Commands written (or buffered) whose replies have not been read.
-    awaiting: usize,
     /// The write buffer has held a secret since it was last wiped.
     holds_secret: bool,
     timeouts: Timeouts,
@@ -145,7 +144,7 @@ pub struct Conn {
 
 impl Conn {
     pub fn new(stream: Stream, timeouts: Timeouts) -> Conn {
-        Conn { stream, parser: ReplyParser::new(), wbuf: Vec::new(), awaiting: 0,
+        Conn { stream, parser: ReplyParser::new(), wbuf: Vec::new(), 
             holds_secret: false,
             timeouts,
             call_deadline: None,
@@ -169,10 +168,6 @@ impl Conn {
         self.stream.protects_secrets(trust_loopback)
     }
 
-    /// Replies expected and not yet read.
-    pub fn awaiting(&self) -> usize {
-        self.awaiting
-    }
 
     /// Queue a command line; its reply is read by a later [`Conn::read_reply`].
     pub fn queue(&mut self, line: &[u8], trace: &mut Trace, sensitivity: Sensitivity) {
@@ -185,14 +180,8 @@ impl Conn {
         }
         self.holds_secret |= sensitivity == Sensitivity::Secret;
         self.wbuf.extend_from_slice(line);
-        self.awaiting += 1;
     }
 
-    /// Expect one more reply without sending a command (the greeting, the
-    /// reply after the final dot).
-    pub fn expect_reply(&mut self) {
-        self.awaiting += 1;
-    }
 
     /// Message data has been put in the buffer: write it once it is large.
     pub fn write_data(&mut self) -> Result<()> {
@@ -292,7 +281,6 @@ impl Conn {
     }
 
     fn got(&mut self, reply: Reply, trace: &mut Trace) -> Reply {
-        self.awaiting = self.awaiting.saturating_sub(1);
         if trace.enabled() {
             trace.line(
                 Direction::Recv,

@@ -274,7 +274,6 @@ impl Session {
         self.close();
         let mut conn = Conn::new(stream, self.timeouts);
         conn.set_call_deadline(self.call_deadline);
-        conn.expect_reply();
         self.conn = Some(conn);
         self.get_reply_in(Phase::Greeting)
     }

@@ -143,17 +143,11 @@ impl Session {
     /// recipient accepted since MAIL.
     pub(super) fn final_replies(&mut self) -> Result<Reply> {
         if self.kind != Kind::Lmtp || self.accepted.is_empty() {
-            if let Some(c) = &mut self.conn {
-                c.expect_reply();
-            }
             return self.get_reply_in(Phase::FinalDot);
         }
         let mut first_failure = None;
         let mut last = Reply::default();
         for i in 0..self.accepted.len() {
-            if let Some(c) = &mut self.conn {
-                c.expect_reply();
-            }
             let r = self.get_reply_in(Phase::FinalDot)?;
             let idx = self.accepted[i];
             self.rcpts[idx].data_status = self.status_of(&r);
