@@ -189,12 +189,14 @@ pub fn connect_tcp(host: &str, port: u16, source: Option<&SourceAddr>, timeout: 
         None => Vec::new(),
     };
     let mut last = None;
+    let mut all_timed_out = !addrs.is_empty();
     for addr in &addrs {
         let bind = match source {
             None => None,
             Some(_) => match sources.iter().find(|s| s.is_ipv4() == addr.is_ipv4()) {
                 Some(s) => Some(*s),
                 None => {
+                    all_timed_out = false;
                     last = Some(format!("{addr}: no source address of the same family"));
                     continue;
                 }
@@ -203,11 +205,15 @@ pub fn connect_tcp(host: &str, port: u16, source: Option<&SourceAddr>, timeout: 
         match connect_one(addr, bind, timeout) {
             Ok(s) => return Ok(Stream::Tcp(s)),
             Err(e) if e.kind() == io::ErrorKind::TimedOut => last = Some(format!("{addr}: connect timed out")),
-            Err(e) => last = Some(format!("{addr}: {e}")),
+            Err(e) => {
+                all_timed_out = false;
+                last = Some(format!("{addr}: {e}"));
+            }
         }
     }
     let what = last.unwrap_or_else(|| format!("{host:?} resolved to no address"));
-    if what.ends_with("connect timed out") && addrs.len() == 1 {
+    // Every address timed out: the limit fired, not a refusal.
+    if all_timed_out {
         return Err(Error::Timeout(what));
     }
     Err(Error::Connect(what))
