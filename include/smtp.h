@@ -4,8 +4,11 @@
  *
  * Threads: different sessions may be used on different threads at once;
  * there is no global state and no global initialisation. One session must
- * not be used from two threads at the same time. Network calls block for at
- * most the session's timeouts (smtp_session_set_timeout_ms()).
+ * not be used from two threads at the same time, with one exception:
+ * smtp_session_cancel() may be called from any thread while another is
+ * inside a call on the session, and ends that call at once. Network calls
+ * wait for at most the session's timeouts (smtp_session_set_timeout_ms()
+ * gives the rule), however slowly a server answers or reads.
  *
  * Errors: every fallible function returns int, SMTP_OK (0) or a code of
  * enum smtp_result. The session keeps the details of its last call:
@@ -158,14 +161,14 @@
 #define SMTP_KIND_LMTP 2
 
 /**
- * `smtp_session_set_timeout_ms()`: bound on establishing the connection,
- * per address tried (default 30000).
+ * `smtp_session_set_timeout_ms()`: bound on resolving the host name, and
+ * on connecting to each of its addresses (default 30000).
  */
 #define SMTP_TIMEOUT_CONNECT 0
 
 /**
- * `smtp_session_set_timeout_ms()`: bound on each read or write
- * (default 300000, RFC 5321 4.5.3.2).
+ * `smtp_session_set_timeout_ms()`: bound on any wait in which nothing is
+ * sent or received (default 300000, RFC 5321 4.5.3.2).
  */
 #define SMTP_TIMEOUT_IO 1
 
@@ -193,27 +196,38 @@
 #define SMTP_TIMEOUT_RCPT 5
 
 /**
- * `smtp_session_set_timeout_ms()`: the reply to DATA (default 120000).
+ * `smtp_session_set_timeout_ms()`: the reply to DATA, and to each BDAT
+ * chunk but the last (default 120000).
  */
 #define SMTP_TIMEOUT_DATA 6
 
 /**
- * `smtp_session_set_timeout_ms()`: each write of message data (default
- * 180000, RFC 5321 4.5.3.2.5).
+ * `smtp_session_set_timeout_ms()`: progress while message data waits to
+ * be sent: the server must take some within this long (default 180000,
+ * RFC 5321 4.5.3.2.5).
  */
 #define SMTP_TIMEOUT_DATA_BLOCK 7
 
 /**
- * `smtp_session_set_timeout_ms()`: the reply after the final dot (default
- * 600000).
+ * `smtp_session_set_timeout_ms()`: the reply after the final dot, or to
+ * the last BDAT chunk (default 600000).
  */
 #define SMTP_TIMEOUT_FINAL_DOT 8
 
 /**
  * `smtp_session_set_timeout_ms()`: the whole of one library call, however
- * many replies and writes it takes (default 0: no limit).
+ * many waits it takes, name lookup and connect included (default 0: no
+ * limit).
  */
 #define SMTP_TIMEOUT_CALL 9
+
+/**
+ * `smtp_session_set_timeout_ms()`: every limit above but
+ * `SMTP_TIMEOUT_CALL` at once, so that no single wait lasts longer
+ * (what smtplib's `timeout` means). `smtp_session_timeout_ms()` gives the
+ * longest of them (0 when one is unlimited).
+ */
+#define SMTP_TIMEOUT_ALL 10
 
 /**
  * Trace line direction: about the connection.
@@ -290,6 +304,12 @@ typedef enum smtp_result {
    * allowed (`SMTP_AUTH_ALLOW_CLEARTEXT`). Nothing was sent.
    */
   SMTP_ERR_NOT_ENCRYPTED = 15,
+  /**
+   * The call was cancelled by `smtp_session_cancel()` from another
+   * thread; the connection is closed. A message whose final reply was
+   * not read is not reported as sent.
+   */
+  SMTP_ERR_CANCELLED = 16,
   /**
    * The server's reply could not be accepted (SMTPResponseException), for
    * example a reply line over 8192 bytes (code 500, "Line too long.").
@@ -709,13 +729,21 @@ int smtp_session_data(struct smtp_session *s,
  *
  * `rcpt_codes` (NULL allowed) receives `to_count` codes in the caller's
  * order: each recipient's RCPT reply code (on LMTP, for a recipient
- * accepted at RCPT, its reply after the data), 0 where none was read. It
+ * accepted at RCPT, its reply after the data, 0 when none came), 0 where
+ * no RCPT reply was read. It
  * and `refused_count` (NULL allowed) are filled on every return, so also
  * when every recipient was refused. The details stay on the session:
  * `smtp_session_rcpt_count()` and the accessors after it.
  *
  * On LMTP a recipient refused after the data counts as refused; only when
- * all of them are is it `SMTP_ERR_DATA`.
+ * all of them are is it `SMTP_ERR_DATA`. A recipient accepted at RCPT
+ * whose reply after the data never came (the connection ended, or the
+ * data was refused) is refused too, with code 0: no reply said it was
+ * delivered.
+ *
+ * A message counts as sent only once its reply after the data said so: a
+ * timeout, a cancel or a lost connection before that is an error, never
+ * `SMTP_OK`.
  *
  * # Safety
  * `s` is NULL or a live session; `from` is NULL or a NUL-terminated
@@ -803,7 +831,11 @@ int smtp_session_sendmail_stream(struct smtp_session *s,
  * (`items[i].result`, as `smtp_session_sendmail()` would return it). When
  * the server offers PIPELINING, the end of one message's data and the next
  * message's MAIL, RCPTs and DATA go out together: one round trip per
- * message in steady state. Returns `SMTP_OK` when every message was sent,
+ * message in steady state. When it offers CHUNKING too, messages go by
+ * BDAT without waiting for any reply, up to 32 in flight (each after the
+ * first begins with RSET while the previous outcome is unknown), and
+ * replies are matched to messages as they come. Returns `SMTP_OK` when
+ * every message was sent,
  * else the result of the first that was not (its details in
  * `smtp_session_errmsg()`); once the connection is lost the remaining
  * messages get `SMTP_ERR_SERVER_DISCONNECTED`. The per-recipient accessors
@@ -1010,12 +1042,27 @@ int smtp_session_set_local_hostname(struct smtp_session *s, const char *name);
 /**
  * Set one timeout, in milliseconds; 0 means no limit. `which` is one of
  * the `SMTP_TIMEOUT_*` constants (anything else:
- * `SMTP_ERR_INVALID_ARGUMENT`). Each reply is bounded by its phase's
- * timeout, each read and write by `SMTP_TIMEOUT_IO` (message data by
- * `SMTP_TIMEOUT_DATA_BLOCK`), and everything in one call by
- * `SMTP_TIMEOUT_CALL`; the first to run out ends the wait with
- * `SMTP_ERR_TIMEOUT` and closes the connection. Applies from the next
- * network operation, on the current connection too.
+ * `SMTP_ERR_INVALID_ARGUMENT`); `SMTP_TIMEOUT_ALL` sets every limit on a
+ * single wait at once. Applies from the next call, on the current
+ * connection too.
+ *
+ * The rule: every wait inside a call ends at the earliest of
+ * - `SMTP_TIMEOUT_CALL` after the call began (name lookup and connect
+ *   included);
+ * - `SMTP_TIMEOUT_IO` after the last byte sent or received;
+ * - while message data waits to be written, `SMTP_TIMEOUT_DATA_BLOCK`
+ *   after the server last took some;
+ * - while a reply is awaited and nothing is left to send, the limit of
+ *   that reply (`SMTP_TIMEOUT_GREETING`, `_MAIL`, `_RCPT`, `_DATA`,
+ *   `_FINAL_DOT`, else `_REPLY`), counted from the previous reply or the
+ *   last byte sent, however slowly the server trickles;
+ * - while connecting, `SMTP_TIMEOUT_CONNECT` for the name lookup and for
+ *   each address.
+ *
+ * The first to run out ends the call with `SMTP_ERR_TIMEOUT` (the errmsg
+ * names the limit) and closes the connection; no call outlives its
+ * deadline by more than a few milliseconds. `smtp_session_cancel()` ends a
+ * wait at once.
  *
  * # Safety
  * `s` is NULL or a live session.
@@ -1024,7 +1071,8 @@ int smtp_session_set_timeout_ms(struct smtp_session *s, int which, uint32_t ms);
 
 /**
  * One timeout in milliseconds (0: no limit), or -1 for a NULL session or
- * an unknown `which`.
+ * an unknown `which`. For `SMTP_TIMEOUT_ALL`: the longest single wait the
+ * limits allow (0 when one of them is unlimited).
  *
  * # Safety
  * `s` is NULL or a live session.
@@ -1090,6 +1138,22 @@ int smtp_session_connect(struct smtp_session *s, const char *host, uint16_t port
  * As `smtp_session_connect()`.
  */
 int smtp_session_open(struct smtp_session *s, const char *host, uint16_t port, int *code);
+
+/**
+ * Cancel the call running on `s` in another thread. That call returns
+ * `SMTP_ERR_CANCELLED` within 100 ms (at once when it waits on the network
+ * or for a name lookup; a callback of the caller's runs to its end first)
+ * and the connection is closed: connect again before the next command. A
+ * message whose final reply was not read is reported as not sent.
+ *
+ * The one function that may run while another thread is inside a call on
+ * the same session. When no call runs it does nothing (it does not cancel
+ * the next call). Returns `SMTP_OK`, or `SMTP_ERR_NULL_ARGUMENT` for NULL.
+ *
+ * # Safety
+ * `s` is NULL or a live session, not freed by any thread while this runs.
+ */
+int smtp_session_cancel(const struct smtp_session *s);
 
 /**
  * smtplib's `close`: drop the connection without QUIT. The EHLO state is
@@ -1249,7 +1313,8 @@ const char *smtp_session_rcpt_text(const struct smtp_session *s, size_t index);
 
 /**
  * LMTP: recipient `index`'s reply after the data; 0 when none was read
- * (SMTP sessions, refused recipients, out of range).
+ * (SMTP sessions, refused recipients, out of range, and an accepted
+ * recipient whose reply never came, which counts as refused).
  *
  * # Safety
  * `s` is NULL or a live session.
@@ -1258,7 +1323,8 @@ int smtp_session_rcpt_data_code(const struct smtp_session *s, size_t index);
 
 /**
  * LMTP: recipient `index`'s reply text after the data ("" when none was
- * read); NULL when out of range.
+ * read, "no reply after the data ..." for an accepted recipient whose
+ * reply never came); NULL when out of range.
  *
  * # Safety
  * `s` is NULL or a live session.
@@ -1267,7 +1333,8 @@ const char *smtp_session_rcpt_data_text(const struct smtp_session *s, size_t ind
 
 /**
  * 1 when recipient `index` was refused (RCPT not 250 or 251, or on LMTP
- * its reply after the data not 250), 0 when accepted or out of range.
+ * its reply after the data not 250 or never read), 0 when accepted or out
+ * of range.
  *
  * # Safety
  * `s` is NULL or a live session.

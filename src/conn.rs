@@ -1,122 +1,58 @@
-//! One connection: the stream, a write buffer and the reply parser.
-//! Commands are queued into the buffer and replies read in order, so
-//! lockstep is one queued command and PIPELINING (RFC 2920) several, over
-//! the same code.
+//! The driver: the only code that touches the socket, TLS and the clock.
 //!
-//! Every read is bounded by the I/O timeout and by a deadline for the whole
-//! reply, so a server that trickles a byte at a time cannot hold a call past
-//! its deadline (smtplib's socket timeout restarts with every byte).
+//! The socket is non-blocking. One loop writes what the socket takes,
+//! reads and parses whatever replies have arrived, hands each reply to the
+//! [`Dialogue`] it runs (one command, or the transaction engine), and waits
+//! in poll(2) for whichever it needs, never longer than the earliest
+//! deadline ([`crate::deadline`]) and never past a cancel. Reading while
+//! writing is what lets a server answer as it pleases: however large its
+//! replies, it can never stall a client that is still writing (the BDAT
+//! deadlock of a lockstep writer).
+//!
+//! TLS runs on the same loop through rustls's non-blocking interface
+//! (`read_tls`/`process_new_packets`/`write_tls`), handshake included.
 
 use std::io::{self, Read, Write};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
+use rustls::ClientConnection;
+
+use crate::cancel::{wait, Canceller, Woke};
+use crate::connect::cancelled;
+use crate::deadline::{Clocks, Phase, Timeouts};
 use crate::error::{Error, Result};
 use crate::reply::{Reply, ReplyError, ReplyParser};
 use crate::trace::{Direction, Trace};
-use crate::transport::Stream;
+use crate::transport::{Socket, SocketIo};
 
-/// Flush queued bytes once this much is buffered.
-const WRITE_CHUNK: usize = 64 * 1024;
+/// The dialogue is asked for more to send while less than this waits.
+pub(crate) const LOW_WATER: usize = 64 * 1024;
+/// Replies nobody waits for yet are read only up to this much.
+const READ_AHEAD: usize = 1 << 20;
 
-/// How long the connection may wait.
+/// What the driver runs: it asks for bytes to send, hands over replies in
+/// order, and asks what is awaited (for the deadline) and whether all is done.
+pub trait Dialogue {
+    /// Put what may go now into `out`; called while little waits to be written.
+    fn fill(&mut self, out: &mut Outbox<'_>) -> Result<()>;
+    /// The reply to the oldest command that awaits one.
+    fn reply(&mut self, reply: Reply) -> Flow;
+    /// The phase of the reply awaited next, `None` when none is.
+    fn awaiting(&self) -> Option<Phase>;
+    /// Nothing more to send or read.
+    fn done(&self) -> bool;
+}
+
+/// What the dialogue wants after a reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timeouts {
-    /// Establishing the TCP connection (each address tried).
-    pub connect: Option<Duration>,
-    /// Each blocking read or write.
-    pub io: Option<Duration>,
-    /// The whole of one reply to a command without a phase of its own.
-    pub reply: Option<Duration>,
-    /// The greeting (RFC 5321 4.5.3.2.1: 5 minutes).
-    pub greeting: Option<Duration>,
-    /// The reply to MAIL (4.5.3.2.2: 5 minutes).
-    pub mail: Option<Duration>,
-    /// The reply to each RCPT (4.5.3.2.3: 5 minutes).
-    pub rcpt: Option<Duration>,
-    /// The reply to DATA (4.5.3.2.4: 2 minutes).
-    pub data: Option<Duration>,
-    /// Each write of message data (4.5.3.2.5: 3 minutes per block).
-    pub data_block: Option<Duration>,
-    /// The reply after the final dot (4.5.3.2.6: 10 minutes).
-    pub final_dot: Option<Duration>,
-    /// The whole of one library call, however many replies it reads.
-    pub call: Option<Duration>,
+pub enum Flow {
+    Continue,
+    /// The server is going away (421): stop, and close the connection.
+    Close,
 }
 
-impl Default for Timeouts {
-    /// RFC 5321 4.5.3.2's client timeouts; connect, I/O and other replies
-    /// are ours; no limit on a whole call unless the caller sets one.
-    fn default() -> Timeouts {
-        let secs = |s| Some(Duration::from_secs(s));
-        Timeouts {
-            connect: secs(30),
-            io: secs(300),
-            reply: secs(600),
-            greeting: secs(300),
-            mail: secs(300),
-            rcpt: secs(300),
-            data: secs(120),
-            data_block: secs(180),
-            final_dot: secs(600),
-            call: None,
-        }
-    }
-}
-
-/// Which reply is awaited: its phase chooses the limit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    Command,
-    Greeting,
-    Mail,
-    Rcpt,
-    Data,
-    FinalDot,
-}
-
-impl Timeouts {
-    fn reply_limit(&self, phase: Phase) -> (Option<Duration>, &'static str) {
-        match phase {
-            Phase::Command => (self.reply, "reply"),
-            Phase::Greeting => (self.greeting, "greeting"),
-            Phase::Mail => (self.mail, "MAIL reply"),
-            Phase::Rcpt => (self.rcpt, "RCPT reply"),
-            Phase::Data => (self.data, "DATA reply"),
-            Phase::FinalDot => (self.final_dot, "reply after the final dot"),
-        }
-    }
-}
-
-/// The earlier of two optional deadlines, and which one it is.
-fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<(Instant, bool)> {
-    match (a, b) {
-        (Some(a), Some(b)) if b < a => Some((b, true)),
-        (Some(a), _) => Some((a, false)),
-        (None, Some(b)) => Some((b, true)),
-        (None, None) => None,
-    }
-}
-
-/// A blocking wait bounded by `limit` and what is left before `deadline`;
-/// `None` inside means no bound. Err when the deadline has passed.
-fn bounded(limit: Option<Duration>, deadline: Option<Instant>) -> std::result::Result<Option<Duration>, ()> {
-    match deadline {
-        None => Ok(limit),
-        Some(d) => {
-            let left = d.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(());
-            }
-            Ok(Some(limit.map_or(left, |l| l.min(left))))
-        }
-    }
-}
-
-fn call_deadline_passed() -> Error {
-    Error::Timeout("the call did not finish within its deadline (SMTP_TIMEOUT_CALL)".into())
-}
-
-/// What a queued command is, for the trace and for redaction.
+/// What a command is, for the trace and for redaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sensitivity {
     Plain,
@@ -124,33 +60,154 @@ pub enum Sensitivity {
     Secret,
 }
 
+/// Bytes waiting to be written, with a read position (partial writes do
+/// not move the rest).
+#[derive(Debug, Default)]
+struct OutBuf {
+    buf: Vec<u8>,
+    pos: usize,
+    /// Holds message data (the data-block limit applies), not only commands.
+    data: bool,
+    /// Has held a secret since it was last wiped.
+    secret: bool,
+}
+
+impl OutBuf {
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.pos..]
+    }
+
+    fn len(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos += n;
+        if self.pos == self.buf.len() {
+            // AUTH lines are short and written alone, so no grown-away copy
+            // of them is left behind: wiping this buffer wipes them.
+            if self.secret {
+                crate::auth::secret::wipe(&mut self.buf);
+                self.secret = false;
+            }
+            self.buf.clear();
+            self.pos = 0;
+            self.data = false;
+        } else if self.pos > 256 * 1024 && self.pos * 2 > self.buf.len() {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+    }
+}
+
+/// Where a dialogue puts what it sends.
+pub struct Outbox<'a> {
+    out: &'a mut OutBuf,
+    trace: &'a mut Trace,
+}
+
+impl Outbox<'_> {
+    /// A command line, traced (an AUTH payload redacted).
+    pub fn command(&mut self, line: &[u8], sensitivity: Sensitivity) {
+        queue_command(self.out, self.trace, line, sensitivity);
+    }
+
+    /// The buffer message data is encoded into.
+    pub fn data(&mut self) -> &mut Vec<u8> {
+        self.out.data = true;
+        &mut self.out.buf
+    }
+
+    /// Bytes waiting to be written.
+    pub fn len(&self) -> usize {
+        self.out.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.out.len() == 0
+    }
+
+    pub fn trace(&mut self) -> &mut Trace {
+        self.trace
+    }
+}
+
+/// A dialogue's sending without a socket: what it would send now, for
+/// tests and fuzzing (`engine::sim`).
+#[derive(Debug, Default)]
+pub struct Loopback {
+    out: OutBuf,
+    pub trace: Trace,
+}
+
+impl Loopback {
+    /// Everything `d` sends before it must wait for a reply.
+    pub fn sent(&mut self, d: &mut dyn Dialogue) -> Result<Vec<u8>> {
+        self.sent_upto(d, usize::MAX)
+    }
+
+    /// What `d` sends until it must wait or `max` bytes went (a socket
+    /// that takes no more).
+    pub fn sent_upto(&mut self, d: &mut dyn Dialogue, max: usize) -> Result<Vec<u8>> {
+        let mut sent = Vec::new();
+        loop {
+            d.fill(&mut Outbox { out: &mut self.out, trace: &mut self.trace })?;
+            if self.out.len() == 0 || sent.len() >= max {
+                return Ok(sent);
+            }
+            sent.extend_from_slice(self.out.pending());
+            let n = self.out.len();
+            self.out.consume(n);
+        }
+    }
+}
+
+fn queue_command(out: &mut OutBuf, trace: &mut Trace, line: &[u8], sensitivity: Sensitivity) {
+    if trace.enabled() {
+        if sensitivity == Sensitivity::Secret && !trace.show_secrets {
+            trace.line(Direction::Send, "send", &redacted(line));
+        } else {
+            trace.bytes(Direction::Send, "send", line);
+        }
+    }
+    out.secret |= sensitivity == Sensitivity::Secret;
+    out.buf.extend_from_slice(line);
+}
+
 #[derive(Debug)]
 pub struct Conn {
-    stream: Stream,
+    sock: Socket,
+    tls: Option<Box<ClientConnection>>,
+    /// The name the certificate is checked against, for TLS errors.
+    tls_host: String,
     parser: ReplyParser,
-    wbuf: Vec<u8>,
-    /// The write buffer has held a secret since it was last wiped.
-    holds_secret: bool,
+    out: OutBuf,
     timeouts: Timeouts,
     /// The end of the current library call (`Timeouts::call`).
     call_deadline: Option<Instant>,
-    /// The socket's read and write timeouts as last set: setsockopt only
-    /// when they change (they rarely do).
-    read_timeout: Option<Option<Duration>>,
-    write_timeout: Option<Option<Duration>>,
-    /// Where replies are read into, kept across reads.
+    canceller: Arc<Canceller>,
+    /// Where received bytes are read into, kept across reads.
     rbuf: Box<[u8]>,
+    /// The peer closed its side.
+    eof: bool,
+    /// The last reply read, for the session's `last_reply`.
+    last_reply: Option<Reply>,
 }
 
 impl Conn {
-    pub fn new(stream: Stream, timeouts: Timeouts) -> Conn {
-        Conn { stream, parser: ReplyParser::new(), wbuf: Vec::new(), 
-            holds_secret: false,
+    pub fn new(sock: Socket, timeouts: Timeouts, canceller: Arc<Canceller>) -> Conn {
+        Conn {
+            sock,
+            tls: None,
+            tls_host: String::new(),
+            parser: ReplyParser::new(),
+            out: OutBuf::default(),
             timeouts,
             call_deadline: None,
-            read_timeout: None,
-            write_timeout: None,
+            canceller,
             rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
+            eof: false,
+            last_reply: None,
         }
     }
 
@@ -163,124 +220,172 @@ impl Conn {
         self.call_deadline = deadline;
     }
 
-    /// See [`Stream::protects_secrets`].
+    /// Whether a secret sent now stays protected: TLS, a Unix socket, or
+    /// (when trusted) a loopback peer.
     pub fn protects_secrets(&self, trust_loopback: bool) -> bool {
-        self.stream.protects_secrets(trust_loopback)
+        self.tls.is_some() || self.sock.is_local(trust_loopback)
     }
 
+    pub fn peer(&self) -> String {
+        self.sock.peer()
+    }
 
     /// Queue a command line; its reply is read by a later [`Conn::read_reply`].
     pub fn queue(&mut self, line: &[u8], trace: &mut Trace, sensitivity: Sensitivity) {
-        if trace.enabled() {
-            if sensitivity == Sensitivity::Secret && !trace.show_secrets {
-                trace.line(Direction::Send, "send", &redacted(line));
-            } else {
-                trace.bytes(Direction::Send, "send", line);
-            }
-        }
-        self.holds_secret |= sensitivity == Sensitivity::Secret;
-        self.wbuf.extend_from_slice(line);
+        queue_command(&mut self.out, trace, line, sensitivity);
     }
 
-
-    /// Message data has been put in the buffer: write it once it is large.
-    pub fn write_data(&mut self) -> Result<()> {
-        if self.wbuf.len() >= WRITE_CHUNK {
-            self.flush_data()?;
-        }
-        Ok(())
+    /// The last reply read since the last call of this.
+    pub fn take_last_reply(&mut self) -> Option<Reply> {
+        self.last_reply.take()
     }
 
-    /// The data buffer, for encoders that write into it directly.
-    pub fn data_buffer(&mut self) -> &mut Vec<u8> {
-        &mut self.wbuf
+    /// How many bytes the server sent that no reply has consumed (after a
+    /// 220 to STARTTLS there must be none).
+    pub fn buffered(&self) -> usize {
+        self.parser.buffered()
     }
 
-    /// Write everything buffered (commands: each write within the I/O timeout).
-    pub fn flush(&mut self) -> Result<()> {
-        self.flush_within(self.timeouts.io)
-    }
-
-    /// Write buffered message data: each write within the data-block timeout.
-    pub fn flush_data(&mut self) -> Result<()> {
-        self.flush_within(self.timeouts.data_block)
-    }
-
-    fn flush_within(&mut self, limit: Option<Duration>) -> Result<()> {
-        if self.wbuf.is_empty() {
-            return Ok(());
-        }
-        let wait = bounded(limit, self.call_deadline).map_err(|()| call_deadline_passed())?;
-        if self.write_timeout != Some(wait) {
-            self.stream.set_write_timeout(wait).map_err(|e| io_error(e, "setting a timeout"))?;
-            self.write_timeout = Some(wait);
-        }
-        let result = self.stream.write_all(&self.wbuf).and_then(|()| self.stream.flush());
-        // AUTH lines are short and flushed alone, so no grown-away copy of
-        // them is left behind: wiping this buffer wipes them.
-        if self.holds_secret {
-            crate::auth::secret::wipe(&mut self.wbuf);
-            self.holds_secret = false;
-        }
-        self.wbuf.clear();
-        match result {
-            Err(e) if is_timeout(&e) && self.call_deadline.is_some_and(|d| Instant::now() >= d) => Err(call_deadline_passed()),
-            other => other.map_err(|e| io_error(e, "sending")),
-        }
-    }
-
-    /// Flush, then read the reply to the oldest awaited command, within the
-    /// phase's limit, each read within the I/O timeout, all within the call.
+    /// Write what is queued and read the reply to the oldest command
+    /// awaiting one, within the limits of `phase`.
     pub fn read_reply(&mut self, trace: &mut Trace, phase: Phase) -> Result<Reply> {
-        self.flush()?;
-        let (limit, what) = self.timeouts.reply_limit(phase);
-        let reply_deadline = limit.map(|d| Instant::now() + d);
-        let deadline = earliest(reply_deadline, self.call_deadline);
-        let expired = |by_call: bool| {
-            if by_call {
-                call_deadline_passed()
-            } else {
-                Error::Timeout(format!("no complete {what} within its deadline"))
-            }
-        };
+        let mut one = OneReply { phase, got: None };
+        self.run(&mut one, trace)?;
+        Ok(one.got.expect("a finished OneReply has its reply"))
+    }
+
+    /// TLS from here on: the handshake on this connection, within the
+    /// greeting limit, each wait within the I/O limit, all within the call.
+    pub fn start_tls(&mut self, tls: ClientConnection, host: &str, trace: &mut Trace) -> Result<()> {
+        self.tls = Some(Box::new(tls));
+        self.tls_host = host.to_string();
+        self.run(&mut Nothing, trace).map(|_| ())
+    }
+
+    pub fn is_encrypted(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// The negotiated TLS version and cipher suite.
+    pub fn tls_info(&self) -> Option<(String, String)> {
+        let t = self.tls.as_ref()?;
+        let version = t.protocol_version().map(|v| format!("{v:?}").replace("TLSv1_", "TLSv1."))?;
+        let suite = t.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite()))?;
+        Some((version, suite))
+    }
+
+    /// Close now (the peer sees end of stream); TLS says close_notify first,
+    /// as far as the socket takes it without waiting.
+    pub fn close(mut self) {
+        if let Some(t) = &mut self.tls {
+            t.send_close_notify();
+            let _ = t.write_tls(&mut SocketIo(&self.sock));
+        }
+        self.sock.shutdown();
+    }
+
+    fn handshaking(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.is_handshaking())
+    }
+
+    fn output_pending(&self) -> bool {
+        self.out.len() > 0 || self.tls.as_ref().is_some_and(|t| t.wants_write())
+    }
+
+    /// Run `d` until it is done (`Ok(Flow::Continue)`) or asks to close
+    /// (`Ok(Flow::Close)`). An error means the connection is unusable: the
+    /// caller closes it.
+    pub fn run(&mut self, d: &mut dyn Dialogue, trace: &mut Trace) -> Result<Flow> {
+        let mut clocks = Clocks::new(Instant::now());
+        let mut was_sending = self.output_pending();
         loop {
-            match self.parser.next_reply() {
-                Ok(Some(reply)) => return Ok(self.got(reply, trace)),
-                Ok(None) => {}
-                Err(e) => return Err(reply_error(e)),
+            let handshaking = self.handshaking();
+            if !handshaking {
+                if self.deliver(d, trace, &mut clocks)? == Flow::Close {
+                    return Ok(Flow::Close);
+                }
+                if self.out.len() < LOW_WATER {
+                    d.fill(&mut Outbox { out: &mut self.out, trace })?;
+                }
+                if d.done() && !self.output_pending() {
+                    return Ok(Flow::Continue);
+                }
             }
-            let wait = bounded(self.timeouts.io, deadline.map(|d| d.0)).map_err(|()| expired(deadline.is_some_and(|d| d.1)))?;
-            if self.read_timeout != Some(wait) {
-                self.stream.set_read_timeout(wait).map_err(|e| io_error(e, "setting a timeout"))?;
-                self.read_timeout = Some(wait);
-            }
-            let n = match self.stream.read(&mut self.rbuf) {
+            let awaiting = if handshaking { Some(Phase::Handshake) } else { d.awaiting() };
+            let wrote = match self.write_some() {
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // The last read is bounded by what is left of the deadline:
-                // say which limit fired.
-                Err(e) if is_timeout(&e) && deadline.is_some_and(|d| Instant::now() >= d.0) => {
-                    return Err(expired(deadline.is_some_and(|d| d.1)));
-                }
-                Err(e) => return Err(io_error(e, "reading a reply")),
+                Err(e) => return self.after_write_error(e, d, trace, &mut clocks),
             };
-            if n == 0 {
-                return match self.parser.finish() {
-                    Ok(Some(reply)) => Ok(self.got(reply, trace)),
-                    Ok(None) => Err(Error::ServerDisconnected("Connection unexpectedly closed".into())),
-                    Err(e) => Err(reply_error(e)),
-                };
+            let want_read = awaiting.is_some() || self.parser.buffered() < READ_AHEAD;
+            let read = if want_read && !self.eof { self.read_some(trace)? } else { 0 };
+            let now = Instant::now();
+            if wrote + read > 0 {
+                clocks.last_io = now;
             }
-            if trace.enabled() {
-                for line in self.rbuf[..n].split_inclusive(|&b| b == b'\n') {
-                    trace.bytes(Direction::Recv, "reply", line);
+            if wrote > 0 {
+                clocks.last_write = now;
+            }
+            let sending = self.output_pending();
+            if sending != was_sending {
+                // The reply clock starts once nothing is left to send; the
+                // data-block clock when something is.
+                if sending {
+                    clocks.last_write = now;
+                } else {
+                    clocks.reply_since = now;
+                }
+                was_sending = sending;
+            }
+            if read > 0 || (wrote > 0 && sending) {
+                continue;
+            }
+            if self.eof {
+                return self.at_eof(d, trace, &mut clocks);
+            }
+            if wrote > 0 {
+                continue;
+            }
+            if awaiting.is_none() && !sending {
+                // Neither sending nor waiting for a reply, yet not done: a
+                // wait now would have nothing to end it but a deadline.
+                return Err(Error::Smtp("internal error: the dialogue stalled with nothing to send or await".into()));
+            }
+            let deadline =
+                clocks.deadline(&self.timeouts, self.call_deadline, sending.then_some(self.out.data), awaiting);
+            if !sending {
+                self.sock.quick_ack();
+            }
+            let events = if want_read { libc::POLLIN } else { 0 } | if sending { libc::POLLOUT } else { 0 };
+            match wait(Some(self.sock.fd()), events, deadline.instant(), &self.canceller)
+                .map_err(|e| Error::Io(format!("waiting for the server: {e}")))?
+            {
+                Woke::Ready(_) | Woke::Rung => {}
+                Woke::Cancelled => return Err(cancelled()),
+                Woke::TimedOut => {
+                    let (_, limit) = deadline.get().expect("a wait that timed out had a deadline");
+                    return Err(limit.error(&self.timeouts));
                 }
             }
-            self.parser.feed(&self.rbuf[..n]);
         }
     }
 
-    fn got(&mut self, reply: Reply, trace: &mut Trace) -> Reply {
+    /// Hand every complete reply to `d` while it awaits one.
+    fn deliver(&mut self, d: &mut dyn Dialogue, trace: &mut Trace, clocks: &mut Clocks) -> Result<Flow> {
+        while d.awaiting().is_some() {
+            match self.parser.next_reply().map_err(reply_error)? {
+                None => break,
+                Some(reply) => {
+                    clocks.reply_since = Instant::now();
+                    if self.got(reply, d, trace) == Flow::Close {
+                        return Ok(Flow::Close);
+                    }
+                }
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn got(&mut self, reply: Reply, d: &mut dyn Dialogue, trace: &mut Trace) -> Flow {
         if trace.enabled() {
             trace.line(
                 Direction::Recv,
@@ -288,26 +393,225 @@ impl Conn {
                 &format!("retcode ({}); Msg: {}", reply.code, crate::trace::repr(&reply.text)),
             );
         }
-        reply
+        self.last_reply = Some(reply.clone());
+        d.reply(reply)
     }
 
-    /// Close the stream; the peer sees end of stream.
-    pub fn close(mut self) {
-        self.stream.shutdown();
+    /// The server closed its side: the replies it sent first, a last line
+    /// cut short (Python's `readline` returns it), then "disconnected" if
+    /// anything is still awaited.
+    fn at_eof(&mut self, d: &mut dyn Dialogue, trace: &mut Trace, clocks: &mut Clocks) -> Result<Flow> {
+        if self.handshaking() {
+            return Err(Error::Tls("the server closed the connection during the TLS handshake".into()));
+        }
+        if self.deliver(d, trace, clocks)? == Flow::Close {
+            return Ok(Flow::Close);
+        }
+        if d.awaiting().is_some() {
+            if let Some(reply) = self.parser.finish().map_err(reply_error)? {
+                if self.got(reply, d, trace) == Flow::Close {
+                    return Ok(Flow::Close);
+                }
+            }
+        }
+        if d.done() && !self.output_pending() {
+            return Ok(Flow::Continue);
+        }
+        Err(Error::ServerDisconnected("Connection unexpectedly closed".into()))
     }
 
-    /// The stream, for STARTTLS, and how many bytes the server sent that no
-    /// reply has consumed (after a 220 to STARTTLS there must be none).
-    pub fn into_stream(self) -> (Stream, usize) {
-        (self.stream, self.parser.buffered())
+    /// Move queued bytes to the socket (through TLS when on) until it takes
+    /// no more; the number of bytes the socket took.
+    fn write_some(&mut self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let n = match &mut self.tls {
+                None => {
+                    if self.out.len() == 0 {
+                        break;
+                    }
+                    match self.sock.send(self.out.pending()) {
+                        Ok(n) => {
+                            self.out.consume(n);
+                            n
+                        }
+                        Err(e) => match self.write_failed(e)? {
+                            Some(n) => n,
+                            None => break,
+                        },
+                    }
+                }
+                Some(tls) => {
+                    if self.out.len() > 0 && !tls.is_handshaking() {
+                        let taken =
+                            tls.writer().write(self.out.pending()).map_err(|e| Error::Io(format!("TLS: {e}")))?;
+                        self.out.consume(taken);
+                    }
+                    if !tls.wants_write() {
+                        break;
+                    }
+                    match tls.write_tls(&mut SocketIo(&self.sock)) {
+                        Ok(n) => n,
+                        Err(e) => match self.write_failed(e)? {
+                            Some(n) => n,
+                            None => break,
+                        },
+                    }
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            total += n;
+        }
+        Ok(total)
     }
 
-    pub fn is_encrypted(&self) -> bool {
-        self.stream.is_encrypted()
+    /// Writing failed (the server went away): read what it said before it
+    /// went, whose reply may decide the dialogue (a refusal, a 421), then
+    /// the error.
+    fn after_write_error(
+        &mut self,
+        e: Error,
+        d: &mut dyn Dialogue,
+        trace: &mut Trace,
+        clocks: &mut Clocks,
+    ) -> Result<Flow> {
+        if !self.eof && !self.handshaking() {
+            let _ = self.read_some(trace);
+            if self.deliver(d, trace, clocks)? == Flow::Close {
+                return Ok(Flow::Close);
+            }
+        }
+        Err(e)
     }
 
-    pub fn tls_info(&self) -> Option<(String, String)> {
-        self.stream.tls_info()
+    /// A write error: `Ok(None)` when the socket is only full, `Ok(Some(0))`
+    /// to try again, else the error.
+    fn write_failed(&mut self, e: io::Error) -> Result<Option<usize>> {
+        match e.kind() {
+            io::ErrorKind::WouldBlock => Ok(None),
+            io::ErrorKind::Interrupted => Ok(Some(0)),
+            _ => Err(io_error(e, "sending")),
+        }
+    }
+
+    /// Read what has arrived into the parser; the number of bytes read
+    /// from the socket. Sets `eof` when the peer closed.
+    fn read_some(&mut self, trace: &mut Trace) -> Result<usize> {
+        let mut total = 0;
+        // A bounded number of reads per turn, so a flood cannot starve writing.
+        for _ in 0..16 {
+            let got = match &mut self.tls {
+                None => match self.sock.recv(&mut self.rbuf) {
+                    Ok(0) => {
+                        self.eof = true;
+                        return Ok(total);
+                    }
+                    Ok(n) => {
+                        feed(&mut self.parser, trace, &self.rbuf[..n]);
+                        n
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(total),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(io_error(e, "reading a reply")),
+                },
+                Some(tls) => {
+                    let n = match tls.read_tls(&mut SocketIo(&self.sock)) {
+                        Ok(0) => {
+                            self.eof = true;
+                            0
+                        }
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(total),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(io_error(e, "reading a reply")),
+                    };
+                    if let Err(e) = tls.process_new_packets() {
+                        // The alert that says why, as far as the socket takes it.
+                        let _ = tls.write_tls(&mut SocketIo(&self.sock));
+                        return Err(crate::tls::describe(&e, &self.tls_host));
+                    }
+                    loop {
+                        match tls.reader().read(&mut self.rbuf) {
+                            Ok(0) => {
+                                self.eof = true; // close_notify
+                                break;
+                            }
+                            Ok(m) => feed(&mut self.parser, trace, &self.rbuf[..m]),
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                            // End of stream without close_notify: a close all the same.
+                            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                                self.eof = true;
+                                break;
+                            }
+                            Err(e) => return Err(io_error(e, "reading a reply")),
+                        }
+                    }
+                    if self.eof {
+                        return Ok(total + n);
+                    }
+                    n
+                }
+            };
+            total += got;
+        }
+        Ok(total)
+    }
+}
+
+fn feed(parser: &mut ReplyParser, trace: &mut Trace, bytes: &[u8]) {
+    if trace.enabled() {
+        for line in bytes.split_inclusive(|&b| b == b'\n') {
+            trace.bytes(Direction::Recv, "reply", line);
+        }
+    }
+    parser.feed(bytes);
+}
+
+/// One command's reply.
+struct OneReply {
+    phase: Phase,
+    got: Option<Reply>,
+}
+
+impl Dialogue for OneReply {
+    fn fill(&mut self, _: &mut Outbox<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    fn reply(&mut self, reply: Reply) -> Flow {
+        self.got = Some(reply);
+        Flow::Continue
+    }
+
+    fn awaiting(&self) -> Option<Phase> {
+        self.got.is_none().then_some(self.phase)
+    }
+
+    fn done(&self) -> bool {
+        self.got.is_some()
+    }
+}
+
+/// Nothing but what is queued (and the TLS handshake).
+struct Nothing;
+
+impl Dialogue for Nothing {
+    fn fill(&mut self, _: &mut Outbox<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    fn reply(&mut self, _: Reply) -> Flow {
+        Flow::Continue
+    }
+
+    fn awaiting(&self) -> Option<Phase> {
+        None
+    }
+
+    fn done(&self) -> bool {
+        true
     }
 }
 
@@ -334,18 +638,8 @@ fn reply_error(e: ReplyError) -> Error {
     }
 }
 
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
-}
-
 fn io_error(e: io::Error, doing: &str) -> Error {
-    // A TLS alert or a broken record after the handshake (a server that
-    // wants a client certificate says so at the first read in TLS 1.3).
-    if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) {
-        return crate::tls::describe(&e, "");
-    }
     match e.kind() {
-        _ if is_timeout(&e) => Error::Timeout(format!("{doing}: I/O timeout")),
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::BrokenPipe
         | io::ErrorKind::ConnectionAborted
@@ -363,5 +657,19 @@ mod tests {
         assert_eq!(redacted(b"AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n"), "'AUTH PLAIN <redacted>'");
         assert_eq!(redacted(b"AUTH LOGIN\r\n"), "'AUTH LOGIN'");
         assert_eq!(redacted(b"YWxpY2U=\r\n"), "'<redacted>'");
+    }
+
+    #[test]
+    fn outbuf_keeps_order_across_partial_writes() {
+        let mut o = OutBuf::default();
+        o.buf.extend_from_slice(b"hello world");
+        o.consume(6);
+        assert_eq!(o.pending(), b"world");
+        o.buf.extend_from_slice(b"!");
+        o.consume(5);
+        assert_eq!(o.pending(), b"!");
+        o.consume(1);
+        assert_eq!(o.len(), 0);
+        assert!(o.buf.is_empty());
     }
 }

@@ -25,6 +25,8 @@ pub enum Error {
     Timeout(String),
     /// Another I/O failure; the connection is closed.
     Io(String),
+    /// The call was cancelled from another thread; the connection is closed.
+    Cancelled(String),
     /// TLS failed (used from the TLS issue on).
     Tls(String),
     /// The call would expose a secret (or, with TLS required, anything) on a
@@ -84,6 +86,7 @@ impl fmt::Display for Error {
             Error::Connect(m) => write!(f, "connect failed: {m}"),
             Error::Timeout(m) => write!(f, "timed out: {m}"),
             Error::Io(m) => write!(f, "I/O error: {m}"),
+            Error::Cancelled(m) => write!(f, "cancelled: {m}"),
             Error::Tls(m) => write!(f, "TLS error: {m}"),
             Error::NotEncrypted(m) => write!(f, "refused on an unprotected connection: {m}"),
             Error::ServerDisconnected(m) => write!(f, "server disconnected: {m}"),

@@ -6,9 +6,13 @@
 
 pub mod address;
 pub mod auth;
+pub mod cancel;
 pub mod command;
 pub mod conn;
+pub mod connect;
 pub mod data;
+pub mod deadline;
+pub mod engine;
 pub mod error;
 pub mod features;
 pub mod message;

@@ -49,6 +49,17 @@ impl Reply {
     }
 }
 
+/// The RFC 3463 status code at the start of a reply text ("5.1.1").
+pub fn enhanced_status(text: &[u8]) -> Option<String> {
+    let word = text.split(|&b| b == b' ').next()?;
+    let s = std::str::from_utf8(word).ok()?;
+    let mut parts = s.split('.');
+    let (class, subject, detail) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |p: &str, max: usize| !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit());
+    (parts.next().is_none() && matches!(class, "2" | "4" | "5") && digits(subject, 3) && digits(detail, 3))
+        .then(|| s.to_string())
+}
+
 /// Why a reply could not be read; the connection must be closed after each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReplyError {
@@ -390,5 +401,15 @@ mod tests {
     fn nul_and_invalid_utf8_kept() {
         let r = one(b"250 a\x00b\xff\r\n");
         assert_eq!(r.text, b"a\x00b\xff");
+    }
+
+    #[test]
+    fn status_codes() {
+        assert_eq!(enhanced_status(b"2.1.5 Ok").as_deref(), Some("2.1.5"));
+        assert_eq!(enhanced_status(b"5.7.1").as_deref(), Some("5.7.1"));
+        assert_eq!(enhanced_status(b"4.2.22 x").as_deref(), Some("4.2.22"));
+        for bad in [&b"Ok"[..], b"3.1.1 x", b"2.1 x", b"2.1.5.6 x", b"2.1234.5 x", b"", b"2..5 x"] {
+            assert_eq!(enhanced_status(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 }

@@ -6,10 +6,8 @@
 //! Verified by default, unlike smtplib (cpython#91826); TLS 1.2 is the
 //! minimum (rustls speaks nothing older).
 
-use std::io;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -18,7 +16,6 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{AlertDescription, CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use crate::error::{Error, Result};
-use crate::transport::Stream;
 
 /// What a caller sets before building a [`TlsConfig`].
 #[derive(Debug)]
@@ -209,60 +206,8 @@ impl ServerCertVerifier for NoVerification {
     }
 }
 
-/// TLS over `sock` for `host`: the handshake, each read and write bounded
-/// by `io`, the whole of it by `limit` and by `call_deadline`. On failure
-/// the socket is closed.
-pub fn handshake(
-    mut sock: Stream,
-    config: &TlsConfig,
-    host: &str,
-    io: Option<Duration>,
-    limit: Option<Duration>,
-    call_deadline: Option<Instant>,
-) -> Result<Stream> {
-    let mut conn = match config.connect(host) {
-        Ok(c) => c,
-        Err(e) => {
-            sock.shutdown();
-            return Err(e);
-        }
-    };
-    let end = match (limit.map(|d| Instant::now() + d), call_deadline) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    while conn.is_handshaking() {
-        let wait = match end {
-            None => io,
-            Some(end) => {
-                let left = end.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    sock.shutdown();
-                    return Err(Error::Timeout("the TLS handshake did not finish within its deadline".into()));
-                }
-                Some(io.map_or(left, |io| io.min(left)))
-            }
-        };
-        let step = sock.set_read_timeout(wait).and_then(|()| sock.set_write_timeout(wait)).and_then(|()| conn.complete_io(&mut sock));
-        if let Err(e) = step {
-            sock.shutdown();
-            return Err(describe(&e, host));
-        }
-    }
-    Ok(Stream::Tls(Box::new(rustls::StreamOwned::new(conn, sock))))
-}
-
-/// A handshake failure in words a user can act on.
-pub fn describe(e: &io::Error, host: &str) -> Error {
-    let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
-        return match e.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Error::Timeout("TLS handshake: I/O timeout".into()),
-            io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => {
-                Error::Tls("the server closed the connection during the TLS handshake".into())
-            }
-            _ => Error::Tls(format!("TLS handshake: {e}")),
-        };
-    };
+/// A rustls error (a failed check, an alert) in words a user can act on.
+pub fn describe(tls: &rustls::Error, host: &str) -> Error {
     use rustls::Error as R;
     Error::Tls(match tls {
         R::InvalidCertificate(c) => match c {

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use common::{Scripted, Session};
 use smtp::ffi::commands::*;
-use smtp::ffi::state::*;
 
 /// How the server answers one transaction.
 #[derive(Clone, Copy)]

@@ -263,13 +263,21 @@ pub unsafe extern "C" fn smtp_session_data(
 ///
 /// `rcpt_codes` (NULL allowed) receives `to_count` codes in the caller's
 /// order: each recipient's RCPT reply code (on LMTP, for a recipient
-/// accepted at RCPT, its reply after the data), 0 where none was read. It
+/// accepted at RCPT, its reply after the data, 0 when none came), 0 where
+/// no RCPT reply was read. It
 /// and `refused_count` (NULL allowed) are filled on every return, so also
 /// when every recipient was refused. The details stay on the session:
 /// `smtp_session_rcpt_count()` and the accessors after it.
 ///
 /// On LMTP a recipient refused after the data counts as refused; only when
-/// all of them are is it `SMTP_ERR_DATA`.
+/// all of them are is it `SMTP_ERR_DATA`. A recipient accepted at RCPT
+/// whose reply after the data never came (the connection ended, or the
+/// data was refused) is refused too, with code 0: no reply said it was
+/// delivered.
+///
+/// A message counts as sent only once its reply after the data said so: a
+/// timeout, a cancel or a lost connection before that is an error, never
+/// `SMTP_OK`.
 ///
 /// # Safety
 /// `s` is NULL or a live session; `from` is NULL or a NUL-terminated
@@ -465,7 +473,11 @@ pub struct smtp_batch_item {
 /// (`items[i].result`, as `smtp_session_sendmail()` would return it). When
 /// the server offers PIPELINING, the end of one message's data and the next
 /// message's MAIL, RCPTs and DATA go out together: one round trip per
-/// message in steady state. Returns `SMTP_OK` when every message was sent,
+/// message in steady state. When it offers CHUNKING too, messages go by
+/// BDAT without waiting for any reply, up to 32 in flight (each after the
+/// first begins with RSET while the previous outcome is unknown), and
+/// replies are matched to messages as they come. Returns `SMTP_OK` when
+/// every message was sent,
 /// else the result of the first that was not (its details in
 /// `smtp_session_errmsg()`); once the connection is lost the remaining
 /// messages get `SMTP_ERR_SERVER_DISCONNECTED`. The per-recipient accessors

@@ -6,8 +6,10 @@
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_char, c_int, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use super::result::{code_of, smtp_result};
+use crate::cancel::Canceller;
 use crate::error::Error;
 use crate::session::Session;
 
@@ -19,6 +21,9 @@ pub struct smtp_session {
     /// Set while an export runs: a call from inside a callback of the same
     /// session must not alias the `&mut` the running call holds.
     busy: Cell<bool>,
+    /// The one part another thread may touch while a call runs
+    /// (`smtp_session_cancel`): atomics and a pipe, never `inner`.
+    cancel: Arc<Canceller>,
     inner: UnsafeCell<Inner>,
 }
 
@@ -104,10 +109,27 @@ impl Inner {
 
 impl smtp_session {
     pub fn new(core: Session) -> smtp_session {
+        let cancel = core.canceller();
         let mut inner = Inner { core, poisoned: false, mirror: Mirror::default() };
         inner.mirror.errmsg = c_text(b"no error");
         inner.sync();
-        smtp_session { busy: Cell::new(false), inner: UnsafeCell::new(inner) }
+        smtp_session { busy: Cell::new(false), cancel, inner: UnsafeCell::new(inner) }
+    }
+
+    /// Cancel the call running on `s`, from any thread.
+    ///
+    /// # Safety
+    /// `s` is NULL or a live session that no thread frees meanwhile.
+    pub unsafe fn cancel(s: *const smtp_session) -> bool {
+        if s.is_null() {
+            return false;
+        }
+        // Only the `cancel` field is read (through a raw pointer: no
+        // reference to the session, whose other parts the calling thread
+        // is using); it is immutable after construction and Sync.
+        let cancel: &Arc<Canceller> = unsafe { &*std::ptr::addr_of!((*s).cancel) };
+        cancel.cancel();
+        true
     }
 
     /// Free a session made by [`smtp_session::new`] and boxed.
@@ -147,10 +169,12 @@ pub unsafe fn call(s: *mut smtp_session, f: impl FnOnce(&mut Inner) -> CallResul
         inner.mirror.errmsg = c_text(b"the session is poisoned by an earlier panic; free it");
         smtp_result::SMTP_ERR_BAD_STATE
     } else {
-        match catch_unwind(AssertUnwindSafe(|| {
+        let result = catch_unwind(AssertUnwindSafe(|| {
             inner.core.begin_call();
             f(inner)
-        })) {
+        }));
+        inner.core.end_call();
+        match result {
             Ok(Ok(())) => {
                 inner.mirror.errmsg = c_text(b"no error");
                 smtp_result::SMTP_OK

@@ -50,6 +50,10 @@ pub enum smtp_result {
     /// neither TLS, a Unix socket nor loopback, and cleartext was not
     /// allowed (`SMTP_AUTH_ALLOW_CLEARTEXT`). Nothing was sent.
     SMTP_ERR_NOT_ENCRYPTED = 15,
+    /// The call was cancelled by `smtp_session_cancel()` from another
+    /// thread; the connection is closed. A message whose final reply was
+    /// not read is not reported as sent.
+    SMTP_ERR_CANCELLED = 16,
     /// The server's reply could not be accepted (SMTPResponseException), for
     /// example a reply line over 8192 bytes (code 500, "Line too long.").
     SMTP_ERR_RESPONSE = 20,
@@ -86,6 +90,7 @@ pub fn code_of(e: &Error) -> smtp_result {
         Error::Connect(_) => SMTP_ERR_CONNECT,
         Error::Timeout(_) => SMTP_ERR_TIMEOUT,
         Error::Io(_) => SMTP_ERR_IO,
+        Error::Cancelled(_) => SMTP_ERR_CANCELLED,
         Error::Tls(_) => SMTP_ERR_TLS,
         Error::NotEncrypted(_) => SMTP_ERR_NOT_ENCRYPTED,
         Error::ServerDisconnected(_) => SMTP_ERR_SERVER_DISCONNECTED,
@@ -117,6 +122,7 @@ fn description(code: c_int) -> &'static [u8] {
         13 => b"TLS error\0",
         14 => b"server disconnected\0",
         15 => b"refused to send secrets over an unprotected connection\0",
+        16 => b"cancelled\0",
         20 => b"unexpected server reply\0",
         21 => b"server refused the connection in its greeting\0",
         22 => b"server refused both EHLO and HELO\0",
@@ -163,7 +169,7 @@ mod tests {
 
     #[test]
     fn every_code_described() {
-        for code in [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30] {
+        for code in [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30] {
             let s = unsafe { CStr::from_ptr(smtp_result_str(code)) };
             assert_ne!(s.to_bytes(), b"unknown result code", "{code}");
         }

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::reply::Reply;
 use crate::session::{Kind, Session};
 use crate::trace::Direction;
-use crate::transport::SourceAddr;
+use crate::connect::SourceAddr;
 
 /// Session kind: SMTP (smtplib's `SMTP`), default port 25.
 pub const SMTP_KIND_SMTP: c_int = 0;
@@ -21,11 +21,11 @@ pub const SMTP_KIND_SMTP_SSL: c_int = 1;
 /// host starting with `/` is a Unix-domain socket.
 pub const SMTP_KIND_LMTP: c_int = 2;
 
-/// `smtp_session_set_timeout_ms()`: bound on establishing the connection,
-/// per address tried (default 30000).
+/// `smtp_session_set_timeout_ms()`: bound on resolving the host name, and
+/// on connecting to each of its addresses (default 30000).
 pub const SMTP_TIMEOUT_CONNECT: c_int = 0;
-/// `smtp_session_set_timeout_ms()`: bound on each read or write
-/// (default 300000, RFC 5321 4.5.3.2).
+/// `smtp_session_set_timeout_ms()`: bound on any wait in which nothing is
+/// sent or received (default 300000, RFC 5321 4.5.3.2).
 pub const SMTP_TIMEOUT_IO: c_int = 1;
 /// `smtp_session_set_timeout_ms()`: bound on one whole reply to a command
 /// without a phase of its own below, however the server trickles it
@@ -38,20 +38,28 @@ pub const SMTP_TIMEOUT_GREETING: c_int = 3;
 pub const SMTP_TIMEOUT_MAIL: c_int = 4;
 /// `smtp_session_set_timeout_ms()`: the reply to each RCPT (default 300000).
 pub const SMTP_TIMEOUT_RCPT: c_int = 5;
-/// `smtp_session_set_timeout_ms()`: the reply to DATA (default 120000).
+/// `smtp_session_set_timeout_ms()`: the reply to DATA, and to each BDAT
+/// chunk but the last (default 120000).
 pub const SMTP_TIMEOUT_DATA: c_int = 6;
-/// `smtp_session_set_timeout_ms()`: each write of message data (default
-/// 180000, RFC 5321 4.5.3.2.5).
+/// `smtp_session_set_timeout_ms()`: progress while message data waits to
+/// be sent: the server must take some within this long (default 180000,
+/// RFC 5321 4.5.3.2.5).
 pub const SMTP_TIMEOUT_DATA_BLOCK: c_int = 7;
-/// `smtp_session_set_timeout_ms()`: the reply after the final dot (default
-/// 600000).
+/// `smtp_session_set_timeout_ms()`: the reply after the final dot, or to
+/// the last BDAT chunk (default 600000).
 pub const SMTP_TIMEOUT_FINAL_DOT: c_int = 8;
 /// `smtp_session_set_timeout_ms()`: the whole of one library call, however
-/// many replies and writes it takes (default 0: no limit).
+/// many waits it takes, name lookup and connect included (default 0: no
+/// limit).
 pub const SMTP_TIMEOUT_CALL: c_int = 9;
+/// `smtp_session_set_timeout_ms()`: every limit above but
+/// `SMTP_TIMEOUT_CALL` at once, so that no single wait lasts longer
+/// (what smtplib's `timeout` means). `smtp_session_timeout_ms()` gives the
+/// longest of them (0 when one is unlimited).
+pub const SMTP_TIMEOUT_ALL: c_int = 10;
 
 /// The timeout `which` selects, for reading and writing.
-fn timeout_slot(t: &mut crate::conn::Timeouts, which: c_int) -> Option<&mut Option<Duration>> {
+fn timeout_slot(t: &mut crate::deadline::Timeouts, which: c_int) -> Option<&mut Option<Duration>> {
     Some(match which {
         SMTP_TIMEOUT_CONNECT => &mut t.connect,
         SMTP_TIMEOUT_IO => &mut t.io,
@@ -65,6 +73,10 @@ fn timeout_slot(t: &mut crate::conn::Timeouts, which: c_int) -> Option<&mut Opti
         SMTP_TIMEOUT_CALL => &mut t.call,
         _ => return None,
     })
+}
+
+fn to_ms(d: Option<Duration>) -> i64 {
+    d.map_or(0, |d| d.as_millis().min(i64::MAX as u128) as i64)
 }
 
 /// Trace line direction: about the connection.
@@ -136,12 +148,27 @@ pub unsafe extern "C" fn smtp_session_set_local_hostname(s: *mut smtp_session, n
 
 /// Set one timeout, in milliseconds; 0 means no limit. `which` is one of
 /// the `SMTP_TIMEOUT_*` constants (anything else:
-/// `SMTP_ERR_INVALID_ARGUMENT`). Each reply is bounded by its phase's
-/// timeout, each read and write by `SMTP_TIMEOUT_IO` (message data by
-/// `SMTP_TIMEOUT_DATA_BLOCK`), and everything in one call by
-/// `SMTP_TIMEOUT_CALL`; the first to run out ends the wait with
-/// `SMTP_ERR_TIMEOUT` and closes the connection. Applies from the next
-/// network operation, on the current connection too.
+/// `SMTP_ERR_INVALID_ARGUMENT`); `SMTP_TIMEOUT_ALL` sets every limit on a
+/// single wait at once. Applies from the next call, on the current
+/// connection too.
+///
+/// The rule: every wait inside a call ends at the earliest of
+/// - `SMTP_TIMEOUT_CALL` after the call began (name lookup and connect
+///   included);
+/// - `SMTP_TIMEOUT_IO` after the last byte sent or received;
+/// - while message data waits to be written, `SMTP_TIMEOUT_DATA_BLOCK`
+///   after the server last took some;
+/// - while a reply is awaited and nothing is left to send, the limit of
+///   that reply (`SMTP_TIMEOUT_GREETING`, `_MAIL`, `_RCPT`, `_DATA`,
+///   `_FINAL_DOT`, else `_REPLY`), counted from the previous reply or the
+///   last byte sent, however slowly the server trickles;
+/// - while connecting, `SMTP_TIMEOUT_CONNECT` for the name lookup and for
+///   each address.
+///
+/// The first to run out ends the call with `SMTP_ERR_TIMEOUT` (the errmsg
+/// names the limit) and closes the connection; no call outlives its
+/// deadline by more than a few milliseconds. `smtp_session_cancel()` ends a
+/// wait at once.
 ///
 /// # Safety
 /// `s` is NULL or a live session.
@@ -150,9 +177,14 @@ pub unsafe extern "C" fn smtp_session_set_timeout_ms(s: *mut smtp_session, which
     unsafe {
         call(s, |i| {
             let mut t = i.core.timeouts();
-            let slot = timeout_slot(&mut t, which)
-                .ok_or_else(|| Error::InvalidArgument(format!("unknown timeout {which}")))?;
-            *slot = (ms > 0).then(|| Duration::from_millis(u64::from(ms)));
+            let d = (ms > 0).then(|| Duration::from_millis(u64::from(ms)));
+            if which == SMTP_TIMEOUT_ALL {
+                t.set_per_wait(d);
+            } else {
+                let slot = timeout_slot(&mut t, which)
+                    .ok_or_else(|| Error::InvalidArgument(format!("unknown timeout {which}")))?;
+                *slot = d;
+            }
             i.core.set_timeouts(t);
             Ok(())
         })
@@ -160,7 +192,8 @@ pub unsafe extern "C" fn smtp_session_set_timeout_ms(s: *mut smtp_session, which
 }
 
 /// One timeout in milliseconds (0: no limit), or -1 for a NULL session or
-/// an unknown `which`.
+/// an unknown `which`. For `SMTP_TIMEOUT_ALL`: the longest single wait the
+/// limits allow (0 when one of them is unlimited).
 ///
 /// # Safety
 /// `s` is NULL or a live session.
@@ -169,8 +202,11 @@ pub unsafe extern "C" fn smtp_session_timeout_ms(s: *const smtp_session, which: 
     unsafe {
         get(s, -1, |i| {
             let mut t = i.core.timeouts();
+            if which == SMTP_TIMEOUT_ALL {
+                return to_ms(t.longest_wait());
+            }
             match timeout_slot(&mut t, which) {
-                Some(d) => d.map_or(0, |d| d.as_millis() as i64),
+                Some(d) => to_ms(*d),
                 None => -1,
             }
         })
@@ -323,6 +359,27 @@ pub unsafe extern "C" fn smtp_session_open(
             let host = args::text(host, "host")?;
             Ok(i.core.open(host, port)?)
         })
+    }
+}
+
+/// Cancel the call running on `s` in another thread. That call returns
+/// `SMTP_ERR_CANCELLED` within 100 ms (at once when it waits on the network
+/// or for a name lookup; a callback of the caller's runs to its end first)
+/// and the connection is closed: connect again before the next command. A
+/// message whose final reply was not read is reported as not sent.
+///
+/// The one function that may run while another thread is inside a call on
+/// the same session. When no call runs it does nothing (it does not cancel
+/// the next call). Returns `SMTP_OK`, or `SMTP_ERR_NULL_ARGUMENT` for NULL.
+///
+/// # Safety
+/// `s` is NULL or a live session, not freed by any thread while this runs.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_cancel(s: *const smtp_session) -> c_int {
+    let cancelled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { smtp_session::cancel(s) }));
+    match cancelled {
+        Ok(true) => super::result::smtp_result::SMTP_OK as c_int,
+        _ => super::result::smtp_result::SMTP_ERR_NULL_ARGUMENT as c_int,
     }
 }
 

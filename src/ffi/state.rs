@@ -189,7 +189,8 @@ pub unsafe extern "C" fn smtp_session_rcpt_text(s: *const smtp_session, index: u
 }
 
 /// LMTP: recipient `index`'s reply after the data; 0 when none was read
-/// (SMTP sessions, refused recipients, out of range).
+/// (SMTP sessions, refused recipients, out of range, and an accepted
+/// recipient whose reply never came, which counts as refused).
 ///
 /// # Safety
 /// `s` is NULL or a live session.
@@ -201,7 +202,8 @@ pub unsafe extern "C" fn smtp_session_rcpt_data_code(s: *const smtp_session, ind
 }
 
 /// LMTP: recipient `index`'s reply text after the data ("" when none was
-/// read); NULL when out of range.
+/// read, "no reply after the data ..." for an accepted recipient whose
+/// reply never came); NULL when out of range.
 ///
 /// # Safety
 /// `s` is NULL or a live session.
@@ -211,7 +213,8 @@ pub unsafe extern "C" fn smtp_session_rcpt_data_text(s: *const smtp_session, ind
 }
 
 /// 1 when recipient `index` was refused (RCPT not 250 or 251, or on LMTP
-/// its reply after the data not 250), 0 when accepted or out of range.
+/// its reply after the data not 250 or never read), 0 when accepted or out
+/// of range.
 ///
 /// # Safety
 /// `s` is NULL or a live session.

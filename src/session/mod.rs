@@ -7,25 +7,29 @@
 
 use crate::address::addr_only;
 use crate::command::{self, check_line_text};
-use crate::conn::{Conn, Phase, Sensitivity, Timeouts};
+use std::sync::Arc;
+
+use crate::cancel::Canceller;
+use crate::conn::{Conn, Sensitivity};
+use crate::connect::{self, ConnectLimits, SourceAddr};
+use crate::deadline::{Phase, Timeouts};
 use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::message::envelope::EnvelopeOptions;
 use crate::reply::Reply;
 use crate::tls::TlsConfig;
 use crate::trace::{Direction, Trace};
-use crate::transport::{self, SourceAddr};
+use crate::transport::Socket;
 
 mod auth;
-mod batch;
-mod body;
 mod message;
-mod pipeline;
+mod prepare;
 mod tls;
 mod transaction;
 
+pub use crate::engine::RcptResult;
 pub use auth::AuthOptions;
-pub use batch::{BatchMessage, BatchOutcome};
+pub use transaction::{BatchMessage, BatchOutcome};
 
 /// The kind of session, fixed when it is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,42 +59,6 @@ impl Kind {
     }
 }
 
-/// What happened to one recipient of the last transaction.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RcptResult {
-    /// The address as the caller gave it.
-    pub addr: String,
-    /// The reply to RCPT.
-    pub reply: Reply,
-    /// LMTP only: this recipient's reply after the final dot.
-    pub data_reply: Option<Reply>,
-    /// The RFC 3463 status code of `reply` ("2.1.5"), when the server
-    /// advertises ENHANCEDSTATUSCODES.
-    pub status: Option<String>,
-    /// The same for `data_reply`.
-    pub data_status: Option<String>,
-}
-
-impl RcptResult {
-    /// smtplib counts 250 and 251 as accepted.
-    pub fn accepted_at_rcpt(&self) -> bool {
-        matches!(self.reply.code, 250 | 251)
-    }
-
-    /// Refused at RCPT, or (LMTP) refused after the data.
-    pub fn refused(&self) -> bool {
-        !self.accepted_at_rcpt() || self.data_reply.as_ref().is_some_and(|r| r.code != 250)
-    }
-
-    /// The reply that decided this recipient's fate.
-    pub fn final_reply(&self) -> &Reply {
-        match &self.data_reply {
-            Some(r) if self.accepted_at_rcpt() => r,
-            _ => &self.reply,
-        }
-    }
-}
-
 #[derive(Debug)]
 pub struct Session {
     kind: Kind,
@@ -108,9 +76,6 @@ pub struct Session {
     utf8_commands: bool,
     last_reply: Option<Reply>,
     rcpts: Vec<RcptResult>,
-    /// Indexes into `rcpts` accepted since the last MAIL: LMTP reads one
-    /// reply for each after the data (RFC 2033 4.2).
-    accepted: Vec<usize>,
     /// The mechanisms `login` tries, in order; `None`: smtplib's.
     auth_preference: Option<Vec<String>>,
     /// Count a loopback peer as protecting secrets (the default).
@@ -131,6 +96,8 @@ pub struct Session {
     pipelining_enabled: bool,
     /// Send messages by BDAT when the server offers CHUNKING.
     chunking_enabled: bool,
+    /// Ends the running call from another thread (`smtp_session_cancel`).
+    canceller: Arc<Canceller>,
 }
 
 impl Session {
@@ -149,7 +116,6 @@ impl Session {
             utf8_commands: false,
             last_reply: None,
             rcpts: Vec::new(),
-            accepted: Vec::new(),
             auth_preference: None,
             trust_loopback: true,
             tls_config: None,
@@ -159,7 +125,13 @@ impl Session {
             call_deadline: None,
             pipelining_enabled: true,
             chunking_enabled: true,
+            canceller: Arc::new(Canceller::default()),
         }
+    }
+
+    /// What ends this session's running call from another thread.
+    pub fn canceller(&self) -> Arc<Canceller> {
+        self.canceller.clone()
     }
 
     // ---- settings -------------------------------------------------------
@@ -180,7 +152,7 @@ impl Session {
 
     /// The local hostname, computed as smtplib does on first use.
     pub fn local_hostname(&mut self) -> &str {
-        self.local_hostname.get_or_insert_with(transport::default_local_hostname)
+        self.local_hostname.get_or_insert_with(connect::default_local_hostname)
     }
 
     pub fn timeouts(&self) -> Timeouts {
@@ -252,30 +224,39 @@ impl Session {
         if host.is_empty() {
             return Err(Error::InvalidArgument("host is empty".into()));
         }
-        let (host, port) = transport::split_host_port(host, port)?;
+        let (host, port) = connect::split_host_port(host, port)?;
         let port = if port == 0 { self.kind.default_port() } else { port };
         self.close();
-        let mut stream = if transport::is_unix_path(&host) {
-            transport::connect_unix(&host)?
+        let limits = ConnectLimits { timeouts: &self.timeouts, call_deadline: self.call_deadline, canceller: &self.canceller };
+        let sock = if connect::is_unix_path(&host) {
+            connect::connect_unix(&host, &limits)?
         } else {
-            transport::connect_tcp(&host, port, self.source.as_ref(), self.timeouts.connect)?
+            connect::connect_tcp(&host, port, self.source.as_ref(), &limits)?
         };
-        self.trace.line(Direction::Info, "connect", &format!("connected to {}", stream.peer()));
+        self.trace.line(Direction::Info, "connect", &format!("connected to {}", sock.peer()));
         self.tls_host = host;
+        self.attach(sock);
         if self.kind == Kind::SmtpSsl {
-            stream = self.tls_handshake(stream, None)?;
+            if let Err(e) = self.tls_handshake(None) {
+                self.close();
+                return Err(e);
+            }
         }
-        self.connect_stream(stream)
+        self.get_reply_in(Phase::Greeting)
     }
 
-    /// Start a session on a stream the caller connected (a socketpair in the
+    /// Start a session on a socket the caller connected (a socketpair in the
     /// unit tests) and read the greeting.
-    pub fn connect_stream(&mut self, stream: transport::Stream) -> Result<Reply> {
+    pub fn connect_socket(&mut self, sock: Socket) -> Result<Reply> {
         self.close();
-        let mut conn = Conn::new(stream, self.timeouts);
+        self.attach(sock);
+        self.get_reply_in(Phase::Greeting)
+    }
+
+    fn attach(&mut self, sock: Socket) {
+        let mut conn = Conn::new(sock, self.timeouts, self.canceller.clone());
         conn.set_call_deadline(self.call_deadline);
         self.conn = Some(conn);
-        self.get_reply_in(Phase::Greeting)
     }
 
     /// smtplib's constructor with a host: connect, and a greeting other than
@@ -324,11 +305,12 @@ impl Session {
     /// The same, within the limit of `phase`.
     fn get_reply_in(&mut self, phase: Phase) -> Result<Reply> {
         let conn = self.conn.as_mut().ok_or_else(not_connected)?;
-        match conn.read_reply(&mut self.trace, phase) {
-            Ok(reply) => {
-                self.last_reply = Some(reply.clone());
-                Ok(reply)
-            }
+        let result = conn.read_reply(&mut self.trace, phase);
+        if let Some(reply) = conn.take_last_reply() {
+            self.last_reply = Some(reply);
+        }
+        match result {
+            Ok(reply) => Ok(reply),
             Err(e) => {
                 self.note_error(&e);
                 self.close();
@@ -338,18 +320,20 @@ impl Session {
     }
 
     /// Start one library call: the call deadline (`Timeouts::call`) runs
-    /// from here until the next `begin_call`.
+    /// from here until the next `begin_call`, and a cancel ends it.
     pub fn begin_call(&mut self) {
+        self.canceller.begin();
         self.call_deadline = self.timeouts.call.map(|d| std::time::Instant::now() + d);
         if let Some(c) = &mut self.conn {
             c.set_call_deadline(self.call_deadline);
         }
     }
 
-    /// The end of the current call, if it has one.
-    pub(crate) fn call_deadline(&self) -> Option<std::time::Instant> {
-        self.call_deadline
+    /// The call is over: a cancel now does nothing.
+    pub fn end_call(&mut self) {
+        self.canceller.end();
     }
+
 
     /// A command whose reply has a phase of its own.
     fn command_in(&mut self, verb: &str, args: &str, phase: Phase) -> Result<Reply> {
@@ -433,16 +417,7 @@ impl Session {
     /// smtplib's `rset`; also ends UTF-8 command encoding.
     pub fn rset(&mut self) -> Result<Reply> {
         self.utf8_commands = false;
-        self.accepted.clear();
         self.docmd("rset", "")
-    }
-
-    /// smtplib's `_rset`: RSET after a failure, whose own failure is not
-    /// reported (the first error is the one the caller needs).
-    fn rset_quietly(&mut self) {
-        if self.conn.is_some() {
-            let _ = self.rset();
-        }
     }
 
     /// smtplib's `help` (which returns only the text; the code is here too).

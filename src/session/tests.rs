@@ -8,12 +8,12 @@ use std::thread;
 
 use super::*;
 use crate::data::LineEndings;
-use crate::transport::Stream;
+use crate::transport::Socket;
 
 /// Play a server: send the greeting, then for each step read one command
 /// line (or, for `DATA_BODY`, the message up to the final dot) and send the
 /// reply. Returns what the client sent.
-fn scripted(greeting: &'static str, steps: Vec<&'static str>) -> (Stream, thread::JoinHandle<Vec<String>>) {
+fn scripted(greeting: &'static str, steps: Vec<&'static str>) -> (Socket, thread::JoinHandle<Vec<String>>) {
     let (client, server) = UnixStream::pair().unwrap();
     let handle = thread::spawn(move || {
         let mut w = server.try_clone().unwrap();
@@ -39,13 +39,13 @@ fn scripted(greeting: &'static str, steps: Vec<&'static str>) -> (Stream, thread
         }
         seen
     });
-    (Stream::Unix(client), handle)
+    (Socket::unix(client).unwrap(), handle)
 }
 
-fn session(kind: Kind, stream: Stream) -> Session {
+fn session(kind: Kind, stream: Socket) -> Session {
     let mut s = Session::new(kind);
     s.set_local_hostname("client.example").unwrap();
-    assert_eq!(s.connect_stream(stream).unwrap().code, 220);
+    assert_eq!(s.connect_socket(stream).unwrap().code, 220);
     s
 }
 
@@ -160,7 +160,7 @@ fn greeting_cut_by_close_counts_as_a_line() {
     server.write_all(b"220 no line end").unwrap();
     drop(server);
     let mut s = Session::new(Kind::Smtp);
-    assert_eq!(s.connect_stream(Stream::Unix(client)).unwrap(), Reply::new(220, "no line end"));
+    assert_eq!(s.connect_socket(Socket::unix(client).unwrap()).unwrap(), Reply::new(220, "no line end"));
     assert!(matches!(s.noop(), Err(Error::ServerDisconnected(_))));
 }
 

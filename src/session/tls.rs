@@ -8,9 +8,8 @@ use super::Session;
 use crate::error::{Error, Result};
 use crate::features::Features;
 use crate::reply::Reply;
-use crate::tls::{self, TlsConfig};
+use crate::tls::TlsConfig;
 use crate::trace::Direction;
-use crate::transport::Stream;
 
 impl Session {
     /// The configuration SMTP_SSL and STARTTLS use when none is given.
@@ -41,9 +40,9 @@ impl Session {
         Ok(())
     }
 
-    /// The handshake over `stream` with `config` (else the session's, else
-    /// the default), traced.
-    pub(super) fn tls_handshake(&mut self, stream: Stream, config: Option<&TlsConfig>) -> Result<Stream> {
+    /// The TLS handshake on the current connection with `config` (else
+    /// the session's, else the default), traced.
+    pub(super) fn tls_handshake(&mut self, config: Option<&TlsConfig>) -> Result<()> {
         let config = match config.or(self.tls_config.as_ref()) {
             Some(c) => c.clone(),
             None => {
@@ -59,14 +58,15 @@ impl Session {
                 "WARNING: certificate verification is DISABLED: anyone on the path can read and change this connection",
             );
         }
-        let t = self.timeouts();
-        let stream = tls::handshake(stream, &config, &self.tls_host, t.io, t.greeting, self.call_deadline())?;
-        if let Some((version, suite)) = stream.tls_info() {
+        let tls = config.connect(&self.tls_host)?;
+        let conn = self.conn.as_mut().ok_or_else(super::not_connected)?;
+        conn.start_tls(tls, &self.tls_host, &mut self.trace)?;
+        if let Some((version, suite)) = conn.tls_info() {
             let checked = if config.verification_disabled() { "NOT verified" } else { "verified" };
             let host = self.tls_host.clone();
             self.trace.line(Direction::Info, "tls", &format!("{version} {suite}, certificate {checked} for {host}"));
         }
-        Ok(stream)
+        Ok(())
     }
 
     /// smtplib's `starttls`: EHLO/HELO if needed; not advertised is
@@ -86,26 +86,18 @@ impl Session {
         if reply.code != 220 {
             return Err(Error::Response(reply));
         }
-        let conn = self.conn.take().ok_or_else(super::not_connected)?;
-        let (mut stream, injected) = conn.into_stream();
+        let injected = self.conn.as_ref().map_or(0, |c| c.buffered());
         if injected > 0 {
-            stream.shutdown();
-            self.trace.line(Direction::Info, "close", "connection closed");
+            self.close();
             return Err(Error::Tls(format!(
                 "the server sent {injected} bytes after its 220 reply to STARTTLS, before the TLS handshake \
                  (response injection); the connection is closed"
             )));
         }
-        let stream = match self.tls_handshake(stream, config) {
-            Ok(s) => s,
-            Err(e) => {
-                self.trace.line(Direction::Info, "close", "connection closed");
-                return Err(e);
-            }
-        };
-        let mut conn = crate::conn::Conn::new(stream, self.timeouts());
-        conn.set_call_deadline(self.call_deadline());
-        self.conn = Some(conn);
+        if let Err(e) = self.tls_handshake(config) {
+            self.close();
+            return Err(e);
+        }
         self.helo_resp = None;
         self.ehlo_resp = None;
         self.features = Features::default();

@@ -50,6 +50,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1007,6 +1008,7 @@ static void test_constants(void)
                                 SMTP_ERR_TLS,
                                 SMTP_ERR_SERVER_DISCONNECTED,
                                 SMTP_ERR_NOT_ENCRYPTED,
+                                SMTP_ERR_CANCELLED,
                                 SMTP_ERR_RESPONSE,
                                 SMTP_ERR_CONNECT_REPLY,
                                 SMTP_ERR_HELO,
@@ -1018,8 +1020,8 @@ static void test_constants(void)
                                 SMTP_ERR_DATA,
                                 SMTP_ERR_SMTP,
                                 SMTP_ERR_TOO_LARGE};
-    /* Numbers no code has (yet): 16-19 and 31 sit beside the newest. */
-    static const int unknown[] = {-1, 5, 9, 16, 19, 31, 39, 1000, INT32_MIN};
+    /* Numbers no code has (yet): 17-19 and 31 sit beside the newest. */
+    static const int unknown[] = {-1, 5, 9, 17, 19, 31, 39, 1000, INT32_MIN};
     size_t i, j, n = sizeof codes / sizeof codes[0];
     char want[64];
     const char *v;
@@ -1038,6 +1040,7 @@ static void test_constants(void)
     CHECK_INT(SMTP_ERR_TLS, 13);
     CHECK_INT(SMTP_ERR_SERVER_DISCONNECTED, 14);
     CHECK_INT(SMTP_ERR_NOT_ENCRYPTED, 15);
+    CHECK_INT(SMTP_ERR_CANCELLED, 16);
     CHECK_INT(SMTP_ERR_RESPONSE, 20);
     CHECK_INT(SMTP_ERR_CONNECT_REPLY, 21);
     CHECK_INT(SMTP_ERR_HELO, 22);
@@ -1296,12 +1299,12 @@ static void test_new_session(void)
     CHECK_RC(s, smtp_session_set_timeout_ms(s, SMTP_TIMEOUT_CONNECT, 1234), SMTP_OK);
     CHECK_RC(s, smtp_session_set_timeout_ms(s, SMTP_TIMEOUT_IO, 5678), SMTP_OK);
     CHECK_STR(smtp_session_errmsg(s), "no error");
-    CHECK_RC(s, smtp_session_set_timeout_ms(s, 10, 1000), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK_RC(s, smtp_session_set_timeout_ms(s, 11, 1000), SMTP_ERR_INVALID_ARGUMENT);
     CHECK(contains_ci(smtp_session_errmsg(s), "timeout"));
     CHECK_RC(s, smtp_session_set_timeout_ms(s, -1, 1000), SMTP_ERR_INVALID_ARGUMENT);
     CHECK(contains_ci(smtp_session_errmsg(s), "timeout"));
     CHECK_RC(s, smtp_session_set_timeout_ms(s, INT32_MAX, 1000), SMTP_ERR_INVALID_ARGUMENT);
-    CHECK_INT(smtp_session_timeout_ms(s, 10), -1);
+    CHECK_INT(smtp_session_timeout_ms(s, 11), -1);
     CHECK_INT(smtp_session_timeout_ms(s, -1), -1);
     CHECK_INT(smtp_session_timeout_ms(s, INT32_MIN), -1);
     /* The failed sets changed nothing. */
@@ -1309,6 +1312,33 @@ static void test_new_session(void)
     CHECK_INT(smtp_session_timeout_ms(s, SMTP_TIMEOUT_IO), 5678);
     CHECK_INT(smtp_session_timeout_ms(s, SMTP_TIMEOUT_CALL), 0);
     CHECK_RC(s, smtp_session_set_timeout_ms(s, SMTP_TIMEOUT_IO, 0), SMTP_OK);
+    /* SMTP_TIMEOUT_ALL: every limit on a single wait at once, not the call's;
+     * read back, the longest single wait (0: one is unlimited). */
+    CHECK_INT(smtp_session_timeout_ms(s, SMTP_TIMEOUT_ALL), 0);
+    CHECK_RC(s, smtp_session_set_timeout_ms(s, SMTP_TIMEOUT_CALL, 9000), SMTP_OK);
+    CHECK_RC(s, smtp_session_set_timeout_ms(s, SMTP_TIMEOUT_ALL, 1500), SMTP_OK);
+    {
+        static const int each[] = {SMTP_TIMEOUT_CONNECT, SMTP_TIMEOUT_IO,   SMTP_TIMEOUT_REPLY,
+                                   SMTP_TIMEOUT_GREETING, SMTP_TIMEOUT_MAIL, SMTP_TIMEOUT_RCPT,
+                                   SMTP_TIMEOUT_DATA,    SMTP_TIMEOUT_DATA_BLOCK, SMTP_TIMEOUT_FINAL_DOT};
+        size_t k;
+        for (k = 0; k < sizeof each / sizeof each[0]; k++)
+            CHECK_INT(smtp_session_timeout_ms(s, each[k]), 1500);
+    }
+    CHECK_INT(smtp_session_timeout_ms(s, SMTP_TIMEOUT_CALL), 9000);
+    CHECK_INT(smtp_session_timeout_ms(s, SMTP_TIMEOUT_ALL), 1500);
+    CHECK_RC(s, smtp_session_set_timeout_ms(s, SMTP_TIMEOUT_RCPT, 4000), SMTP_OK);
+    CHECK_INT(smtp_session_timeout_ms(s, SMTP_TIMEOUT_ALL), 4000);
+    CHECK_RC(s, smtp_session_set_timeout_ms(s, SMTP_TIMEOUT_IO, 0), SMTP_OK);
+    CHECK_INT(smtp_session_timeout_ms(s, SMTP_TIMEOUT_ALL), 0);
+    CHECK_INT(smtp_session_timeout_ms(NULL, SMTP_TIMEOUT_ALL), -1);
+    CHECK_RC(s, smtp_session_set_timeout_ms(s, SMTP_TIMEOUT_ALL, 0), SMTP_OK);
+    CHECK_RC(s, smtp_session_set_timeout_ms(s, SMTP_TIMEOUT_CALL, 0), SMTP_OK);
+    /* smtp_session_cancel() with no call running does nothing, and does not
+     * cancel the next call. */
+    CHECK_INT(smtp_session_cancel(s), SMTP_OK);
+    CHECK_INT(smtp_session_cancel(NULL), SMTP_ERR_NULL_ARGUMENT);
+    CHECK_RC(s, smtp_session_set_debuglevel(s, 0), SMTP_OK);
 
     /* TLS and envelope settings while unconnected. */
     CHECK_INT(smtp_session_is_encrypted(s), 0);
@@ -4477,6 +4507,76 @@ static void test_tls_sessions(void)
 
 /* An LMTP session speaks LHLO; aiosmtpd (SMTP) does not know it, and the
  * 500 comes back as a reply, not an error. */
+/* A thread that cancels a session's call after a delay. */
+struct canceller {
+    smtp_session *s;
+    unsigned delay_ms;
+    int rc;
+};
+
+static void *cancel_later(void *arg)
+{
+    struct canceller *c = arg;
+    struct timespec t;
+    t.tv_sec = c->delay_ms / 1000;
+    t.tv_nsec = (long)(c->delay_ms % 1000) * 1000000L;
+    nanosleep(&t, NULL);
+    c->rc = smtp_session_cancel(c->s);
+    return NULL;
+}
+
+/* smtp_session_cancel() from another thread ends a wait at once: the call
+ * returns SMTP_ERR_CANCELLED, the connection is closed, and a new connect
+ * on the same session works. A cancel while idle does not carry over. */
+static void test_cancel(void)
+{
+    smtp_session *s;
+    struct canceller c;
+    pthread_t t;
+    uint16_t lp = 0;
+    int lfd, code = -7;
+    double t0, took;
+
+    section("cancel from another thread");
+    s = smtp_session_new(SMTP_KIND_SMTP);
+    CHECK(s != NULL);
+    lfd = listener(&lp);
+    CHECK(lfd >= 0);
+    if (s == NULL || lfd < 0) {
+        smtp_session_free(s);
+        if (lfd >= 0)
+            close(lfd);
+        return;
+    }
+    /* A server that accepts (the kernel does) and never greets. */
+    CHECK_RC(s, smtp_session_set_timeout_ms(s, SMTP_TIMEOUT_ALL, 20000), SMTP_OK);
+    c.s = s;
+    c.delay_ms = 200;
+    c.rc = -1;
+    t0 = now_s();
+    CHECK(pthread_create(&t, NULL, cancel_later, &c) == 0);
+    CHECK_RC(s, smtp_session_connect(s, "127.0.0.1", lp, &code), SMTP_ERR_CANCELLED);
+    took = now_s() - t0;
+    pthread_join(t, NULL);
+    CHECK_INT(c.rc, SMTP_OK);
+    CHECK(took >= 0.19 && took < 0.3 + 0.2);
+    if (!(took >= 0.19 && took < 0.5))
+        printf("   (the cancelled greeting wait took %.3f s, want 0.2)\n", took);
+    CHECK(contains_ci(smtp_session_errmsg(s), "cancel"));
+    CHECK_INT(smtp_session_is_connected(s), 0);
+    CHECK_INT(code, 0);
+    close(lfd);
+    /* Reusable after a new connect; an idle cancel does not cancel the next call. */
+    CHECK_INT(smtp_session_cancel(s), SMTP_OK);
+    CHECK_RC(s, smtp_session_connect(s, hostport, 0, &code), SMTP_OK);
+    CHECK_INT(code, 220);
+    CHECK_INT(smtp_session_cancel(s), SMTP_OK);
+    CHECK_RC(s, smtp_session_noop(s, &code), SMTP_OK);
+    CHECK_INT(code, 250);
+    CHECK_RC(s, smtp_session_quit(s, &code), SMTP_OK);
+    smtp_session_free(s);
+}
+
 static void test_lmtp(void)
 {
     smtp_session *s = smtp_session_new(SMTP_KIND_LMTP);
@@ -4618,6 +4718,7 @@ int main(int argc, char **argv)
     test_source_address();
     test_quit_and_close();
     test_connect_errors();
+    test_cancel();
     test_scripted();
     test_untrusted_loopback();
     test_lmtp();

@@ -4,6 +4,36 @@
 #![allow(dead_code)]
 
 pub mod pki;
+pub mod raw;
+
+/// Result codes, from the library (never as bare numbers).
+pub mod codes {
+    use std::ffi::c_int;
+
+    use smtp::ffi::result::smtp_result;
+
+    macro_rules! codes {
+        ($($name:ident),* $(,)?) => { $(pub const $name: c_int = smtp_result::$name as c_int;)* };
+    }
+
+    codes!(
+        SMTP_OK,
+        SMTP_ERR_NULL_ARGUMENT,
+        SMTP_ERR_INVALID_ARGUMENT,
+        SMTP_ERR_BAD_STATE,
+        SMTP_ERR_CONNECT,
+        SMTP_ERR_TIMEOUT,
+        SMTP_ERR_IO,
+        SMTP_ERR_TLS,
+        SMTP_ERR_SERVER_DISCONNECTED,
+        SMTP_ERR_CANCELLED,
+        SMTP_ERR_RESPONSE,
+        SMTP_ERR_CONNECT_REPLY,
+        SMTP_ERR_SENDER_REFUSED,
+        SMTP_ERR_RECIPIENTS_REFUSED,
+        SMTP_ERR_DATA,
+    );
+}
 
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::io::{BufRead, BufReader, Write};

@@ -1,0 +1,200 @@
+//! Waiting that another thread can end: the one poll(2) wait every network
+//! operation goes through, and the session's canceller.
+//!
+//! A session owns one [`Canceller`]; `smtp_session_cancel` (from any
+//! thread) marks the running call cancelled and writes a byte to a wake
+//! pipe that every wait polls beside the socket, so the wait ends at once.
+//! The mark is the truth and the pipe only a doorbell: a wait that wakes
+//! reads the mark, so a stale byte costs one spurious wake, never a lost
+//! cancel. A cancel while no call runs does nothing.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+const IDLE: u8 = 0;
+const RUNNING: u8 = 1;
+const CANCELLED: u8 = 2;
+
+/// A call's cancel mark and the pipe that wakes its waits.
+#[derive(Debug, Default)]
+pub struct Canceller {
+    state: AtomicU8,
+    /// (read end, write end), both non-blocking; made by the call thread on
+    /// first use, only read (never made) by the cancelling thread.
+    pipe: OnceLock<(OwnedFd, OwnedFd)>,
+}
+
+impl Canceller {
+    /// A call starts: cancels from now on apply to it.
+    pub fn begin(&self) {
+        self.state.store(RUNNING, Ordering::SeqCst);
+        self.drain();
+    }
+
+    /// The call is over: a cancel now does nothing.
+    pub fn end(&self) {
+        self.state.store(IDLE, Ordering::SeqCst);
+    }
+
+    /// Cancel the running call, if any (callable from any thread).
+    pub fn cancel(&self) {
+        if self.state.compare_exchange(RUNNING, CANCELLED, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+            self.wake();
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.state.load(Ordering::SeqCst) == CANCELLED
+    }
+
+    /// Ring the doorbell: the current wait wakes and looks again (the
+    /// cancel mark, or a resolver thread's answer).
+    pub fn wake(&self) {
+        if let Some((_, w)) = self.pipe.get() {
+            // SAFETY: w is an open pipe owned by self; one byte from a valid buffer.
+            // A full pipe (EAGAIN) already holds a wake-up: nothing lost.
+            let _ = unsafe { libc::write(w.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
+        }
+    }
+
+    /// The read end of the wake pipe, made on first use.
+    fn wake_fd(&self) -> io::Result<RawFd> {
+        if let Some((r, _)) = self.pipe.get() {
+            return Ok(r.as_raw_fd());
+        }
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: fds is writable for two ints.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: pipe2 just made both fds and nothing else owns them.
+        let pair = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        // Only the call thread makes the pipe, so this set cannot lose a race.
+        let _ = self.pipe.set(pair);
+        Ok(self.pipe.get().expect("just set").0.as_raw_fd())
+    }
+
+    fn drain(&self) {
+        if let Some((r, _)) = self.pipe.get() {
+            let mut buf = [0u8; 64];
+            // SAFETY: r is an open non-blocking pipe; buf is writable.
+            while unsafe { libc::read(r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+        }
+    }
+}
+
+/// How a [`wait`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Woke {
+    /// The socket is ready: poll's revents.
+    Ready(i16),
+    /// The doorbell rang and the call is not cancelled: look again.
+    Rung,
+    /// `until` came.
+    TimedOut,
+    /// The call was cancelled.
+    Cancelled,
+}
+
+/// Wait until `fd` (when given) has one of `events`, `until` comes, or the
+/// call is cancelled; whichever is first.
+pub fn wait(fd: Option<RawFd>, events: i16, until: Option<Instant>, canceller: &Canceller) -> io::Result<Woke> {
+    let wake = canceller.wake_fd()?;
+    loop {
+        if canceller.is_cancelled() {
+            return Ok(Woke::Cancelled);
+        }
+        let ms = match until {
+            None => -1,
+            Some(t) => {
+                let left = t.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(Woke::TimedOut);
+                }
+                // Rounded up: waking a little early would only spin.
+                left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
+            }
+        };
+        let mut fds = [
+            libc::pollfd { fd: wake, events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: fd.unwrap_or(-1), events, revents: 0 },
+        ];
+        // SAFETY: fds holds two valid pollfd entries (a negative fd is ignored).
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if fds[0].revents != 0 {
+            canceller.drain();
+            if canceller.is_cancelled() {
+                return Ok(Woke::Cancelled);
+            }
+            return Ok(Woke::Rung);
+        }
+        if fds[1].revents != 0 {
+            return Ok(Woke::Ready(fds[1].revents));
+        }
+        // n == 0: loop to decide between the deadline and a spurious return.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn deadline_ends_a_wait() {
+        let c = Canceller::default();
+        c.begin();
+        let t = Instant::now();
+        assert_eq!(wait(None, 0, Some(t + Duration::from_millis(50)), &c).unwrap(), Woke::TimedOut);
+        let took = t.elapsed();
+        assert!(took >= Duration::from_millis(50) && took < Duration::from_millis(150), "{took:?}");
+    }
+
+    #[test]
+    fn cancel_from_another_thread_ends_a_wait() {
+        let c = Arc::new(Canceller::default());
+        c.begin();
+        let c2 = c.clone();
+        let t = Instant::now();
+        let h = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            c2.cancel();
+        });
+        assert_eq!(wait(None, 0, Some(t + Duration::from_secs(10)), &c).unwrap(), Woke::Cancelled);
+        assert!(t.elapsed() < Duration::from_secs(1));
+        h.join().unwrap();
+        c.end();
+    }
+
+    #[test]
+    fn cancel_while_idle_does_nothing() {
+        let c = Canceller::default();
+        c.cancel();
+        c.begin();
+        assert!(!c.is_cancelled());
+        let t = Instant::now() + Duration::from_millis(20);
+        assert_eq!(wait(None, 0, Some(t), &c).unwrap(), Woke::TimedOut);
+        c.end();
+    }
+
+    #[test]
+    fn a_stale_doorbell_is_a_spurious_wake_only() {
+        let c = Canceller::default();
+        c.begin();
+        let _ = c.wake_fd().unwrap();
+        c.wake();
+        assert_eq!(wait(None, 0, Some(Instant::now() + Duration::from_secs(5)), &c).unwrap(), Woke::Rung);
+        assert_eq!(wait(None, 0, Some(Instant::now() + Duration::from_millis(10)), &c).unwrap(), Woke::TimedOut);
+    }
+}
