@@ -168,7 +168,8 @@
 
 /**
  * `smtp_session_set_timeout_ms()`: bound on any wait in which nothing is
- * sent or received (default 300000, RFC 5321 4.5.3.2).
+ * sent or received, but for message data, which has
+ * `SMTP_TIMEOUT_DATA_BLOCK` (default 300000, RFC 5321 4.5.3.2).
  */
 #define SMTP_TIMEOUT_IO 1
 
@@ -1049,9 +1050,9 @@ int smtp_session_set_local_hostname(struct smtp_session *s, const char *name);
  * The rule: every wait inside a call ends at the earliest of
  * - `SMTP_TIMEOUT_CALL` after the call began (name lookup and connect
  *   included);
- * - `SMTP_TIMEOUT_IO` after the last byte sent or received;
  * - while message data waits to be written, `SMTP_TIMEOUT_DATA_BLOCK`
- *   after the server last took some;
+ *   after the server last took some; otherwise `SMTP_TIMEOUT_IO` after
+ *   the last byte sent or received;
  * - while a reply is awaited and nothing is left to send, the limit of
  *   that reply (`SMTP_TIMEOUT_GREETING`, `_MAIL`, `_RCPT`, `_DATA`,
  *   `_FINAL_DOT`, else `_REPLY`), counted from the previous reply or the

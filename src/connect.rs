@@ -60,22 +60,36 @@ impl ConnectLimits<'_> {
         e
     }
 
-    /// Wait for `fd` (or only the doorbell) until `end`; `Ok(false)` when
-    /// the doorbell rang (look again), `Ok(true)` when `fd` is ready.
-    fn wait(&self, fd: Option<RawFd>, events: i16, end: &Earliest, doing: &str) -> Result<bool> {
-        match wait(fd, events, end.instant(), self.canceller).map_err(|e| Error::Io(format!("{doing}: {e}")))? {
-            Woke::Ready(_) => Ok(true),
-            Woke::Rung => Ok(false),
-            Woke::Cancelled => Err(cancelled()),
-            Woke::TimedOut => {
-                let limit = end.get().map_or(Limit::Connect, |(_, l)| l);
-                Err(match limit.error(self.timeouts) {
-                    Error::Timeout(m) => Error::Timeout(format!("{doing}: {m}")),
-                    other => other,
-                })
-            }
+    /// Wait for `fd` (or only the doorbell) until `until`; a cancel is an
+    /// error, the rest is for the caller to judge.
+    fn wait(&self, fd: Option<RawFd>, events: i16, until: Option<(Instant, Limit)>) -> Result<Waited> {
+        let woke = wait(fd, events, until.map(|u| u.0), self.canceller)
+            .map_err(|e| Error::Io(format!("waiting to connect: {e}")))?;
+        Ok(match woke {
+            Woke::Ready(_) => Waited::Ready,
+            Woke::Rung => Waited::Rung,
+            Woke::Cancelled => return Err(cancelled()),
+            Woke::TimedOut => Waited::Expired(until.map_or(Limit::Connect, |u| u.1)),
+        })
+    }
+
+    /// The timeout of `limit`, saying what was being done.
+    fn expired(&self, limit: Limit, doing: &str) -> Error {
+        match limit.error(self.timeouts) {
+            Error::Timeout(m) => Error::Timeout(format!("{doing}: {m}")),
+            other => other,
         }
     }
+}
+
+/// How a wait of a connect ended, a cancel aside.
+enum Waited {
+    /// The socket is ready.
+    Ready,
+    /// The doorbell rang (an abandoned lookup finishing): look again.
+    Rung,
+    /// This limit came.
+    Expired(Limit),
 }
 
 /// The error of a cancelled call.
@@ -109,7 +123,9 @@ pub fn resolve(host: &str, port: u16, limits: &ConnectLimits<'_>) -> Result<Vec<
             Err(mpsc::TryRecvError::Disconnected) => return Err(Error::Connect(format!("cannot resolve {host:?}"))),
             Err(mpsc::TryRecvError::Empty) => {}
         }
-        limits.wait(None, 0, &end, &format!("resolving {host:?}"))?;
+        if let Waited::Expired(limit) = limits.wait(None, 0, end.get())? {
+            return Err(limits.expired(limit, &format!("resolving {host:?}")));
+        }
     }
 }
 
@@ -142,12 +158,12 @@ pub fn connect_unix(path: &str, limits: &ConnectLimits<'_>) -> Result<Socket> {
         if e.raw_os_error() != Some(libc::EAGAIN) {
             return Err(fail(e));
         }
-        let mut soon = end;
-        soon.add(Some(Instant::now() + Duration::from_millis(10)), Limit::Connect);
-        match limits.wait(None, 0, &soon, path) {
-            Err(Error::Timeout(_)) if end.instant().map_or(true, |t| Instant::now() < t) => {}
-            Err(e) => return Err(e),
-            Ok(_) => {}
+        let retry = (Instant::now() + Duration::from_millis(10), Limit::Connect);
+        let until = end.get().filter(|e| e.0 <= retry.0).unwrap_or(retry);
+        if let Waited::Expired(limit) = limits.wait(None, 0, Some(until))? {
+            if end.instant().is_some_and(|t| Instant::now() >= t) {
+                return Err(limits.expired(limit, path));
+            }
         }
     }
     Socket::unix(UnixStream::from(owned)).map_err(fail)
@@ -175,7 +191,7 @@ pub fn connect_tcp(host: &str, port: u16, source: Option<&SourceAddr>, limits: &
                 Some(s) => Some(*s),
                 None => {
                     all_timed_out = false;
-                    last = Some(format!("{addr}: no source address of the same family"));
+                    last = Some(Error::Connect(format!("{addr}: no source address of the same family")));
                     continue;
                 }
             },
@@ -183,25 +199,40 @@ pub fn connect_tcp(host: &str, port: u16, source: Option<&SourceAddr>, limits: &
         match connect_one(addr, bind, limits) {
             Ok(s) => return Ok(s),
             // The per-address limit: the next address may answer.
-            Err(Error::Timeout(m)) if m.contains("SMTP_TIMEOUT_CONNECT") => last = Some(m),
-            Err(e @ (Error::Timeout(_) | Error::Cancelled(_))) => return Err(e),
-            Err(e) => {
+            Err(Attempt::TimedOut(e)) => last = Some(e),
+            Err(Attempt::Failed(e)) => {
                 all_timed_out = false;
-                last = Some(e.to_string());
+                last = Some(e);
             }
+            Err(Attempt::Stop(e)) => return Err(e),
         }
     }
-    let what = last.unwrap_or_else(|| format!("{host:?} resolved to no address"));
-    // Every address timed out: the limit fired, not a refusal.
-    if all_timed_out {
-        return Err(Error::Timeout(what));
+    match last {
+        // Every address timed out: the limit fired, not a refusal.
+        Some(e @ Error::Timeout(_)) if all_timed_out => Err(e),
+        Some(Error::Timeout(m) | Error::Connect(m)) => Err(Error::Connect(m)),
+        Some(e) => Err(Error::Connect(e.to_string())),
+        None => Err(Error::Connect(format!("{host:?} resolved to no address"))),
     }
-    Err(Error::Connect(what))
+}
+
+/// How one address went.
+enum Attempt {
+    /// Its own limit came: the next address may answer.
+    TimedOut(Error),
+    /// Refused, unreachable...: the next address may answer.
+    Failed(Error),
+    /// Cancelled, or the call's deadline: no address is tried after it.
+    Stop(Error),
 }
 
 /// One socket: optional bind, then a non-blocking connect awaited in poll.
-fn connect_one(addr: &SocketAddr, bind: Option<SocketAddr>, limits: &ConnectLimits<'_>) -> Result<Socket> {
-    let fail = |e: io::Error| Error::Connect(format!("{addr}: {e}"));
+fn connect_one(
+    addr: &SocketAddr,
+    bind: Option<SocketAddr>,
+    limits: &ConnectLimits<'_>,
+) -> std::result::Result<Socket, Attempt> {
+    let fail = |e: io::Error| Attempt::Failed(Error::Connect(format!("{addr}: {e}")));
     let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
     // SAFETY: plain socket(2); the result is checked and owned at once.
     let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0) };
@@ -225,8 +256,17 @@ fn connect_one(addr: &SocketAddr, bind: Option<SocketAddr>, limits: &ConnectLimi
             return Err(fail(err));
         }
         let end = limits.attempt_end();
-        // The doorbell may ring for an abandoned lookup: wait on.
-        while !limits.wait(Some(fd), libc::POLLOUT, &end, &format!("connecting to {addr}"))? {}
+        loop {
+            match limits.wait(Some(fd), libc::POLLOUT, end.get()).map_err(Attempt::Stop)? {
+                Waited::Ready => break,
+                // The doorbell of an abandoned lookup: wait on.
+                Waited::Rung => {}
+                Waited::Expired(limit) => {
+                    let e = limits.expired(limit, &format!("connecting to {addr}"));
+                    return Err(if limit == Limit::Connect { Attempt::TimedOut(e) } else { Attempt::Stop(e) });
+                }
+            }
+        }
         check_so_error(fd).map_err(fail)?;
     }
     Socket::tcp(TcpStream::from(owned)).map_err(fail)

@@ -18,7 +18,8 @@ use crate::error::Error;
 pub struct Timeouts {
     /// Resolving the name, and connecting to each address tried.
     pub connect: Option<Duration>,
-    /// Any wait in which nothing is sent or received.
+    /// Any wait in which nothing is sent or received (but for message data,
+    /// which has `data_block`).
     pub io: Option<Duration>,
     /// The whole of one reply to a command without a phase of its own.
     pub reply: Option<Duration>,
@@ -30,7 +31,8 @@ pub struct Timeouts {
     pub rcpt: Option<Duration>,
     /// The reply to DATA, and to each BDAT chunk but the last (4.5.3.2.4: 2 minutes).
     pub data: Option<Duration>,
-    /// Progress while message data waits to be sent (4.5.3.2.5: 3 minutes per block).
+    /// Progress while message data waits to be sent, in place of `io`
+    /// (4.5.3.2.5: 3 minutes per block).
     pub data_block: Option<Duration>,
     /// The reply after the final dot or the last BDAT chunk (4.5.3.2.6: 10 minutes).
     pub final_dot: Option<Duration>,
@@ -177,8 +179,7 @@ impl Limit {
 }
 
 /// The earliest of the deadlines added, and which limit it belongs to. A
-/// tie goes to the limit added first (the call's is added first: it is the
-/// one the caller set for the whole call).
+/// tie goes to the limit added first.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Earliest(Option<(Instant, Limit)>);
 
@@ -208,7 +209,7 @@ impl Earliest {
 /// The clocks of one wait for replies, as the driver keeps them: the reply
 /// limit counts from `reply_since` (the last reply, or the moment nothing
 /// was left to send), `io` from the last byte either way, the data-block
-/// limit from the last write.
+/// limit from the last write (or the moment data was left to send).
 #[derive(Clone, Copy, Debug)]
 pub struct Clocks {
     pub reply_since: Instant,
@@ -231,14 +232,18 @@ impl Clocks {
         sending: Option<bool>,
         awaiting: Option<Phase>,
     ) -> Earliest {
+        // Message data waiting to be written has its own limit in place of
+        // the I/O limit (RFC 5321 4.5.3.2.5); on a tie the limit added first
+        // names the error: the call's, then the one for what is waited for.
         let mut e = Earliest::default();
         e.add(call, Limit::Call);
-        e.add_after(self.last_io, t.io, Limit::Io);
         match (sending, awaiting) {
             (Some(true), _) => e.add_after(self.last_write, t.data_block, Limit::DataBlock),
-            (Some(false), _) => {}
-            (None, Some(phase)) => e.add_after(self.reply_since, t.reply_limit(phase), Limit::Reply(phase)),
-            (None, None) => {}
+            (Some(false), _) | (None, None) => e.add_after(self.last_io, t.io, Limit::Io),
+            (None, Some(phase)) => {
+                e.add_after(self.reply_since, t.reply_limit(phase), Limit::Reply(phase));
+                e.add_after(self.last_io, t.io, Limit::Io);
+            }
         }
         e
     }
@@ -269,6 +274,9 @@ mod tests {
         let d = c.deadline(&t, None, Some(true), Some(Phase::Mail)).get().unwrap();
         assert_eq!(d, (now + Duration::from_secs(180), Limit::DataBlock));
         assert_eq!(c.deadline(&t, None, Some(false), Some(Phase::Mail)).get(), None);
+        let io = Timeouts { io: Some(Duration::from_secs(1)), ..t };
+        let d = c.deadline(&io, None, Some(true), None).get().unwrap();
+        assert_eq!(d.1, Limit::DataBlock, "data waiting to be written has its own limit, not io's");
         let call = now + Duration::from_secs(1);
         assert_eq!(c.deadline(&t, Some(call), None, Some(Phase::Mail)).get(), Some((call, Limit::Call)));
     }

@@ -25,7 +25,8 @@ pub const SMTP_KIND_LMTP: c_int = 2;
 /// on connecting to each of its addresses (default 30000).
 pub const SMTP_TIMEOUT_CONNECT: c_int = 0;
 /// `smtp_session_set_timeout_ms()`: bound on any wait in which nothing is
-/// sent or received (default 300000, RFC 5321 4.5.3.2).
+/// sent or received, but for message data, which has
+/// `SMTP_TIMEOUT_DATA_BLOCK` (default 300000, RFC 5321 4.5.3.2).
 pub const SMTP_TIMEOUT_IO: c_int = 1;
 /// `smtp_session_set_timeout_ms()`: bound on one whole reply to a command
 /// without a phase of its own below, however the server trickles it
@@ -155,9 +156,9 @@ pub unsafe extern "C" fn smtp_session_set_local_hostname(s: *mut smtp_session, n
 /// The rule: every wait inside a call ends at the earliest of
 /// - `SMTP_TIMEOUT_CALL` after the call began (name lookup and connect
 ///   included);
-/// - `SMTP_TIMEOUT_IO` after the last byte sent or received;
 /// - while message data waits to be written, `SMTP_TIMEOUT_DATA_BLOCK`
-///   after the server last took some;
+///   after the server last took some; otherwise `SMTP_TIMEOUT_IO` after
+///   the last byte sent or received;
 /// - while a reply is awaited and nothing is left to send, the limit of
 ///   that reply (`SMTP_TIMEOUT_GREETING`, `_MAIL`, `_RCPT`, `_DATA`,
 ///   `_FINAL_DOT`, else `_REPLY`), counted from the previous reply or the

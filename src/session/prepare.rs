@@ -72,8 +72,8 @@ impl Session {
         &mut self,
         from: &str,
         to: &[&str],
-        size: Option<u64>,
-        binary: bool,
+        size: &dyn Fn() -> Option<u64>,
+        binary: &dyn Fn() -> bool,
         mail_options: &[&str],
         rcpt_options: &[&str],
     ) -> Result<Envelope> {
@@ -88,6 +88,10 @@ impl Session {
             command::path_args("", "", &[opt])?;
         }
         self.ehlo_or_helo_if_needed()?;
+        // The message's size and whether it is binary take a pass over it:
+        // only when the server's extensions make them matter.
+        let announce_size = self.does_esmtp && self.has_extn("size");
+        let size = if announce_size || self.features.size_limit().is_some() { size() } else { None };
         if let (Some(size), Some(limit)) = (size, self.features.size_limit()) {
             if size > limit {
                 return Err(Error::TooLarge(format!(
@@ -96,13 +100,13 @@ impl Session {
             }
         }
         let mut opts: Vec<String> = Vec::new();
-        if let (true, Some(size)) = (self.does_esmtp && self.has_extn("size"), size) {
+        if let (true, Some(size)) = (announce_size, size) {
             opts.push(format!("size={size}"));
         }
         let encrypted = self.is_encrypted();
         opts.extend(self.envelope.mail_params(&self.features, encrypted)?);
         // RFC 3030 3: a body that is not text goes as BINARYMIME by BDAT.
-        if binary && self.chunking() && self.has_extn("binarymime") {
+        if self.chunking() && self.has_extn("binarymime") && binary() {
             opts.push("BODY=BINARYMIME".into());
         }
         let mut rcpt_args = Vec::with_capacity(to.len());

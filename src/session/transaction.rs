@@ -122,8 +122,9 @@ impl Session {
         // The per-recipient results describe this call, however it ends.
         self.rcpts.clear();
         check_line_endings(parts, mode)?;
-        let binary = is_binary(parts, mode);
-        let env = self.prepare(from, to, Some(normalized_len(parts, mode)), binary, mail_options, rcpt_options)?;
+        let size = || Some(normalized_len(parts, mode));
+        let binary = || is_binary(parts, mode);
+        let env = self.prepare(from, to, &size, &binary, mail_options, rcpt_options)?;
         self.transact(env, Body::Parts(parts), mode)
     }
 
@@ -143,7 +144,7 @@ impl Session {
         rcpt_options: &[&str],
     ) -> Result<Vec<Refusal>> {
         self.rcpts.clear();
-        let env = self.prepare(from, to, size_hint, false, mail_options, rcpt_options)?;
+        let env = self.prepare(from, to, &|| size_hint, &|| false, mail_options, rcpt_options)?;
         self.transact(env, Body::Reader(read), mode)
     }
 
@@ -171,8 +172,9 @@ impl Session {
         let mut index = Vec::new();
         for (i, m) in msgs.iter().enumerate() {
             let env = check_line_endings(m.parts, m.mode).and_then(|()| {
-                let size = normalized_len(m.parts, m.mode);
-                self.prepare(m.from, m.to, Some(size), is_binary(m.parts, m.mode), &[], &[])
+                let size = || Some(normalized_len(m.parts, m.mode));
+                let binary = || is_binary(m.parts, m.mode);
+                self.prepare(m.from, m.to, &size, &binary, &[], &[])
             });
             match env {
                 Ok(env) => {

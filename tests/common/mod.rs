@@ -144,7 +144,8 @@ impl Scripted {
         let handle = thread::spawn(move || {
             let (stream, _) = listener.accept().unwrap();
             stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-            let mut peer = Peer { reader: BufReader::new(stream.try_clone().unwrap()), writer: stream, seen: Vec::new() };
+            let mut peer =
+                Peer { reader: BufReader::new(stream.try_clone().unwrap()), writer: stream, seen: Vec::new() };
             script(&mut peer);
             peer.seen
         });
@@ -170,7 +171,11 @@ impl PyServer {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let python = root.join("build/venv/bin/python");
         assert!(python.exists(), "{} is missing: run `sh scripts/deps.sh` (make test does)", python.display());
-        let port_file = std::env::temp_dir().join(format!("libsmtp-{script}-{}-{:?}.port", std::process::id(), thread::current().id()));
+        let port_file = std::env::temp_dir().join(format!(
+            "libsmtp-{script}-{}-{:?}.port",
+            std::process::id(),
+            thread::current().id()
+        ));
         let _ = std::fs::remove_file(&port_file);
         let child = Command::new(python)
             .arg(root.join("tests/servers").join(script))

@@ -25,7 +25,6 @@ pub const SERVER_IO: Duration = Duration::from_secs(5);
 
 pub const MSG: &[u8] = b"From: a@example.com\r\nSubject: hostile\r\n\r\nhello\r\n";
 
-
 /// The server's side of one connection, with a line reader.
 pub struct Peer {
     pub stream: TcpStream,
@@ -390,6 +389,24 @@ impl Client {
         self.sendmail_flags(to, msg, SMTP_MSG_NORMALIZE)
     }
 
+    /// Cancel this session's running call from another thread after
+    /// `delay`; the thread returns smtp_session_cancel's result and when it
+    /// returned.
+    pub fn cancel_after(&self, delay: Duration) -> thread::JoinHandle<(c_int, Instant)> {
+        struct Handle(*mut smtp_session);
+        // SAFETY: smtp_session_cancel is the one function that may run on
+        // another thread during a call; the test frees the session only
+        // after joining this thread.
+        unsafe impl Send for Handle {}
+        let h = Handle(self.0);
+        thread::spawn(move || {
+            let h = h;
+            thread::sleep(delay);
+            let at = Instant::now();
+            (unsafe { smtp_session_cancel(h.0) }, at)
+        })
+    }
+
     pub fn errmsg(&self) -> String {
         String::from_utf8_lossy(&from_c(unsafe { smtp_session_errmsg(self.0) }).unwrap()).into_owned()
     }
@@ -433,4 +450,3 @@ pub fn assert_closed_and_reusable(s: &Client) {
     assert!(!s.connected());
     good.finish().expect("good server");
 }
-
