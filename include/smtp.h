@@ -1145,7 +1145,9 @@ int smtp_session_open(struct smtp_session *s, const char *host, uint16_t port, i
  * `SMTP_ERR_CANCELLED` within 100 ms (at once when it waits on the network
  * or for a name lookup; a callback of the caller's runs to its end first)
  * and the connection is closed: connect again before the next command. A
- * message whose final reply was not read is reported as not sent.
+ * message whose final reply was not read is reported as not sent. A call
+ * that has nothing left to send or read when the cancel comes ends with
+ * its own result (a message the server accepted is reported sent).
  *
  * The one function that may run while another thread is inside a call on
  * the same session. When no call runs it does nothing (it does not cancel

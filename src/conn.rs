@@ -299,6 +299,11 @@ impl Conn {
         let mut clocks = Clocks::new(Instant::now());
         let mut was_sending = self.output_pending();
         loop {
+            // A cancel ends the call even when it never has to wait (a
+            // server as fast as the client keeps the loop out of poll).
+            if self.canceller.is_cancelled() {
+                return Err(cancelled());
+            }
             let handshaking = self.handshaking();
             if !handshaking {
                 if self.deliver(d, trace, &mut clocks)? == Flow::Close {

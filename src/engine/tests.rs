@@ -102,6 +102,28 @@ fn chunking_with_pipelining_needs_no_round_trip() {
     );
 }
 
+/// A BDAT message whose envelope was accepted may still fail at a chunk,
+/// and then its transaction is the server's guess: the next message starts
+/// with RSET even though the previous envelope looked good (found by the
+/// engine_replies fuzz target).
+#[test]
+fn a_good_envelope_does_not_close_a_bdat_transaction() {
+    // 16-byte chunks: the second message goes in three.
+    let body = vec![b'x'; 40];
+    let parts: Vec<[&[u8]; 1]> = vec![[&b"one\r\n"[..]], [&body[..]], [&b"three\r\n"[..]]];
+    let mut e = engine_for(settings(false, true, true, 2), &parts, 1);
+    let mut lb = Loopback::default();
+    let sent = String::from_utf8(lb.sent(&mut e).unwrap()).unwrap();
+    assert_eq!(sent.matches("mail from").count(), 2, "a window of two");
+    // The first message, then the second's RSET, MAIL and RCPT: its
+    // envelope is good, its chunks are not answered yet.
+    for r in ["250 ok", "250 ok", "250 queued", "250 reset", "250 ok", "250 ok"] {
+        reply(&mut e, r);
+    }
+    let next = lines(&lb.sent(&mut e).unwrap());
+    assert_eq!(next[0], "rset\r\n", "the previous outcome is not known yet: {next:?}");
+}
+
 #[test]
 fn the_window_bounds_messages_in_flight() {
     let parts: Vec<[&[u8]; 1]> = (0..10).map(|_| [&b"x\r\n"[..]]).collect();

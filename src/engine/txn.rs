@@ -131,8 +131,6 @@ pub struct Txn {
     pub empty_dot_due: bool,
     /// LMTP replies read after the data.
     finals: usize,
-    /// Every reply after the data is in.
-    data_answered: bool,
     pub verdict: Option<Result<Sent>>,
     /// The verdict asks for RSET after it (smtplib's `_rset`).
     pub reset_wanted: bool,
@@ -154,7 +152,6 @@ impl Txn {
             go: None,
             empty_dot_due: false,
             finals: 0,
-            data_answered: false,
             verdict: None,
             reset_wanted: false,
             outstanding: 0,
@@ -176,14 +173,6 @@ impl Txn {
 
     fn mail_ok(&self) -> bool {
         self.mail.as_ref().is_some_and(|r| r.code == 250)
-    }
-
-    /// The envelope is known to be good: MAIL accepted, every RCPT
-    /// answered, one at least accepted.
-    pub fn envelope_good(&self) -> bool {
-        self.mail_ok()
-            && self.rcpts.len() == self.env.as_ref().map_or(self.rcpts.len(), |e| e.to.len())
-            && !self.accepted.is_empty()
     }
 
     pub fn failed(&self) -> bool {
@@ -286,12 +275,6 @@ impl Txn {
     /// A reply after the data.
     fn after_data(&mut self, reply: Reply) -> (Next, bool) {
         let next = next_for(&reply);
-        let (next, answered) = self.judge_after_data(reply, next);
-        self.data_answered |= answered;
-        (next, answered)
-    }
-
-    fn judge_after_data(&mut self, reply: Reply, next: Next) -> (Next, bool) {
         if self.verdict.is_some() {
             return (next, true);
         }
@@ -374,13 +357,15 @@ impl Txn {
     }
 
     /// The transaction is over at the server (no RSET is needed before
-    /// the next MAIL): its MAIL was refused (none was opened), its reply
-    /// after the data came, or its data went out after a good envelope (the
-    /// reply after it ends the transaction, whatever it says).
+    /// the next MAIL): its MAIL was refused (none was opened), it succeeded,
+    /// or its body went after DATA's 354 (the reply after the final dot ends
+    /// the transaction, whatever it says: RFC 5321 4.1.1.4). A BDAT
+    /// transaction is not known to be over until its last reply: after a
+    /// refused chunk its state is the server's guess (RFC 3030 2).
     pub fn closed_at_server(&self, data_sent: bool) -> bool {
         self.mail.as_ref().is_some_and(|r| r.code != 250)
-            || self.data_answered
-            || (data_sent && (self.go == Some(true) || self.envelope_good()))
+            || matches!(self.verdict, Some(Ok(_)))
+            || (data_sent && self.go == Some(true))
     }
 }
 
