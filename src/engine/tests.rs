@@ -109,7 +109,7 @@ fn chunking_with_pipelining_needs_no_round_trip() {
 #[test]
 fn a_good_envelope_does_not_close_a_bdat_transaction() {
     // 16-byte chunks: the second message goes in three.
-    let body = vec![b'x'; 40];
+    let body = [b'x'; 40];
     let parts: Vec<[&[u8]; 1]> = vec![[&b"one\r\n"[..]], [&body[..]], [&b"three\r\n"[..]]];
     let mut e = engine_for(settings(false, true, true, 2), &parts, 1);
     let mut lb = Loopback::default();
