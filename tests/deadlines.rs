@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::ffi::{c_int, CString};
+use std::ffi::c_int;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -140,26 +140,10 @@ fn a_chunking_batch_waits_for_no_reply() {
     let s = Client::new();
     s.timeout(SMTP_TIMEOUT_ALL, 3000);
     assert_eq!(s.connect(server.port), (SMTP_OK, 220));
-    let from = CString::new("sender@example.com").unwrap();
-    let to = CStrings::new(&["rcpt@example.com"]);
     let msgs: Vec<Vec<u8>> = (0..N).map(|i| format!("Subject: {i}\r\n\r\nbody {i}\r\n").into_bytes()).collect();
-    let mut items: Vec<smtp_batch_item> = msgs
-        .iter()
-        .map(|m| smtp_batch_item {
-            from: from.as_ptr(),
-            to: to.ptr(),
-            to_count: 1,
-            msg: m.as_ptr(),
-            len: m.len(),
-            flags: SMTP_MSG_NORMALIZE,
-            result: -1,
-            refused_count: 99,
-            rcpt_codes: std::ptr::null_mut(),
-        })
-        .collect();
-    let (rc, took) = timed(|| unsafe { smtp_session_sendmail_batch(s.0, items.as_mut_ptr(), items.len()) });
+    let ((rc, sent), took) = timed(|| s.sendmail_batch("sender@example.com", &["rcpt@example.com"], &msgs));
     assert_eq!(rc, SMTP_OK, "{}", s.errmsg());
-    assert!(items.iter().all(|it| it.result == SMTP_OK && it.refused_count == 0));
+    assert!(sent.iter().all(|m| m.rc == SMTP_OK && m.refused == 0 && m.codes == [250]), "{sent:?}");
     assert!(took < Duration::from_secs(2), "{took:?}");
     assert_eq!(s.quit(), (SMTP_OK, 221));
     server.finish().expect("server script");

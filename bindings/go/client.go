@@ -64,11 +64,17 @@ func (k Kind) String() string {
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// TimeoutKind selects one of a session's timeouts (SMTP_TIMEOUT_*). Each
-// reply is bounded by its phase's timeout, each read and write by TimeoutIO
-// (message data by TimeoutDataBlock), and everything in one call by
-// TimeoutCall; the first to run out ends the wait with ErrTimeout and
-// closes the connection.
+// TimeoutKind selects one of a session's timeouts (SMTP_TIMEOUT_*). Every
+// wait inside a call ends at the earliest of: TimeoutCall after the call
+// began; TimeoutIO after the last byte sent or received; while message data
+// waits to be written, TimeoutDataBlock after the server last took some;
+// while a reply is awaited, that reply's limit (TimeoutGreeting,
+// TimeoutMail, TimeoutRcpt, TimeoutData, TimeoutFinalDot, else
+// TimeoutReply) counted from the previous reply or the last byte sent,
+// however slowly the server trickles it; while connecting, TimeoutConnect
+// for the name lookup and for each address. The first to run out ends the
+// call with ErrTimeout (the message names the limit) and closes the
+// connection. TimeoutAll sets every limit but TimeoutCall at once.
 type TimeoutKind int
 
 const (
@@ -93,8 +99,15 @@ const (
 	// TimeoutFinalDot bounds the reply after the final dot (default 10 min).
 	TimeoutFinalDot TimeoutKind = C.SMTP_TIMEOUT_FINAL_DOT
 	// TimeoutCall bounds the whole of one call, however many replies and
-	// writes it takes (default 0: no limit).
+	// writes it takes, name lookup and connect included (default 0: no
+	// limit). TimeoutAll does not set it.
 	TimeoutCall TimeoutKind = C.SMTP_TIMEOUT_CALL
+	// TimeoutAll is every limit above but TimeoutCall (connect, I/O, reply,
+	// greeting, MAIL, RCPT, DATA, data block, final dot): SetTimeout sets
+	// them all, so that no single wait lasts longer (smtplib's timeout, and
+	// what WithTimeout sets). Timeout(TimeoutAll) is the longest of them, 0
+	// when one of them is unlimited.
+	TimeoutAll TimeoutKind = C.SMTP_TIMEOUT_ALL
 )
 
 // LineEndings is the line-ending policy of Data, SendMail and SendMessage.
@@ -169,9 +182,17 @@ func (g *callbackGuard) inside() bool {
 //
 // A Client must not be used from two goroutines at once: calls are
 // serialised by a mutex, in no particular order. A callback must not wait
-// for another goroutine that calls the same Client.
+// for another goroutine that calls the same Client. The exception is
+// Cancel, which any goroutine may call at any time.
 type Client struct {
-	mu          sync.Mutex
+	// mu serialises the calls on the session; a call holds it for as long
+	// as it runs.
+	mu sync.Mutex
+	// life guards the lifetime of s, never held across a network call:
+	// Cancel holds it shared (without mu, which the call it cancels holds);
+	// Close holds it exclusively (with mu) while it frees s and sets it to
+	// nil. So s is read under mu or life, and written under both.
+	life        sync.RWMutex
 	s           *C.smtp_session
 	kind        Kind
 	guard       *callbackGuard
@@ -203,15 +224,14 @@ func WithLocalHostname(name string) Option {
 	return action(func(c *Client) error { return c.SetLocalHostname(name) })
 }
 
-// WithTimeout bounds connecting and each read or write (smtplib's
-// timeout); 0 means no limit.
+// WithTimeout bounds every single wait (smtplib's timeout): the name
+// lookup and connect, each read and write, the greeting and TLS handshake,
+// and each reply however slowly the server trickles it. It sets TimeoutAll,
+// so every limit but TimeoutCall; 0 means no limit. A bound on the whole
+// of a call is WithTimeoutFor(TimeoutCall, d); options apply in order, so
+// a WithTimeoutFor after WithTimeout overrides one limit.
 func WithTimeout(d time.Duration) Option {
-	return action(func(c *Client) error {
-		if err := c.SetTimeout(TimeoutConnect, d); err != nil {
-			return err
-		}
-		return c.SetTimeout(TimeoutIO, d)
-	})
+	return action(func(c *Client) error { return c.SetTimeout(TimeoutAll, d) })
 }
 
 // WithTimeoutFor sets one timeout (see TimeoutKind); 0 means no limit.
@@ -478,14 +498,36 @@ func (c *Client) Close() error {
 	if c.s == nil {
 		return nil
 	}
+	// Wait for a Cancel that is using the session; later ones see nil.
+	c.life.Lock()
 	C.smtp_session_free(c.s)
 	c.s = nil
+	c.life.Unlock()
 	if c.trace != 0 {
 		deleteHandle(c.trace)
 		c.trace = 0
 	}
 	runtime.SetFinalizer(c, nil)
 	return nil
+}
+
+// Cancel ends the call running on the Client in another goroutine (Dial,
+// Connect, SendMail, ...): that call returns an error with Code
+// ErrCancelled within 100 ms (at once when it waits on the network; a
+// callback of the call runs to its end first), and the connection is
+// closed, so Connect again before the next command. A message whose final
+// reply was not read is reported as not sent.
+//
+// Cancel may be called from any goroutine at any time, also from inside
+// one of the Client's callbacks: it does not wait for the running call.
+// When no call runs it does nothing (it does not cancel the next call),
+// and after Close it does nothing.
+func (c *Client) Cancel() {
+	c.life.RLock()
+	defer c.life.RUnlock()
+	if c.s != nil {
+		C.smtp_session_cancel(c.s)
+	}
 }
 
 // SetLocalHostname sets the name sent with EHLO, HELO and LHLO when none
@@ -514,8 +556,9 @@ func durationMS(d time.Duration) C.uint32_t {
 	return C.uint32_t(ms)
 }
 
-// SetTimeout sets one timeout, rounded up to a millisecond; 0 (or less)
-// means no limit. It applies from the next network operation.
+// SetTimeout sets one timeout (see TimeoutKind; TimeoutAll sets every
+// limit but TimeoutCall), rounded up to a millisecond; 0 (or less) means no
+// limit. It applies from the next call, on the current connection too.
 func (c *Client) SetTimeout(which TimeoutKind, d time.Duration) error {
 	if err := c.begin("set_timeout_ms"); err != nil {
 		return err
@@ -525,6 +568,8 @@ func (c *Client) SetTimeout(which TimeoutKind, d time.Duration) error {
 }
 
 // Timeout returns one timeout (0: no limit), or -1 for an unknown kind.
+// For TimeoutAll: the longest of the limits it sets (0 when one of them is
+// unlimited).
 func (c *Client) Timeout(which TimeoutKind) time.Duration {
 	if c.begin("timeout_ms") != nil {
 		return -1

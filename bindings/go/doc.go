@@ -23,10 +23,31 @@
 // Different Clients may be used from different goroutines at once. One
 // Client must not be used from two goroutines at the same time; it guards
 // itself with a mutex, so such calls are serialised rather than corrupting
-// the session, but their order is then unspecified. From inside a callback
-// (a SASL mechanism, a trace function) the Client's own methods return an
-// error with Code ErrBadState; calls from other goroutines wait until the
-// call the callback belongs to has returned.
+// the session, but their order is then unspecified. Cancel is the
+// exception (see below). From inside a callback (a SASL mechanism, a trace
+// function) the Client's own methods but Cancel return an error with Code
+// ErrBadState; calls from other goroutines wait until the call the
+// callback belongs to has returned.
+//
+// # Timeouts and cancellation
+//
+// No call waits longer than the Client's timeouts allow. WithTimeout(d)
+// (smtplib's timeout) sets TimeoutAll: every single wait (name lookup and
+// connect, each read and write, the greeting, TLS handshake and every
+// reply, however slowly the server trickles it) is bounded by d, and the
+// first limit to run out ends the call with ErrTimeout and closes the
+// connection. WithTimeoutFor and SetTimeout set one limit (TimeoutKind
+// gives the rule); TimeoutCall bounds the whole of one call and is not part
+// of TimeoutAll.
+//
+// Cancel is the one method that may be called from any goroutine while
+// another goroutine is inside a call on the same Client (Connect, Open,
+// SendMail, ...): it does not wait for that call's lock, and the call
+// returns an *Error with Code ErrCancelled within 100 ms, the connection
+// closed. errors.Is(err, context.Canceled) is true for such an error too.
+// Cancel does nothing when no call runs (it does not cancel the next one)
+// and nothing after Close. A Dial has no Client to cancel yet: use New
+// and Connect or Open for a connect that may need cancelling.
 //
 // # Memory
 //

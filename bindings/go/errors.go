@@ -7,6 +7,7 @@ package smtp
 import "C"
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 )
@@ -44,6 +45,11 @@ const (
 	// ErrNotEncrypted: the call would send a secret in clear, or needs TLS
 	// (WithRequireTLS). Nothing was sent.
 	ErrNotEncrypted Code = C.SMTP_ERR_NOT_ENCRYPTED
+	// ErrCancelled: the call was ended by Client.Cancel from another
+	// goroutine; the connection is closed. A message whose final reply was
+	// not read is not reported as sent. errors.Is(err, context.Canceled)
+	// is also true for it.
+	ErrCancelled Code = C.SMTP_ERR_CANCELLED
 	// ErrResponse: a reply could not be accepted (SMTPResponseException).
 	ErrResponse Code = C.SMTP_ERR_RESPONSE
 	// ErrConnectReply: the greeting was not 220 (SMTPConnectError).
@@ -84,6 +90,7 @@ var codeNames = map[Code]string{
 	ErrTLS:                "ErrTLS",
 	ErrServerDisconnected: "ErrServerDisconnected",
 	ErrNotEncrypted:       "ErrNotEncrypted",
+	ErrCancelled:          "ErrCancelled",
 	ErrResponse:           "ErrResponse",
 	ErrConnectReply:       "ErrConnectReply",
 	ErrHelo:               "ErrHelo",
@@ -108,6 +115,12 @@ func (c Code) String() string {
 // Error gives the library's description of the code (smtp_result_str).
 func (c Code) Error() string {
 	return "smtp: " + C.GoString(C.smtp_result_str(C.int(c)))
+}
+
+// Is makes ErrCancelled match context.Canceled, so that code checking for
+// a cancelled operation the standard way finds a cancelled call too.
+func (c Code) Is(target error) bool {
+	return c == ErrCancelled && target == context.Canceled
 }
 
 // Reply is a server reply: smtplib's (code, message) pair. Text is each line
@@ -161,10 +174,13 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Is reports whether target is the Code of this error, so that
-// errors.Is(err, smtp.ErrAuth) works.
+// errors.Is(err, smtp.ErrAuth) works; for ErrCancelled, context.Canceled
+// matches too.
 func (e *Error) Is(target error) bool {
-	c, ok := target.(Code)
-	return ok && c == e.Code
+	if c, ok := target.(Code); ok {
+		return c == e.Code
+	}
+	return e.Code.Is(target)
 }
 
 // CallbackPanic is the cause (Error.Err) when a Go callback panicked: the

@@ -1,4 +1,5 @@
-// Types for the libsmtp Node.js binding (index.js). Every call is synchronous.
+// Types for the libsmtp Node.js binding (index.js). Every call is synchronous;
+// Session#cancel() ends one running on another thread.
 
 /// <reference types="node" />
 
@@ -11,7 +12,39 @@ export interface Reply { code: number; message: string; }
 /** smtplib's refused dict: {address: {code, message}}. */
 export type Refused = Record<string, Reply>;
 
-export interface Timeouts { connect?: number; io?: number; reply?: number; }
+/**
+ * Timeouts in milliseconds, 0: no limit (smtp_session_set_timeout_ms()).
+ * Every wait in a call ends at the earliest of the limits that apply to it.
+ */
+export interface Timeouts {
+  /** The name lookup, and connecting to each address. */
+  connect?: number;
+  /** Any wait in which nothing is sent or received. */
+  io?: number;
+  /** One whole reply to a command without a limit of its own below. */
+  reply?: number;
+  /** The greeting (and a TLS handshake). */
+  greeting?: number;
+  /** The reply to MAIL. */
+  mail?: number;
+  /** The reply to each RCPT. */
+  rcpt?: number;
+  /** The reply to DATA, and to each BDAT chunk but the last. */
+  data?: number;
+  /** Message data waiting to be sent: the server must take some within this long. */
+  dataBlock?: number;
+  /** The reply after the final dot, or to the last BDAT chunk. */
+  finalDot?: number;
+  /** The whole of one call, however many waits it takes (default 0: none). */
+  call?: number;
+  /**
+   * Set: every limit above but `call` at once (applied before the others
+   * given with it). Get: the longest single wait they allow (0 when one is
+   * unlimited).
+   */
+  all?: number;
+}
+export type TimeoutName = keyof Timeouts;
 
 export interface TlsOptions {
   caFile?: string | string[];
@@ -25,7 +58,7 @@ export interface TlsOptions {
 
 export interface SessionOptions {
   localHostname?: string;
-  /** Milliseconds, for connecting and for each read or write. */
+  /** Milliseconds: bounds every single wait (connect, each reply, ...): `timeouts.all`. */
   timeout?: number;
   timeouts?: Timeouts;
   sourceAddress?: string | [string, number?] | { host: string; port?: number } | null;
@@ -92,8 +125,17 @@ export class Session {
   readonly tlsCipher: string | null;
 
   setLocalHostname(name: string): void;
+  /** Unknown names throw SMTPInvalidArgumentError; nothing is set then. */
   setTimeouts(timeouts: Timeouts): void;
+  getTimeout(name: TimeoutName): number;
   getTimeouts(): Required<Timeouts>;
+  /**
+   * End the call running on this session in another thread (or whose
+   * callback is running): it throws SMTPCancelledError within 100 ms and the
+   * connection is closed. With no call running (or once closed) it does
+   * nothing. Never throws.
+   */
+  cancel(): void;
   setSourceAddress(addr: SessionOptions['sourceAddress']): void;
   setDebugLevel(level: number): void;
   setTrace(fn: ((direction: TraceDirection, line: string) => void) | null): void;
@@ -149,6 +191,8 @@ export class SMTPStateError extends SMTPException {}
 export class SMTPOSError extends SMTPException {}
 export class SMTPConnectionError extends SMTPOSError {}
 export class SMTPTimeoutError extends SMTPOSError {}
+/** The call was ended by Session#cancel(); the connection is closed. */
+export class SMTPCancelledError extends SMTPOSError {}
 export class SMTPTLSError extends SMTPOSError {}
 export class SMTPServerDisconnected extends SMTPException {}
 export class SMTPNotEncryptedError extends SMTPException {}

@@ -4,9 +4,10 @@
  * libsmtp.so through koffi.
  *
  * Every call is synchronous: it blocks the calling thread until the server
- * answers or a timeout fires (the session's timeouts bound every call). In a
+ * answers or a timeout fires (the session's timeouts bound every wait). In a
  * server, run sessions in a worker thread (node:worker_threads), one session
- * per thread at a time.
+ * per thread at a time. Session#cancel() ends a call running on another
+ * thread (a koffi worker thread, see Session#_replyCallAsync) at once.
  *
  * The library is found through, in order: the LIBSMTP_PATH environment
  * variable (a file), `pkg-config --variable=libdir smtp` (so PKG_CONFIG_PATH
@@ -34,6 +35,7 @@ const RESULT_NAMES = Object.freeze({
   13: 'SMTP_ERR_TLS',
   14: 'SMTP_ERR_SERVER_DISCONNECTED',
   15: 'SMTP_ERR_NOT_ENCRYPTED',
+  16: 'SMTP_ERR_CANCELLED',
   20: 'SMTP_ERR_RESPONSE',
   21: 'SMTP_ERR_CONNECT_REPLY',
   22: 'SMTP_ERR_HELO',
@@ -50,7 +52,14 @@ const RESULT = Object.freeze(Object.fromEntries(
   Object.entries(RESULT_NAMES).map(([n, name]) => [name, Number(n)])));
 
 const KINDS = Object.freeze({ smtp: 0, smtp_ssl: 1, smtps: 1, ssl: 1, lmtp: 2 });
-const TIMEOUTS = Object.freeze({ connect: 0, io: 1, reply: 2 });
+// smtp_session_set_timeout_ms()'s SMTP_TIMEOUT_* (the rule is in its doc
+// comment in include/smtp.h): each per-wait limit, `call` on a whole call,
+// and `all`, every per-wait limit at once (not `call`).
+const TIMEOUTS = Object.freeze({
+  connect: 0, io: 1, reply: 2, greeting: 3, mail: 4, rcpt: 5, data: 6, dataBlock: 7, finalDot: 8,
+  call: 9, all: 10,
+});
+const TIMEOUT_NAMES = Object.keys(TIMEOUTS).join(', ');
 const AUTH_NO_INITIAL_RESPONSE = 1;
 const AUTH_ALLOW_CLEARTEXT = 2;
 const SASL_CONTINUE = 100;
@@ -98,6 +107,12 @@ class SMTPOSError extends SMTPException {}
 class SMTPConnectionError extends SMTPOSError {}
 /** A connect, I/O or reply timeout fired (smtplib: TimeoutError). */
 class SMTPTimeoutError extends SMTPOSError {}
+/**
+ * The call was ended by Session#cancel(); as after a timeout, the
+ * connection is closed (connect again) and a message whose final reply was
+ * not read is not reported as sent.
+ */
+class SMTPCancelledError extends SMTPOSError {}
 /** TLS failed (smtplib: ssl.SSLError). */
 class SMTPTLSError extends SMTPOSError {}
 /** Not connected, or the server closed the connection. */
@@ -136,7 +151,7 @@ class SMTPDataError extends SMTPResponseException {}
 class SMTPMessageTooLargeError extends SMTPException {}
 
 for (const cls of [SMTPException, SMTPInvalidArgumentError, SMTPStateError, SMTPOSError,
-  SMTPConnectionError, SMTPTimeoutError, SMTPTLSError, SMTPServerDisconnected,
+  SMTPConnectionError, SMTPTimeoutError, SMTPCancelledError, SMTPTLSError, SMTPServerDisconnected,
   SMTPNotEncryptedError, SMTPResponseException, SMTPConnectError, SMTPHeloError,
   SMTPNotSupportedError, SMTPAuthenticationError, SMTPAuthAbortedError, SMTPSenderRefused,
   SMTPRecipientsRefused, SMTPDataError, SMTPMessageTooLargeError]) {
@@ -154,6 +169,7 @@ const ERROR_CLASSES = {
   13: SMTPTLSError,
   14: SMTPServerDisconnected,
   15: SMTPNotEncryptedError,
+  16: SMTPCancelledError,
   20: SMTPResponseException,
   21: SMTPConnectError,
   22: SMTPHeloError,
@@ -267,6 +283,7 @@ function load() {
     set_debug_secrets: f(`int smtp_session_set_debug_secrets(${S}, int show)`),
     set_tls_config: f(`int smtp_session_set_tls_config(${S}, const smtp_tls_config *config)`),
     set_envelope: f(`int smtp_session_set_envelope(${S}, const smtp_envelope *envelope)`),
+    cancel: f(`int smtp_session_cancel(${CS})`),
     connect: f(`int smtp_session_connect(${S}, const char *host, uint16_t port, ${CODE})`),
     open: f(`int smtp_session_open(${S}, const char *host, uint16_t port, ${CODE})`),
     close: f(`int smtp_session_close(${S})`),
@@ -584,15 +601,29 @@ function registerTrace(fn) {
   }, L.TraceFnPtr);
 }
 
+/** _replyCallAsync()'s calls: their arguments, checked as the methods check them. */
+const ASYNC_REPLY_CALLS = Object.freeze({
+  connect: (host = 'localhost', port = 0) => [cstr(host, 'host'), port16(port)],
+  open: (host = 'localhost', port = 0) => [cstr(host, 'host'), port16(port)],
+  helo: (name = '') => [cstr(name, 'name')],
+  ehlo: (name = '') => [cstr(name, 'name')],
+  noop: () => [],
+  rset: () => [],
+  quit: () => [],
+});
+
 class Session {
   #box; // { ptr, trace }: what the finalizer frees
   #busy = false;
+  #background = null; // { timer }: a call running on a koffi worker thread
   #kind;
 
   /**
    * @param {'smtp'|'smtp_ssl'|'lmtp'} [kind='smtp']
-   * @param {object} [options] localHostname, timeout (ms: connect and I/O),
-   *   timeouts {connect, io, reply} (ms, 0: no limit), sourceAddress
+   * @param {object} [options] localHostname, timeout (ms: bounds every
+   *   single wait, i.e. timeouts.all), timeouts {connect, io, reply,
+   *   greeting, mail, rcpt, data, dataBlock, finalDot, call, all} (ms, 0: no
+   *   limit; see setTimeouts()), sourceAddress
    *   ("host", [host, port] or {host, port}), tls (a TlsConfig or its
    *   options), requireTls, trustLoopback, authMechanisms, debugLevel, trace.
    */
@@ -619,9 +650,7 @@ class Session {
 
   #configure(o) {
     if (o.localHostname !== undefined) this.setLocalHostname(o.localHostname);
-    if (o.timeout !== undefined && o.timeout !== null) {
-      this.setTimeouts({ connect: o.timeout, io: o.timeout });
-    }
+    if (o.timeout !== undefined && o.timeout !== null) this.setTimeouts({ all: o.timeout });
     if (o.timeouts) this.setTimeouts(o.timeouts);
     if (o.sourceAddress !== undefined && o.sourceAddress !== null) this.setSourceAddress(o.sourceAddress);
     if (o.tls !== undefined && o.tls !== null) this.setTlsConfig(o.tls);
@@ -634,18 +663,26 @@ class Session {
 
   // -- plumbing ------------------------------------------------------------
 
-  /** Run `f(ptr)` with the session marked busy; refuses a closed or busy session. */
-  #run(f) {
+  /** Mark the session busy and give its pointer; refuses a closed or busy session. */
+  #enter() {
     if (this.#box.ptr === null) {
       throw new SMTPStateError('the session is closed', { result: RESULT.SMTP_ERR_BAD_STATE });
     }
     if (this.#busy) {
-      throw new SMTPStateError('the session is in use (a call from inside one of its callbacks)',
-        { result: RESULT.SMTP_ERR_BAD_STATE });
+      throw new SMTPStateError(this.#background !== null
+        ? 'the session is in use (a background call runs on it)'
+        : 'the session is in use (a call from inside one of its callbacks)',
+      { result: RESULT.SMTP_ERR_BAD_STATE });
     }
     this.#busy = true;
+    return this.#box.ptr;
+  }
+
+  /** Run `f(ptr)` with the session marked busy; refuses a closed or busy session. */
+  #run(f) {
+    const p = this.#enter();
     try {
-      return f(this.#box.ptr);
+      return f(p);
     } finally {
       this.#busy = false;
     }
@@ -705,17 +742,49 @@ class Session {
     this.#run((p) => this.#check(p, L.set_local_hostname(p, n)));
   }
 
-  /** Timeouts in milliseconds (0: no limit): {connect, io, reply}. */
+  /**
+   * Set timeouts in milliseconds (0: no limit), from the next call on:
+   * {connect, io, reply, greeting, mail, rcpt, data, dataBlock, finalDot,
+   * call, all}. Every wait inside a call ends at the earliest of its limits
+   * (the rule: smtp_session_set_timeout_ms() in include/smtp.h): `io` after
+   * the last byte moved; the reply being awaited (`greeting`, `mail`,
+   * `rcpt`, `data`, `finalDot`, else `reply`) however slowly it trickles;
+   * `dataBlock` while message data waits to be taken; `connect` for the
+   * name lookup and each address; `call` for the whole call. `all` sets
+   * every limit but `call` at once and is applied first, so that
+   * {all: 30000, connect: 5000} keeps its connect. An unknown name or a
+   * value outside 0..2**32-1 throws SMTPInvalidArgumentError and sets nothing.
+   */
   setTimeouts(timeouts) {
+    if (timeouts === null || typeof timeouts !== 'object' || Array.isArray(timeouts)) {
+      throw new TypeError(`timeouts must be an object {${TIMEOUT_NAMES}}`);
+    }
     const todo = [];
-    for (const [name, ms] of Object.entries(timeouts || {})) {
-      if (!(name in TIMEOUTS)) throw invalid(`unknown timeout ${name} (connect, io, reply)`);
-      if (ms !== undefined && ms !== null) todo.push([TIMEOUTS[name], uint32(ms, `timeouts.${name}`)]);
+    for (const [name, ms] of Object.entries(timeouts)) {
+      if (!Object.prototype.hasOwnProperty.call(TIMEOUTS, name)) {
+        throw invalid(`unknown timeout ${name} (${TIMEOUT_NAMES})`);
+      }
+      if (ms === undefined || ms === null) continue;
+      const entry = [TIMEOUTS[name], uint32(ms, `timeouts.${name}`)];
+      if (name === 'all') todo.unshift(entry); else todo.push(entry);
     }
     this.#run((p) => { for (const [which, ms] of todo) this.#check(p, L.set_timeout_ms(p, which, ms)); });
   }
 
-  /** The timeouts in milliseconds: {connect, io, reply}. */
+  /**
+   * One timeout in milliseconds (0: no limit), by the names of
+   * setTimeouts(). For 'all': the longest single wait the limits allow (0
+   * when one of them is unlimited).
+   */
+  getTimeout(name) {
+    if (typeof name !== 'string') throw new TypeError('the timeout name must be a string');
+    if (!Object.prototype.hasOwnProperty.call(TIMEOUTS, name)) {
+      throw invalid(`unknown timeout ${name} (${TIMEOUT_NAMES})`);
+    }
+    return this.#run((p) => Number(L.timeout_ms(p, TIMEOUTS[name])));
+  }
+
+  /** Every timeout in milliseconds, {connect, io, ..., call, all}, as getTimeout() gives them. */
   getTimeouts() {
     return this.#run((p) => {
       const out = {};
@@ -883,6 +952,72 @@ class Session {
         });
       }
       return out;
+    });
+  }
+
+  // -- cancel --------------------------------------------------------------
+
+  /**
+   * End the call running on this session in another thread (today: a koffi
+   * worker thread, see _replyCallAsync()) or the one whose callback (trace,
+   * SASL authobject) is running: it throws SMTPCancelledError within 100 ms,
+   * and the connection is closed (connect again). With no call running it
+   * does nothing (it does not cancel the next call); on a closed session
+   * too. Never throws.
+   */
+  cancel() {
+    const p = this.#box.ptr;
+    if (p === null) return;
+    L.cancel(p);
+    const bg = this.#background;
+    if (bg !== null && bg.timer === null) {
+      // koffi queues a background call for a worker thread: it may not have
+      // entered the library yet, and a cancel before that does nothing. So
+      // cancel again until it ends. Only that call can be running meanwhile
+      // (the session is busy), and the pointer stays valid (close() is
+      // refused, and the pending callback keeps the session reachable).
+      bg.timer = setInterval(() => L.cancel(p), 10);
+    }
+  }
+
+  /**
+   * @internal Not part of the API (an asynchronous binding is a later
+   * step): run one reply call (connect, open, helo, ehlo, noop, rset,
+   * quit; the same arguments as the method) on a koffi worker thread.
+   * Resolves to {code, message}, or rejects with the call's error. The
+   * session is busy until it settles: other calls and close() throw
+   * SMTPStateError meanwhile; cancel() works.
+   */
+  _replyCallAsync(name, ...args) {
+    return new Promise((resolve, reject) => {
+      if (!Object.prototype.hasOwnProperty.call(ASYNC_REPLY_CALLS, name)) {
+        throw new TypeError(`no background call ${String(name)}`);
+      }
+      const a = ASYNC_REPLY_CALLS[name](...args);
+      const fn = L[name];
+      const p = this.#enter();
+      const bg = { timer: null };
+      this.#background = bg;
+      const code = [0];
+      try {
+        fn.async(p, ...a, code, (err, rc) => {
+          if (bg.timer !== null) clearInterval(bg.timer);
+          this.#background = null;
+          try {
+            if (err) throw err;
+            this.#check(p, rc);
+            resolve({ code: code[0], message: L.last_reply_text(p) });
+          } catch (e) {
+            reject(e);
+          } finally {
+            this.#busy = false;
+          }
+        });
+      } catch (e) {
+        this.#background = null;
+        this.#busy = false;
+        throw e;
+      }
     });
   }
 
@@ -1137,8 +1272,10 @@ class Session {
   close() {
     if (this.#box.ptr === null) return;
     if (this.#busy) {
-      throw new SMTPStateError('close() from inside one of the session\'s callbacks',
-        { result: RESULT.SMTP_ERR_BAD_STATE });
+      throw new SMTPStateError(this.#background !== null
+        ? 'close() while a background call runs on the session (cancel() it first)'
+        : 'close() from inside one of the session\'s callbacks',
+      { result: RESULT.SMTP_ERR_BAD_STATE });
     }
     sessionRegistry.unregister(this);
     freeBox(this.#box);
@@ -1173,6 +1310,7 @@ module.exports = {
   SMTPOSError,
   SMTPConnectionError,
   SMTPTimeoutError,
+  SMTPCancelledError,
   SMTPTLSError,
   SMTPServerDisconnected,
   SMTPNotEncryptedError,

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod pki;
+pub mod postfix;
 pub mod raw;
 
 /// Result codes, from the library (never as bare numbers).

@@ -385,6 +385,32 @@ impl Client {
         Sent { rc, codes, refused }
     }
 
+    /// smtp_session_sendmail_batch with one message per entry of `msgs`,
+    /// each from `from` to `to`: the call's result and each message's.
+    pub fn sendmail_batch(&self, from: &str, to: &[&str], msgs: &[Vec<u8>]) -> (c_int, Vec<Sent>) {
+        let from = CString::new(from).unwrap();
+        let to = CStrings::new(to);
+        let mut codes: Vec<Vec<c_int>> = msgs.iter().map(|_| vec![-7; to.len()]).collect();
+        let mut items: Vec<smtp_batch_item> = msgs
+            .iter()
+            .zip(codes.iter_mut())
+            .map(|(m, c)| smtp_batch_item {
+                from: from.as_ptr(),
+                to: to.ptr(),
+                to_count: to.len(),
+                msg: m.as_ptr(),
+                len: m.len(),
+                flags: SMTP_MSG_NORMALIZE,
+                result: -7,
+                refused_count: usize::MAX,
+                rcpt_codes: c.as_mut_ptr(),
+            })
+            .collect();
+        let rc = unsafe { smtp_session_sendmail_batch(self.0, items.as_mut_ptr(), items.len()) };
+        let sent = items.iter().zip(codes).map(|(it, codes)| Sent { rc: it.result, codes, refused: it.refused_count }).collect();
+        (rc, sent)
+    }
+
     pub fn sendmail(&self, to: &[&str], msg: &[u8]) -> Sent {
         self.sendmail_flags(to, msg, SMTP_MSG_NORMALIZE)
     }

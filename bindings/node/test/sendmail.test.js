@@ -136,7 +136,8 @@ test('sendMessage: the envelope from the headers, Bcc removed, other bytes as gi
 test('smtplib methods step by step: ehlo, features, mail, rcpt, data, docmd, help, verify, rset, noop', () => {
   const s = new smtp.Session('smtp', { timeouts: { connect: 5000, io: 5000, reply: 5000 } });
   try {
-    assert.deepEqual(s.getTimeouts(), { connect: 5000, io: 5000, reply: 5000 });
+    const t = s.getTimeouts();
+    assert.deepEqual({ connect: t.connect, io: t.io, reply: t.reply }, { connect: 5000, io: 5000, reply: 5000 });
     assert.equal(s.isConnected, false);
     const greeting = s.connect(`127.0.0.1:${sink.port}`);
     assert.equal(greeting.code, 220);

@@ -77,7 +77,11 @@ test('kinds and options', () => {
   });
   try {
     assert.equal(s.kind, 'smtp');
-    assert.deepEqual(s.getTimeouts(), { connect: 1234, io: 1234, reply: 5678 });
+    // timeout is every per-wait limit (`all`); timeouts refine it.
+    assert.deepEqual(s.getTimeouts(), {
+      connect: 1234, io: 1234, reply: 5678, greeting: 1234, mail: 1234, rcpt: 1234, data: 1234,
+      dataBlock: 1234, finalDot: 1234, call: 0, all: 5678,
+    });
     s.setSourceAddress(null);
     s.setSourceAddress({ host: '127.0.0.1' });
     s.setSourceAddress('127.0.0.1');
@@ -101,6 +105,7 @@ test('every result code maps to its class', () => {
     SMTP_ERR_TLS: 'SMTPTLSError',
     SMTP_ERR_SERVER_DISCONNECTED: 'SMTPServerDisconnected',
     SMTP_ERR_NOT_ENCRYPTED: 'SMTPNotEncryptedError',
+    SMTP_ERR_CANCELLED: 'SMTPCancelledError',
     SMTP_ERR_RESPONSE: 'SMTPResponseException',
     SMTP_ERR_CONNECT_REPLY: 'SMTPConnectError',
     SMTP_ERR_HELO: 'SMTPHeloError',
@@ -119,6 +124,9 @@ test('every result code maps to its class', () => {
     assert.ok(new smtp[cls]('x') instanceof smtp.SMTPException);
     // The library knows every code the binding names.
     assert.notEqual(smtp.resultString(smtp.RESULT[name]), 'unknown result code', name);
+  }
+  for (const cls of ['SMTPConnectionError', 'SMTPTimeoutError', 'SMTPCancelledError', 'SMTPTLSError']) {
+    assert.ok(new smtp[cls]('x') instanceof smtp.SMTPOSError, cls);
   }
   for (const cls of ['SMTPSenderRefused', 'SMTPDataError', 'SMTPConnectError', 'SMTPHeloError', 'SMTPAuthenticationError']) {
     assert.ok(new smtp[cls]('x') instanceof smtp.SMTPResponseException, cls);

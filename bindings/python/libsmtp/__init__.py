@@ -18,14 +18,14 @@ from smtplib import quoteaddr, quotedata  # noqa: F401 - smtplib's module-level 
 
 from ._native import LIBRARY_PATH, LIBRARY_VERSION, result_str
 from ._errors import (EXCEPTION_FOR_RESULT, SMTPAuthenticationAborted, SMTPAuthenticationError,
-                      SMTPBadStateError, SMTPConnectError, SMTPConnectFailedError, SMTPDataError,
-                      SMTPException, SMTPHeloError, SMTPIOError, SMTPMessageTooLargeError,
+                      SMTPBadStateError, SMTPCancelledError, SMTPConnectError, SMTPConnectFailedError,
+                      SMTPDataError, SMTPException, SMTPHeloError, SMTPIOError, SMTPMessageTooLargeError,
                       SMTPNotEncryptedError, SMTPNotSupportedError, SMTPPanicError,
                       SMTPRecipientsRefused, SMTPResponseException, SMTPSenderRefused,
                       SMTPServerDisconnected, SMTPTimeoutError, SMTPTLSError)
 from ._tls import TLSConfig, create_default_context
 from ._client import (CRLF, LMTP, LMTP_PORT, MSG_NORMALIZE, MSG_RAW, MSG_REJECT_BARE_EOL, SMTP,
-                      SMTP_PORT, SMTP_SSL, SMTP_SSL_PORT, RcptResult, bCRLF)
+                      SMTP_PORT, SMTP_SSL, SMTP_SSL_PORT, TIMEOUT_NAMES, RcptResult, bCRLF)
 
 __version__ = "0.1.0"
 
@@ -36,13 +36,13 @@ __all__ = ["SMTPException", "SMTPNotSupportedError", "SMTPServerDisconnected",
            "SMTP", "SMTP_SSL", "LMTP",
            "SMTPBadStateError", "SMTPPanicError", "SMTPConnectFailedError", "SMTPTimeoutError",
            "SMTPIOError", "SMTPTLSError", "SMTPNotEncryptedError", "SMTPAuthenticationAborted",
-           "SMTPMessageTooLargeError", "TLSConfig", "create_default_context", "RcptResult",
-           "MSG_NORMALIZE", "MSG_RAW", "MSG_REJECT_BARE_EOL", "SMTP_PORT", "SMTP_SSL_PORT",
-           "LMTP_PORT", "CRLF", "bCRLF", "LIBRARY_PATH", "LIBRARY_VERSION", "EXCEPTION_FOR_RESULT",
-           "result_str"]
+           "SMTPMessageTooLargeError", "SMTPCancelledError", "TLSConfig", "create_default_context",
+           "RcptResult", "MSG_NORMALIZE", "MSG_RAW", "MSG_REJECT_BARE_EOL", "SMTP_PORT", "SMTP_SSL_PORT",
+           "LMTP_PORT", "TIMEOUT_NAMES", "CRLF", "bCRLF", "LIBRARY_PATH", "LIBRARY_VERSION",
+           "EXCEPTION_FOR_RESULT", "result_str"]
 
 for _cls in (SMTP, SMTP_SSL, LMTP, TLSConfig, RcptResult, SMTPBadStateError, SMTPPanicError,
              SMTPConnectFailedError, SMTPTimeoutError, SMTPIOError, SMTPTLSError, SMTPNotEncryptedError,
-             SMTPAuthenticationAborted, SMTPMessageTooLargeError):
+             SMTPAuthenticationAborted, SMTPMessageTooLargeError, SMTPCancelledError):
     _cls.__module__ = __name__
 del _cls

@@ -28,6 +28,27 @@ MSG_REJECT_BARE_EOL = N.SMTP_MSG_REJECT_BARE_EOL
 
 _U32_MAX = 2 ** 32 - 1
 
+# set_timeout()/get_timeout() names -> the SMTP_TIMEOUT_* constants.
+_TIMEOUTS = {
+    "connect": N.SMTP_TIMEOUT_CONNECT,
+    "io": N.SMTP_TIMEOUT_IO,
+    "reply": N.SMTP_TIMEOUT_REPLY,
+    "greeting": N.SMTP_TIMEOUT_GREETING,
+    "mail": N.SMTP_TIMEOUT_MAIL,
+    "rcpt": N.SMTP_TIMEOUT_RCPT,
+    "data": N.SMTP_TIMEOUT_DATA,
+    "data_block": N.SMTP_TIMEOUT_DATA_BLOCK,
+    "final_dot": N.SMTP_TIMEOUT_FINAL_DOT,
+    "call": N.SMTP_TIMEOUT_CALL,
+    "all": N.SMTP_TIMEOUT_ALL,
+}
+TIMEOUT_NAMES = tuple(_TIMEOUTS)
+
+# The limits on a single wait: what timeout= and "all" set ("call" is not one).
+_WAIT_LIMITS = (N.SMTP_TIMEOUT_CONNECT, N.SMTP_TIMEOUT_IO, N.SMTP_TIMEOUT_REPLY, N.SMTP_TIMEOUT_GREETING,
+                N.SMTP_TIMEOUT_MAIL, N.SMTP_TIMEOUT_RCPT, N.SMTP_TIMEOUT_DATA, N.SMTP_TIMEOUT_DATA_BLOCK,
+                N.SMTP_TIMEOUT_FINAL_DOT)
+
 RcptResult = collections.namedtuple(
     "RcptResult", "address code message status refused data_code data_message data_status")
 RcptResult.__doc__ = """One recipient of the last transaction (SMTP.rcpt_results()).
@@ -76,6 +97,21 @@ def _message(msg, flags, str_flags):
     if isinstance(msg, (bytes, bytearray, memoryview)):
         return bytes(msg), N.SMTP_MSG_RAW if flags is None else flags
     raise TypeError("msg must be str or bytes, not %s" % type(msg).__name__)
+
+
+def _timeout_which(which):
+    """A set_timeout()/get_timeout() name (case-insensitive) -> SMTP_TIMEOUT_*."""
+    try:
+        return _TIMEOUTS[which.lower()]
+    except (AttributeError, KeyError, TypeError):
+        raise ValueError("unknown timeout %r (one of: %s)" % (which, ", ".join(TIMEOUT_NAMES))) from None
+
+
+def _ms(seconds):
+    """A positive number of seconds -> milliseconds for the C API (at least
+    1, at most 2**32-1: about 49 days; infinity is clamped too)."""
+    ms = seconds * 1000
+    return _U32_MAX if ms >= _U32_MAX else max(1, int(round(ms)))
 
 
 def _decode(b):
@@ -193,11 +229,14 @@ class SMTP:
     ehlo_msg = "ehlo"
     _kind = N.SMTP_KIND_SMTP
     _s = None
+    _free_lock = None  # guards _s against free() while cancel() uses it
     _depth = 0  # > 0 while a C call on this session runs (callbacks see it)
 
     def __init__(self, host="", port=0, local_hostname=None, timeout=socket._GLOBAL_DEFAULT_TIMEOUT,
                  source_address=None):
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # serialises calls; held for the whole of each C call
+        self._free_lock = threading.Lock()  # never held across a blocking call (see cancel())
+        self._timeout_overrides = {}  # SMTP_TIMEOUT_* -> ms, from set_timeout(): re-applied at connect
         self._pending = []          # exceptions from the trace callback
         self._trace_fn = None
         self._free = N.lib.smtp_session_free
@@ -210,8 +249,7 @@ class SMTP:
         if not s:
             raise MemoryError("smtp_session_new failed")
         self._s = s
-        self._defaults = {w: N.lib.smtp_session_timeout_ms(s, w)
-                          for w in (N.SMTP_TIMEOUT_CONNECT, N.SMTP_TIMEOUT_IO, N.SMTP_TIMEOUT_REPLY)}
+        self._defaults = {w: N.lib.smtp_session_timeout_ms(s, w) for w in _WAIT_LIMITS}
         self._init_session()
         if local_hostname is not None:
             self.local_hostname = local_hostname
@@ -294,30 +332,29 @@ class SMTP:
         return out
 
     def _apply_settings(self):
-        """timeout and source_address, as smtplib applies them at connect."""
+        """timeout and source_address, as smtplib applies them at connect;
+        then the limits given to set_timeout(), which win."""
         lib = N.lib
         t = self.timeout
         if t is socket._GLOBAL_DEFAULT_TIMEOUT:
             t = socket.getdefaulttimeout()
             if t is None:
                 t = socket._GLOBAL_DEFAULT_TIMEOUT
-        if t is socket._GLOBAL_DEFAULT_TIMEOUT:
-            connect_ms, io_ms = self._defaults[N.SMTP_TIMEOUT_CONNECT], self._defaults[N.SMTP_TIMEOUT_IO]
-            reply_ms = self._defaults[N.SMTP_TIMEOUT_REPLY]
-        elif t is None:  # smtplib: blocking; the whole-reply deadline stays
-            connect_ms = io_ms = 0
-            reply_ms = self._defaults[N.SMTP_TIMEOUT_REPLY]
-        else:
+        if t is socket._GLOBAL_DEFAULT_TIMEOUT:  # libsmtp's defaults
+            limits = dict(self._defaults)
+        elif t is None:  # smtplib: blocking; the deadlines on replies stay
+            limits = dict(self._defaults)
+            limits[N.SMTP_TIMEOUT_CONNECT] = limits[N.SMTP_TIMEOUT_IO] = 0
+        else:  # no single wait (connect, read, write, a whole reply) lasts longer
             t = float(t)
             if t == 0:
                 raise ValueError("Non-blocking socket (timeout=0) is not supported")
             if t < 0 or t != t:
                 raise ValueError("Timeout value must be non-negative")
-            connect_ms = io_ms = max(1, min(int(t * 1000), _U32_MAX))
-            reply_ms = max(io_ms, self._defaults[N.SMTP_TIMEOUT_REPLY])
-        for which, ms in ((N.SMTP_TIMEOUT_CONNECT, connect_ms), (N.SMTP_TIMEOUT_IO, io_ms),
-                          (N.SMTP_TIMEOUT_REPLY, reply_ms)):
-            self._call(lib.smtp_session_set_timeout_ms, which, max(0, min(int(ms), _U32_MAX)))
+            limits = {N.SMTP_TIMEOUT_ALL: _ms(t)}
+        limits.update(self._timeout_overrides)
+        for which, ms in limits.items():
+            self._call(lib.smtp_session_set_timeout_ms, which, ms)
         src = self.source_address
         if src is None:
             self._call(lib.smtp_session_set_source_address, None, 0)
@@ -455,6 +492,56 @@ class SMTP:
     def set_trust_loopback(self, trust):
         """Whether loopback counts as protecting secrets for the cleartext rule (default True)."""
         self._call(N.lib.smtp_session_set_trust_loopback, 1 if trust else 0)
+
+    def set_timeout(self, which, seconds):
+        """Set one of libsmtp's limits, in seconds (None: no limit). which is
+        one of TIMEOUT_NAMES: "connect", "io", "reply", "greeting", "mail",
+        "rcpt", "data", "data_block", "final_dot", "call" (the whole of one
+        call), or "all" (every limit but "call", as timeout= sets them);
+        anything else is ValueError, as is a seconds of 0 or less.
+
+        Applies from the next call, on the current connection too, and is
+        kept: connect() applies timeout= first, then these limits."""
+        w = _timeout_which(which)
+        if seconds is None:
+            ms = 0
+        else:
+            t = float(seconds)
+            if not t > 0:  # 0, negative, NaN
+                raise ValueError("timeout must be a positive number of seconds or None, not %r" % (seconds,))
+            ms = _ms(t)
+        with self._lock:
+            self._call(N.lib.smtp_session_set_timeout_ms, w, ms)
+            for limit in (_WAIT_LIMITS if w == N.SMTP_TIMEOUT_ALL else (w,)):
+                self._timeout_overrides[limit] = ms
+
+    def get_timeout(self, which):
+        """One of libsmtp's limits in seconds (float), None when unlimited.
+        "all" gives the longest single wait the limits allow (None when one
+        of them is unlimited). Names as set_timeout(); else ValueError."""
+        w = _timeout_which(which)
+        with self._lock:
+            ms = N.lib.smtp_session_timeout_ms(self._session(), w)
+        if ms < 0:
+            raise ValueError("unknown timeout %r" % (which,))
+        return None if ms == 0 else ms / 1000
+
+    def cancel(self):
+        """End the call running on this object in another thread (connect,
+        a command, sendmail, ...): it raises SMTPCancelledError within 100 ms
+        and the connection is closed (connect() again to go on). Callable
+        from any thread at any time; it never waits for the running call.
+        When no call runs it does nothing (it does not cancel the next
+        call), and on a freed object it does nothing either."""
+        # Not self._lock: the blocked call holds it. _free_lock only keeps
+        # free() from releasing the session while the C function runs.
+        lock = self._free_lock
+        if lock is None:
+            return
+        with lock:
+            s = self._s
+            if s:
+                N.lib.smtp_session_cancel(s)
 
     # ---- smtplib's methods ---------------------------------------------------
 
@@ -659,7 +746,8 @@ class SMTP:
         with lock:
             if self._depth:
                 raise SMTPBadStateError("free() from inside one of the session's callbacks")
-            s, self._s = self._s, None
+            with self._free_lock:  # waits for a cancel() using the session
+                s, self._s = self._s, None
             if s:
                 self._free(s)
 

@@ -14,6 +14,7 @@ Result code -> exception (see README.md):
     SMTP_ERR_TLS                  SMTPTLSError(SMTPException, ssl.SSLError)
     SMTP_ERR_SERVER_DISCONNECTED  SMTPServerDisconnected
     SMTP_ERR_NOT_ENCRYPTED        SMTPNotEncryptedError(SMTPException)
+    SMTP_ERR_CANCELLED            SMTPCancelledError(SMTPServerDisconnected)
     SMTP_ERR_RESPONSE             SMTPResponseException(code, msg)
     SMTP_ERR_CONNECT_REPLY        SMTPConnectError(code, msg)
     SMTP_ERR_HELO                 SMTPHeloError(code, msg)
@@ -54,7 +55,15 @@ class SMTPConnectFailedError(SMTPException, ConnectionError):
 
 
 class SMTPTimeoutError(SMTPServerDisconnected, TimeoutError):
-    """A connect, I/O or whole-reply timeout fired; the connection is closed."""
+    """A timeout fired (connect, I/O, a reply's limit, or the whole call);
+    the connection is closed."""
+
+
+class SMTPCancelledError(SMTPServerDisconnected):
+    """The call was ended by cancel() from another thread; the connection is
+    closed (connect again to go on). A message whose final reply was not
+    read is not reported as sent. Deliberately not a TimeoutError: nothing
+    ran out of time."""
 
 
 class SMTPIOError(SMTPServerDisconnected):
@@ -100,6 +109,7 @@ _SIMPLE = {
     N.SMTP_ERR_TLS: SMTPTLSError,
     N.SMTP_ERR_SERVER_DISCONNECTED: SMTPServerDisconnected,
     N.SMTP_ERR_NOT_ENCRYPTED: SMTPNotEncryptedError,
+    N.SMTP_ERR_CANCELLED: SMTPCancelledError,
     N.SMTP_ERR_NOT_SUPPORTED: SMTPNotSupportedError,
     N.SMTP_ERR_SMTP: SMTPException,
     N.SMTP_ERR_TOO_LARGE: SMTPMessageTooLargeError,
@@ -150,5 +160,5 @@ __all__ = [
     "SMTPHeloError", "SMTPAuthenticationError",
     "SMTPBadStateError", "SMTPPanicError", "SMTPConnectFailedError", "SMTPTimeoutError",
     "SMTPIOError", "SMTPTLSError", "SMTPNotEncryptedError", "SMTPAuthenticationAborted",
-    "SMTPMessageTooLargeError", "EXCEPTION_FOR_RESULT", "make_error",
+    "SMTPMessageTooLargeError", "SMTPCancelledError", "EXCEPTION_FOR_RESULT", "make_error",
 ]

@@ -33,6 +33,7 @@ SMTP_ERR_IO = 12
 SMTP_ERR_TLS = 13
 SMTP_ERR_SERVER_DISCONNECTED = 14
 SMTP_ERR_NOT_ENCRYPTED = 15
+SMTP_ERR_CANCELLED = 16
 SMTP_ERR_RESPONSE = 20
 SMTP_ERR_CONNECT_REPLY = 21
 SMTP_ERR_HELO = 22
@@ -62,6 +63,14 @@ SMTP_KIND_LMTP = 2
 SMTP_TIMEOUT_CONNECT = 0
 SMTP_TIMEOUT_IO = 1
 SMTP_TIMEOUT_REPLY = 2
+SMTP_TIMEOUT_GREETING = 3
+SMTP_TIMEOUT_MAIL = 4
+SMTP_TIMEOUT_RCPT = 5
+SMTP_TIMEOUT_DATA = 6
+SMTP_TIMEOUT_DATA_BLOCK = 7
+SMTP_TIMEOUT_FINAL_DOT = 8
+SMTP_TIMEOUT_CALL = 9
+SMTP_TIMEOUT_ALL = 10  # every limit on a single wait (0-8), not SMTP_TIMEOUT_CALL
 
 SMTP_TRACE_INFO = 0
 SMTP_TRACE_SEND = 1
@@ -92,6 +101,7 @@ _PROTOTYPES = {
     "smtp_session_set_trace": (c_int, [_S, TRACE_FN, c_void_p]),
     "smtp_session_connect": (c_int, [_S, c_char_p, c_uint16, POINTER(c_int)]),
     "smtp_session_open": (c_int, [_S, c_char_p, c_uint16, POINTER(c_int)]),
+    "smtp_session_cancel": (c_int, [_S]),
     "smtp_session_close": (c_int, [_S]),
     "smtp_session_errmsg": (c_char_p, [_S]),
     "smtp_session_last_reply_code": (c_int, [_S]),

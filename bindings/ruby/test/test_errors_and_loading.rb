@@ -8,7 +8,7 @@ require 'rbconfig'
 class TestErrorsAndLoading < Minitest::Test
   include SmtpTestHelpers
 
-  CODES = [1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30].freeze
+  CODES = [1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30].freeze
 
   def test_one_class_per_result_code
     classes = CODES.map { |c| Smtp.error_class(c) }
@@ -32,8 +32,14 @@ class TestErrorsAndLoading < Minitest::Test
       Smtp::SMTPHeloError => Smtp::SMTPResponseException,
       Smtp::SMTPNotSupportedError => Smtp::SMTPException,
       Smtp::SMTPAuthenticationError => Smtp::SMTPResponseException,
+      Smtp::SMTPTimeoutError => Smtp::SMTPTransportError,
+      Smtp::SMTPCancelledError => Smtp::SMTPTransportError,
+      Smtp::SMTPTransportError => Smtp::SMTPException,
       Smtp::ArgumentError => ::ArgumentError
     }.each { |sub, sup| assert_operator sub, :<, sup }
+    refute_operator Smtp::SMTPCancelledError, :<=, Smtp::SMTPTimeoutError
+    assert_same Smtp::SMTPCancelledError, Smtp::CancelledError
+    assert_same Smtp::SMTPCancelledError, Smtp.error_class(16)
     refute_operator Smtp::SMTPRecipientsRefused, :<, Smtp::SMTPResponseException
     assert_equal Smtp::SMTPException, Smtp.error_class(29)
     e = Smtp::SMTPResponseException.new(smtp_code: 554, smtp_error: 'no')

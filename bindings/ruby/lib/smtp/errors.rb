@@ -88,12 +88,21 @@ module Smtp
   class SMTPTransportError < SMTPException; end
   # SMTP_ERR_CONNECT: the connection could not be made.
   class SMTPConnectionFailed < SMTPTransportError; end
-  # SMTP_ERR_TIMEOUT: a connect, I/O or reply timeout fired.
+  # SMTP_ERR_TIMEOUT: one of the session's limits fired (Session::TIMEOUTS);
+  # the connection is closed.
   class SMTPTimeoutError < SMTPTransportError; end
   # SMTP_ERR_IO: another I/O error; the connection is closed.
   class SMTPIOError < SMTPTransportError; end
   # SMTP_ERR_TLS: TLS failed.
   class SMTPTLSError < SMTPTransportError; end
+  # SMTP_ERR_CANCELLED: Session#cancel (from another thread, or from one of
+  # the session's own blocks) ended the call. As after a timeout, the
+  # connection is closed (connect again) and a message whose final reply
+  # was not read counts as not sent. A transport error like the timeout,
+  # but not a SMTPTimeoutError: `rescue SMTPTimeoutError` does not catch it.
+  class SMTPCancelledError < SMTPTransportError; end
+  # The short name of SMTPCancelledError (the same class).
+  CancelledError = SMTPCancelledError
 
   # SMTP_ERR_INVALID_ARGUMENT (smtplib: ValueError): an argument refused
   # before anything was sent (CR/LF/NUL in a command line, bad UTF-8, an
@@ -122,6 +131,7 @@ module Smtp
     13 => SMTPTLSError,
     14 => SMTPServerDisconnected,
     15 => SMTPNotEncryptedError,
+    16 => SMTPCancelledError,
     20 => SMTPResponseException,
     21 => SMTPConnectError,
     22 => SMTPHeloError,

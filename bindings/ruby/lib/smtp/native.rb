@@ -32,8 +32,12 @@ module Smtp
   private_class_method :pkg_config_libdir
 
   # The raw C functions of smtp.h. Not for direct use: Smtp::Session wraps
-  # them. Network calls are attached with blocking: true, so that other Ruby
-  # threads run while one waits for a server.
+  # them. Every call that may wait on the network (NET below) is attached
+  # with blocking: true: it runs without the GVL, so other Ruby threads run
+  # while one waits for a server, and one of them can end the wait with
+  # smtp_session_cancel(). A callback (SASL, trace) that such a call makes
+  # takes the GVL back for the Ruby block (ruby-ffi does that for a callback
+  # on a thread that released it), then releases it again.
   module Native
     extend FFI::Library
     ffi_lib Smtp.library_path
@@ -70,6 +74,10 @@ module Smtp
     attach_function :smtp_session_connect, %i[pointer pointer uint16 pointer], :int, NET
     attach_function :smtp_session_open, %i[pointer pointer uint16 pointer], :int, NET
     attach_function :smtp_session_close, [:pointer], :int
+    # Not NET: it never waits (an atomic mark and a one-byte pipe write),
+    # and it is the one call made while another thread is inside the
+    # library on the same session.
+    attach_function :smtp_session_cancel, [:pointer], :int
     attach_function :smtp_session_quit, %i[pointer pointer], :int, NET
 
     # State getters.
@@ -145,6 +153,14 @@ module Smtp
     TIMEOUT_CONNECT = 0
     TIMEOUT_IO = 1
     TIMEOUT_REPLY = 2
+    TIMEOUT_GREETING = 3
+    TIMEOUT_MAIL = 4
+    TIMEOUT_RCPT = 5
+    TIMEOUT_DATA = 6
+    TIMEOUT_DATA_BLOCK = 7
+    TIMEOUT_FINAL_DOT = 8
+    TIMEOUT_CALL = 9
+    TIMEOUT_ALL = 10
     TRACE_INFO = 0
     TRACE_SEND = 1
     TRACE_RECV = 2

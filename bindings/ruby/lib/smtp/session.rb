@@ -13,7 +13,10 @@ module Smtp
   # by #free; #close only drops the connection, as smtplib's close.
   #
   # One session must not be used by two threads at once: each call holds the
-  # session's monitor, so concurrent calls wait for each other.
+  # session's monitor, so concurrent calls wait for each other. The one
+  # exception is #cancel, which takes no monitor: any thread may call it
+  # while another waits inside a call, and that call then raises
+  # SMTPCancelledError. Network calls release the GVL while they wait.
   class Session
     KINDS = {
       smtp: Native::KIND_SMTP,
@@ -22,14 +25,41 @@ module Smtp
       lmtp: Native::KIND_LMTP
     }.freeze
 
+    # The limits of #set_timeout / #timeout, by name (SMTP_TIMEOUT_* of
+    # smtp.h, whose doc comment of smtp_session_set_timeout_ms() gives the
+    # rule). Every wait of a call ends at the earliest of: :call after the
+    # call began; :io after the last byte sent or received (:data_block
+    # while message data waits to be written); while a reply is awaited,
+    # that reply's own limit (:greeting, :mail, :rcpt, :data, :final_dot,
+    # else :reply) however slowly the server trickles it; while connecting,
+    # :connect for the name lookup and each address. :all stands for every
+    # one of them but :call.
     TIMEOUTS = {
       connect: Native::TIMEOUT_CONNECT,
       io: Native::TIMEOUT_IO,
-      reply: Native::TIMEOUT_REPLY
+      reply: Native::TIMEOUT_REPLY,
+      greeting: Native::TIMEOUT_GREETING,
+      mail: Native::TIMEOUT_MAIL,
+      rcpt: Native::TIMEOUT_RCPT,
+      data: Native::TIMEOUT_DATA,
+      data_block: Native::TIMEOUT_DATA_BLOCK,
+      final_dot: Native::TIMEOUT_FINAL_DOT,
+      call: Native::TIMEOUT_CALL,
+      all: Native::TIMEOUT_ALL
     }.freeze
 
-    # The library's defaults, in milliseconds (smtp.h).
-    DEFAULT_TIMEOUT_MS = { connect: 30_000, io: 300_000, reply: 600_000 }.freeze
+    # The library's defaults, in milliseconds (smtp.h; 0: no limit).
+    DEFAULT_TIMEOUT_MS = {
+      connect: 30_000, io: 300_000, reply: 600_000, greeting: 300_000, mail: 300_000, rcpt: 300_000,
+      data: 120_000, data_block: 180_000, final_dot: 600_000, call: 0
+    }.freeze
+
+    # The limits :all (and so #timeout=) sets: every single wait, not :call.
+    PER_WAIT_TIMEOUTS = (DEFAULT_TIMEOUT_MS.keys - [:call]).freeze
+
+    # How often #cancel repeats itself until the call it aimed at has
+    # ended (see #cancel), in seconds.
+    CANCEL_REPEAT = 0.01
 
     # One recipient of the last transaction (smtp_session_rcpt_*).
     Recipient = Struct.new(:addr, :code, :text, :refused, :status, :data_code, :data_text, :data_status) do
@@ -78,11 +108,13 @@ module Smtp
     # smtplib's SMTP(host, port, local_hostname, timeout, source_address).
     # kind: :smtp, :smtp_ssl (:ssl) or :lmtp. With host, connects at once
     # (smtp_session_open(): a greeting other than 220 raises
-    # SMTPConnectError). timeout: seconds for connecting and each read or
-    # write (nil: the library's defaults). source_address: "host" or
-    # [host, port]. tls_config: an Smtp::TLSConfig for SMTP_SSL and
-    # STARTTLS. debuglevel: as #set_debuglevel.
-    def initialize(kind = :smtp, host: nil, port: 0, local_hostname: nil, timeout: nil,
+    # SMTPConnectError). timeout: seconds, the bound on every single wait
+    # (as #timeout=; nil: the library's defaults). timeouts: a Hash of
+    # #set_timeout limits ({greeting: 30, call: 120}), applied after
+    # timeout. source_address: "host" or [host, port]. tls_config: an
+    # Smtp::TLSConfig for SMTP_SSL and STARTTLS. debuglevel: as
+    # #set_debuglevel.
+    def initialize(kind = :smtp, host: nil, port: 0, local_hostname: nil, timeout: nil, timeouts: nil,
                    source_address: nil, tls_config: nil, debuglevel: nil)
       kind_code = kind.is_a?(Integer) ? kind : KINDS[kind]
       raise Smtp::ArgumentError.new("unknown session kind #{kind.inspect}", result: 2) if kind_code.nil?
@@ -95,9 +127,17 @@ module Smtp
       @lock = Monitor.new
       @depth = 0
       @trace_block = nil
+      # #cancel's state, guarded by @cancel_lock (never held across a
+      # blocking call): the number of the running call (nil: none), the
+      # last number given out, and the call a repeater thread is after.
+      @cancel_lock = Mutex.new
+      @running_call = nil
+      @call_seq = 0
+      @repeating_for = nil
       begin
         self.local_hostname = local_hostname if local_hostname
         self.timeout = timeout if timeout
+        timeouts&.each { |which, seconds| set_timeout(which, seconds) }
         self.source_address = source_address if source_address
         self.tls_config = tls_config if tls_config
         set_debuglevel(debuglevel) if debuglevel
@@ -155,7 +195,9 @@ module Smtp
         end
 
         handle = @handle
-        @handle = nil
+        # Under @cancel_lock: a #cancel on another thread is never inside
+        # smtp_session_cancel() on a freed session.
+        @cancel_lock.synchronize { @handle = nil }
         handle.free
       end
       nil
@@ -190,39 +232,83 @@ module Smtp
       call_checked { |h| Native.smtp_session_set_local_hostname(h, c_name) }
     end
 
-    # smtplib's timeout, in seconds: bounds connecting and each read or
-    # write. nil restores the library's defaults.
+    # smtplib's timeout, in seconds: no single wait lasts longer, whatever
+    # it waits for (connect, the greeting and every reply however slowly
+    # the server trickles it, sending the message): set_timeout(:all, s).
+    # The whole call is bounded only by :call. 0 means no limit; nil
+    # restores the library's defaults of every limit but :call.
     def timeout=(seconds)
       if seconds.nil?
-        set_timeout(:connect, DEFAULT_TIMEOUT_MS[:connect] / 1000.0)
-        set_timeout(:io, DEFAULT_TIMEOUT_MS[:io] / 1000.0)
+        PER_WAIT_TIMEOUTS.each { |which| set_timeout(which, DEFAULT_TIMEOUT_MS[which] / 1000.0) }
       else
-        set_timeout(:connect, seconds)
-        set_timeout(:io, seconds)
+        set_timeout(:all, seconds)
       end
     end
 
-    # The I/O timeout in seconds (nil: no limit).
-    def timeout
-      get_timeout(:io)
+    # A timeout in seconds, nil when it has no limit; with no argument,
+    # :all: the longest single wait the limits allow (nil when one of them
+    # is unlimited). See #get_timeout.
+    def timeout(which = :all)
+      get_timeout(which)
     end
 
-    # One timeout (:connect, :io or :reply) in seconds; 0 means no limit.
+    # Set one limit (a key of TIMEOUTS: :connect, :io, :reply, :greeting,
+    # :mail, :rcpt, :data, :data_block, :final_dot, :call, or :all for
+    # every one but :call) in seconds; 0 means no limit. Applies from the
+    # next call. An unknown name, a negative, non-finite or too large value
+    # raises Smtp::ArgumentError (an ::ArgumentError); a positive value
+    # under a millisecond counts as one millisecond, never as no limit.
     def set_timeout(which, seconds)
-      index = TIMEOUTS.fetch(which) { raise Smtp::ArgumentError.new("unknown timeout #{which.inspect}", result: 2) }
-      ms = (Float(seconds) * 1000).round
-      unless ms.between?(0, 0xFFFF_FFFF)
-        raise Smtp::ArgumentError.new("timeout #{seconds.inspect} out of range", result: 2)
-      end
-
+      index = timeout_index(which)
+      ms = timeout_ms(seconds)
       call_checked { |h| Native.smtp_session_set_timeout_ms(h, index, ms) }
     end
 
-    # One timeout in seconds, nil when it has no limit.
+    # One limit (as #set_timeout) in seconds, nil when it has no limit.
+    # :all gives the longest single wait the limits allow.
     def get_timeout(which)
-      index = TIMEOUTS.fetch(which) { raise Smtp::ArgumentError.new("unknown timeout #{which.inspect}", result: 2) }
+      index = timeout_index(which)
       ms = getter { |h| Native.smtp_session_timeout_ms(h, index) }
+      raise Smtp::ArgumentError.new("unknown timeout #{which.inspect}", result: 2) if ms.negative?
+
       ms.zero? ? nil : ms / 1000.0
+    end
+
+    # --- cancel -----------------------------------------------------------
+
+    # End the call running on this session, from any thread (and from a
+    # Signal.trap handler, or from inside one of the session's own blocks):
+    # that call raises SMTPCancelledError within 100 ms, at once when it
+    # waits on the network (a SASL or trace block that is running finishes
+    # first), and the connection is closed: connect again before the next
+    # command. A message whose final reply was not read counts as not sent.
+    #
+    # A call runs from when it has the session's monitor until it returns.
+    # When none runs, cancel does nothing: it does not cancel the next call,
+    # and it is harmless on a closed or freed session. Returns true when it
+    # cancelled a running call, false when none ran; nil from a trap
+    # handler, where it cancels from a new thread (a Mutex cannot be taken
+    # there).
+    #
+    # Thread#raise, Thread#kill and Interrupt (Ctrl-C) reach a thread
+    # waiting in the library only when its call returns; cancel is how to
+    # end the wait.
+    def cancel
+      target = @cancel_lock.synchronize do
+        return false if @handle.nil? || @running_call.nil?
+
+        Native.smtp_session_cancel(@handle)
+        repeat = @repeating_for != @running_call
+        @repeating_for = @running_call
+        repeat && @running_call
+      end
+      repeat_cancel(target) if target
+      true
+    rescue ThreadError
+      raise unless in_trap_context?
+
+      Thread.new { cancel }
+      nil
     end
 
     # smtplib's source_address: "host", [host, port], or nil to remove.
@@ -537,6 +623,49 @@ module Smtp
 
     private
 
+    def timeout_index(which)
+      TIMEOUTS.fetch(which) { raise Smtp::ArgumentError.new("unknown timeout #{which.inspect}", result: 2) }
+    end
+
+    # Seconds (what Float() takes) as the library's milliseconds.
+    def timeout_ms(seconds)
+      value = begin
+        Float(seconds)
+      rescue TypeError, ::ArgumentError
+        raise Smtp::ArgumentError.new("timeout must be a number of seconds, not #{seconds.inspect}", result: 2)
+      end
+      unless value.finite? && value >= 0 && (ms = (value * 1000).round) <= 0xFFFF_FFFF
+        raise Smtp::ArgumentError.new("timeout #{seconds.inspect} out of range", result: 2)
+      end
+
+      ms.zero? && value.positive? ? 1 : ms
+    end
+
+    # The call #cancel aimed at may not have entered the library yet (the
+    # monitor is taken, the C function not yet begun): a cancel then does
+    # nothing there. So repeat it until that call has ended. Once it runs
+    # in the library, a repeat does nothing more: it is cancelled already.
+    def repeat_cancel(target)
+      Thread.new do
+        loop do
+          sleep CANCEL_REPEAT
+          still_running = @cancel_lock.synchronize do
+            next false if @handle.nil? || @running_call != target
+
+            Native.smtp_session_cancel(@handle)
+            true
+          end
+          break unless still_running
+        end
+      end
+    end
+
+    def in_trap_context?
+      Mutex.new.synchronize { false }
+    rescue ThreadError
+      true
+    end
+
     def auth_flags(initial_response_ok, allow_cleartext)
       (initial_response_ok ? 0 : Native::AUTH_NO_INITIAL_RESPONSE) |
         (allow_cleartext ? Native::AUTH_ALLOW_CLEARTEXT : 0)
@@ -552,11 +681,16 @@ module Smtp
     def native
       @lock.synchronize do
         handle!
+        outermost = @depth.zero?
         @depth += 1
         begin
+          # The call #cancel may end (a call from inside a callback is part
+          # of the outer one).
+          @cancel_lock.synchronize { @running_call = (@call_seq += 1) } if outermost
           rc = yield
         ensure
           @depth -= 1
+          @cancel_lock.synchronize { @running_call = nil } if outermost
         end
         if @trace_block && (error = Callbacks::Trace.take_error(@id))
           raise error
