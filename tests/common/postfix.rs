@@ -80,7 +80,7 @@ impl Postfix {
         );
         if let Some((cert, key)) = tls {
             main.push_str(&format!(
-                "smtpd_tls_security_level = may\nsmtpd_tls_cert_file = {}\nsmtpd_tls_key_file = {}\n",
+                "smtpd_tls_security_level = may\nsmtpd_tls_loglevel = 1\nsmtpd_tls_cert_file = {}\nsmtpd_tls_key_file = {}\n",
                 cert.display(),
                 key.display()
             ));
