@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what the demo and the tests need, when it is missing: pkg-config,
-# valgrind, g++ and postfix (smtp-sink) from Debian, aiosmtpd from PyPI into build/venv.
+# valgrind, g++ and postfix (smtp-sink and smtp-source, and the private Postfix of
+# tests/postfix.rs) from Debian, aiosmtpd from PyPI into build/venv.
 set -eu
 cd "$(dirname "$0")/.."
 need=""
@@ -8,7 +9,8 @@ command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
 command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 command -v cc >/dev/null 2>&1 || need="$need gcc"
 command -v c++ >/dev/null 2>&1 || need="$need g++"
-# Postfix's smtp-sink and smtp-source: the load test and the benchmark.
+# Postfix: smtp-sink and smtp-source (the load test, the benchmark), and a private
+# instance (tests/postfix.rs).
 [ -x /usr/sbin/smtp-sink ] || need="$need postfix"
 if [ -n "$need" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

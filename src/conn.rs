@@ -30,6 +30,8 @@ use crate::transport::{Socket, SocketIo};
 pub(crate) const LOW_WATER: usize = 64 * 1024;
 /// Replies nobody waits for yet are read only up to this much.
 const READ_AHEAD: usize = 1 << 20;
+/// While writing, look for replies after this much went out.
+const LOOK_EVERY: usize = 256 * 1024;
 
 /// What the driver runs: it asks for bytes to send, hands over replies in
 /// order, and asks what is awaited (for the deadline) and whether all is done.
@@ -192,6 +194,9 @@ pub struct Conn {
     eof: bool,
     /// The last reply read, for the session's `last_reply`.
     last_reply: Option<Reply>,
+    /// Waits for a reply that still ask for immediate ACKs (after a TLS
+    /// handshake, see `start_tls`).
+    quick_acks: u8,
 }
 
 impl Conn {
@@ -208,6 +213,7 @@ impl Conn {
             rbuf: vec![0u8; 16 * 1024].into_boxed_slice(),
             eof: false,
             last_reply: None,
+            quick_acks: 0,
         }
     }
 
@@ -259,7 +265,15 @@ impl Conn {
     pub fn start_tls(&mut self, tls: ClientConnection, host: &str, trace: &mut Trace) -> Result<()> {
         self.tls = Some(Box::new(tls));
         self.tls_host = host.to_string();
-        self.run(&mut Nothing, trace).map(|_| ())
+        self.run(&mut Nothing, trace)?;
+        // A TLS 1.3 server sends its session tickets after the handshake,
+        // and our next command overtakes them; a server that then holds its
+        // reply behind the unacknowledged tickets (Nagle; Postfix does)
+        // would wait for our delayed ACK, 40 ms, in about half the
+        // sessions. So the next few waits for a reply ask for immediate
+        // ACKs (the kernel goes back to delaying them once we send).
+        self.quick_acks = 3;
+        Ok(())
     }
 
     pub fn is_encrypted(&self) -> bool {
@@ -298,6 +312,11 @@ impl Conn {
     pub fn run(&mut self, d: &mut dyn Dialogue, trace: &mut Trace) -> Result<Flow> {
         let mut clocks = Clocks::new(Instant::now());
         let mut was_sending = self.output_pending();
+        // Read when poll said something came, or when much went out since
+        // the last read: a read tried after every write mostly finds nothing
+        // (a system call for nought per message of a batch).
+        let mut readable = false;
+        let mut unread_writes = 0usize;
         loop {
             // A cancel ends the call even when it never has to wait (a
             // server as fast as the client keeps the loop out of poll).
@@ -322,7 +341,16 @@ impl Conn {
                 Err(e) => return self.after_write_error(e, d, trace, &mut clocks),
             };
             let want_read = awaiting.is_some() || self.parser.buffered() < READ_AHEAD;
-            let read = if want_read && !self.eof { self.read_some(trace)? } else { 0 };
+            // While a long message goes out, look for replies every so often
+            // too (a refusal stops a BDAT message at the next chunk).
+            unread_writes += wrote;
+            let read = if want_read && (readable || unread_writes >= LOOK_EVERY) && !self.eof {
+                unread_writes = 0;
+                self.read_some(trace)?
+            } else {
+                0
+            };
+            readable = false;
             let now = Instant::now();
             if wrote + read > 0 {
                 clocks.last_io = now;
@@ -357,14 +385,16 @@ impl Conn {
             }
             let deadline =
                 clocks.deadline(&self.timeouts, self.call_deadline, sending.then_some(self.out.data), awaiting);
-            if !sending {
+            if !sending && self.quick_acks > 0 {
+                self.quick_acks -= 1;
                 self.sock.quick_ack();
             }
             let events = if want_read { libc::POLLIN } else { 0 } | if sending { libc::POLLOUT } else { 0 };
             match wait(Some(self.sock.fd()), events, deadline.instant(), &self.canceller)
                 .map_err(|e| Error::Io(format!("waiting for the server: {e}")))?
             {
-                Woke::Ready(_) | Woke::Rung => {}
+                Woke::Ready(revents) => readable = revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0,
+                Woke::Rung => {}
                 Woke::Cancelled => return Err(cancelled()),
                 Woke::TimedOut => {
                     let (_, limit) = deadline.get().expect("a wait that timed out had a deadline");
@@ -515,6 +545,11 @@ impl Conn {
                     }
                     Ok(n) => {
                         feed(&mut self.parser, trace, &self.rbuf[..n]);
+                        // A short read took all there was: the next poll
+                        // says when more comes (no recv for nought).
+                        if n < self.rbuf.len() {
+                            return Ok(total + n);
+                        }
                         n
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(total),
