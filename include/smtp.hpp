@@ -74,6 +74,7 @@ enum class errc : int {
     tls = SMTP_ERR_TLS,
     server_disconnected = SMTP_ERR_SERVER_DISCONNECTED,
     not_encrypted = SMTP_ERR_NOT_ENCRYPTED,
+    cancelled = SMTP_ERR_CANCELLED,
     response = SMTP_ERR_RESPONSE,
     connect_reply = SMTP_ERR_CONNECT_REPLY,
     helo = SMTP_ERR_HELO,
@@ -107,6 +108,8 @@ public:
             return std::make_error_condition(std::errc::timed_out);
         case SMTP_ERR_NOT_SUPPORTED:
             return std::make_error_condition(std::errc::operation_not_supported);
+        case SMTP_ERR_CANCELLED:
+            return std::make_error_condition(std::errc::operation_canceled);
         default:
             return std::error_condition(ev, *this);
         }
@@ -169,7 +172,20 @@ struct RecipientResult {
 
 enum class Kind : int { smtp = SMTP_KIND_SMTP, smtp_ssl = SMTP_KIND_SMTP_SSL, lmtp = SMTP_KIND_LMTP };
 
-enum class Timeout : int { connect = SMTP_TIMEOUT_CONNECT, io = SMTP_TIMEOUT_IO, reply = SMTP_TIMEOUT_REPLY };
+enum class Timeout : int {
+    connect = SMTP_TIMEOUT_CONNECT,
+    io = SMTP_TIMEOUT_IO,
+    reply = SMTP_TIMEOUT_REPLY,
+    greeting = SMTP_TIMEOUT_GREETING,
+    mail = SMTP_TIMEOUT_MAIL,
+    rcpt = SMTP_TIMEOUT_RCPT,
+    data = SMTP_TIMEOUT_DATA,
+    data_block = SMTP_TIMEOUT_DATA_BLOCK,
+    final_dot = SMTP_TIMEOUT_FINAL_DOT,
+    call = SMTP_TIMEOUT_CALL,
+    /** Every limit but `call`: set, no single wait lasts longer; read, the longest. */
+    all = SMTP_TIMEOUT_ALL
+};
 
 enum class TraceDirection : int { info = SMTP_TRACE_INFO, send = SMTP_TRACE_SEND, recv = SMTP_TRACE_RECV };
 
@@ -219,6 +235,13 @@ public:
 
 /** SMTP_ERR_TLS. */
 class TlsError : public TransportError {
+public:
+    using TransportError::TransportError;
+};
+
+/** SMTP_ERR_CANCELLED: Session::cancel() from another thread ended the call;
+    the connection is closed. */
+class Cancelled : public TransportError {
 public:
     using TransportError::TransportError;
 };
@@ -335,6 +358,8 @@ namespace detail {
         throw TimeoutError(rc, what, reply_code, reply_text);
     case SMTP_ERR_TLS:
         throw TlsError(rc, what, reply_code, reply_text);
+    case SMTP_ERR_CANCELLED:
+        throw Cancelled(rc, what, reply_code, reply_text);
     case SMTP_ERR_SERVER_DISCONNECTED:
         throw ServerDisconnected(rc, what, reply_code, reply_text);
     case SMTP_ERR_NOT_ENCRYPTED:
@@ -980,12 +1005,16 @@ public:
         trace_ = std::move(st);
     }
 
-    /** smtplib's timeout: the connect and the per-read/write timeouts (0: none). */
-    void set_timeout(std::chrono::milliseconds t)
-    {
-        set_timeout(Timeout::connect, t);
-        set_timeout(Timeout::io, t);
-    }
+    /** smtplib's timeout: no single wait (connect, a reply, a write) lasts
+        longer (Timeout::all; 0: none). The rule is at
+        smtp_session_set_timeout_ms(). */
+    void set_timeout(std::chrono::milliseconds t) { set_timeout(Timeout::all, t); }
+
+    /** Ends the call running on this session in another thread (it throws
+        Cancelled) and closes the connection; does nothing when no call runs.
+        The one member that may run while another thread is inside a call on
+        the session; the Session must not be destroyed or moved meanwhile. */
+    void cancel() const noexcept { smtp_session_cancel(handle_.get()); }
 
     /** One timeout (0: no limit); more than 2^32-1 ms is that. */
     void set_timeout(Timeout which, std::chrono::milliseconds t)

@@ -159,7 +159,7 @@ build_bg() {
   shift
   echo "$*" >"$WORK/$label.flags"
   # shellcheck disable=SC2086 # word splitting of the flags is intended
-  $SETSID $CXX "$@" $CXXWARN -g -o "$WORK/$label" tests/cpp/test_session.cpp $SMTP_FLAGS $RPATH \
+  $SETSID $CXX "$@" -pthread $CXXWARN -g -o "$WORK/$label" tests/cpp/test_session.cpp $SMTP_FLAGS $RPATH \
     </dev/null >"$WORK/build-$label.log" 2>&1 &
   echo "$!" >"$WORK/$label.pid"
   BUILD_PIDS="$BUILD_PIDS $!"

@@ -97,36 +97,48 @@ pub fn cancelled() -> Error {
     Error::Cancelled("the call was cancelled (smtp_session_cancel); the connection is closed".into())
 }
 
-/// Look `host` up within the limits: getaddrinfo runs on a thread of its
-/// own and the call stops waiting for it at the deadline or a cancel (the
-/// thread then finishes in the background and its answer is dropped). An
-/// IP address needs no lookup.
+/// Run a name-service lookup (`what`, for errors) within the limits: it
+/// runs on a thread of its own and the call stops waiting for it at the
+/// deadline or a cancel (the thread then finishes in the background and its
+/// answer is dropped): getaddrinfo cannot be interrupted.
+pub fn lookup<T: Send + 'static>(
+    what: &str,
+    limits: &ConnectLimits<'_>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    let end = limits.attempt_end();
+    let (tx, rx) = mpsc::channel();
+    let bell = limits.canceller.clone();
+    let run = move || {
+        let _ = tx.send(f());
+        bell.wake();
+    };
+    if std::thread::Builder::new().name("libsmtp-lookup".into()).spawn(run).is_err() {
+        return Err(Error::Connect(format!("{what}: no thread for the lookup")));
+    }
+    loop {
+        match rx.try_recv() {
+            Ok(found) => return Ok(found),
+            Err(mpsc::TryRecvError::Disconnected) => return Err(Error::Connect(format!("{what}: the lookup failed"))),
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        if let Waited::Expired(limit) = limits.wait(None, 0, end.get())? {
+            return Err(limits.expired(limit, what));
+        }
+    }
+}
+
+/// Look `host` up within the limits (see [`lookup`]). An IP address needs
+/// no lookup.
 pub fn resolve(host: &str, port: u16, limits: &ConnectLimits<'_>) -> Result<Vec<SocketAddr>> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let end = limits.attempt_end();
-    let (tx, rx) = mpsc::channel();
     let name = host.to_string();
-    let bell = limits.canceller.clone();
-    let lookup = move || {
-        let found = (name.as_str(), port).to_socket_addrs().map(|it| it.collect::<Vec<_>>());
-        let _ = tx.send(found);
-        bell.wake();
-    };
-    if std::thread::Builder::new().name("libsmtp-resolve".into()).spawn(lookup).is_err() {
-        return Err(Error::Connect(format!("cannot resolve {host:?}: no thread for the lookup")));
-    }
-    loop {
-        match rx.try_recv() {
-            Ok(found) => return found.map_err(|e| Error::Connect(format!("cannot resolve {host:?}: {e}"))),
-            Err(mpsc::TryRecvError::Disconnected) => return Err(Error::Connect(format!("cannot resolve {host:?}"))),
-            Err(mpsc::TryRecvError::Empty) => {}
-        }
-        if let Waited::Expired(limit) = limits.wait(None, 0, end.get())? {
-            return Err(limits.expired(limit, &format!("resolving {host:?}")));
-        }
-    }
+    let found = lookup(&format!("resolving {host:?}"), limits, move || {
+        (name.as_str(), port).to_socket_addrs().map(|it| it.collect::<Vec<_>>())
+    })?;
+    found.map_err(|e| Error::Connect(format!("cannot resolve {host:?}: {e}")))
 }
 
 /// Connect to a Unix-domain socket.

@@ -150,9 +150,16 @@ impl Session {
         Ok(())
     }
 
-    /// The local hostname, computed as smtplib does on first use.
-    pub fn local_hostname(&mut self) -> &str {
-        self.local_hostname.get_or_insert_with(connect::default_local_hostname)
+    /// The local hostname, computed as smtplib does on first use (the
+    /// host's own name looked up, within the connect limit and the call).
+    pub fn local_hostname(&mut self) -> Result<String> {
+        if let Some(name) = &self.local_hostname {
+            return Ok(name.clone());
+        }
+        let limits = ConnectLimits { timeouts: &self.timeouts, call_deadline: self.call_deadline, canceller: &self.canceller };
+        let name = connect::lookup("looking up the local host name", &limits, connect::default_local_hostname)?;
+        self.local_hostname = Some(name.clone());
+        Ok(name)
     }
 
     pub fn timeouts(&self) -> Timeouts {
@@ -360,16 +367,16 @@ impl Session {
 
     // ---- greeting -------------------------------------------------------
 
-    fn hello_name(&mut self, name: Option<&str>) -> String {
+    fn hello_name(&mut self, name: Option<&str>) -> Result<String> {
         match name {
-            Some(n) if !n.is_empty() => n.to_string(),
-            _ => self.local_hostname().to_string(),
+            Some(n) if !n.is_empty() => Ok(n.to_string()),
+            _ => self.local_hostname(),
         }
     }
 
     /// smtplib's `helo`.
     pub fn helo(&mut self, name: Option<&str>) -> Result<Reply> {
-        let name = self.hello_name(name);
+        let name = self.hello_name(name)?;
         let reply = self.docmd("helo", &name)?;
         self.helo_resp = Some(reply.text.clone());
         Ok(reply)
@@ -378,7 +385,7 @@ impl Session {
     /// smtplib's `ehlo` (LHLO on LMTP): on 250 the session is ESMTP and the
     /// features are parsed.
     pub fn ehlo(&mut self, name: Option<&str>) -> Result<Reply> {
-        let name = self.hello_name(name);
+        let name = self.hello_name(name)?;
         let verb = self.kind.hello_verb();
         // A refused name changes nothing (smtplib would clear the features first).
         self.command_line(verb, &name)?;

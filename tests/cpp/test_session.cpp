@@ -32,6 +32,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -162,6 +163,27 @@ unsigned closed_port()
     return port;
 }
 
+/* A socket listening on 127.0.0.1 that never accepts: the kernel completes
+   the handshake and nobody ever speaks. -1 on failure. */
+int silent_listener(unsigned *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a;
+    std::memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(fd, reinterpret_cast<struct sockaddr *>(&a), sizeof a) != 0 || listen(fd, 8) != 0 ||
+        getsockname(fd, reinterpret_cast<struct sockaddr *>(&a), &len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
 std::string lower(std::string s)
 {
     for (char &c : s)
@@ -201,17 +223,18 @@ void test_error_codes()
     CHECK(static_cast<bool>(ec));
     CHECK(std::error_code(smtp::errc::timeout) == std::errc::timed_out);
     CHECK(std::error_code(smtp::errc::invalid_argument) == std::errc::invalid_argument);
+    CHECK(std::error_code(smtp::errc::cancelled) == std::errc::operation_canceled);
     CHECK(make_error_code(smtp::errc::too_large).value() == SMTP_ERR_TOO_LARGE);
     /* Every SMTP_ERR_* value has its enumerator. */
     const int all[] = {SMTP_ERR_NULL_ARGUMENT, SMTP_ERR_INVALID_ARGUMENT, SMTP_ERR_BAD_STATE, SMTP_ERR_PANIC,
                        SMTP_ERR_CONNECT, SMTP_ERR_TIMEOUT, SMTP_ERR_IO, SMTP_ERR_TLS, SMTP_ERR_SERVER_DISCONNECTED,
-                       SMTP_ERR_NOT_ENCRYPTED, SMTP_ERR_RESPONSE, SMTP_ERR_CONNECT_REPLY, SMTP_ERR_HELO,
+                       SMTP_ERR_NOT_ENCRYPTED, SMTP_ERR_CANCELLED, SMTP_ERR_RESPONSE, SMTP_ERR_CONNECT_REPLY, SMTP_ERR_HELO,
                        SMTP_ERR_NOT_SUPPORTED, SMTP_ERR_AUTH, SMTP_ERR_AUTH_ABORTED, SMTP_ERR_SENDER_REFUSED,
                        SMTP_ERR_RECIPIENTS_REFUSED, SMTP_ERR_DATA, SMTP_ERR_SMTP, SMTP_ERR_TOO_LARGE};
     const smtp::errc named[] = {smtp::errc::null_argument, smtp::errc::invalid_argument, smtp::errc::bad_state,
                                 smtp::errc::panic, smtp::errc::connect, smtp::errc::timeout, smtp::errc::io,
                                 smtp::errc::tls, smtp::errc::server_disconnected, smtp::errc::not_encrypted,
-                                smtp::errc::response, smtp::errc::connect_reply, smtp::errc::helo,
+                                smtp::errc::cancelled, smtp::errc::response, smtp::errc::connect_reply, smtp::errc::helo,
                                 smtp::errc::not_supported, smtp::errc::auth, smtp::errc::auth_aborted,
                                 smtp::errc::sender_refused, smtp::errc::recipients_refused, smtp::errc::data,
                                 smtp::errc::smtp, smtp::errc::too_large};
@@ -346,10 +369,16 @@ void test_commands()
     CHECK(s.is_connected());
     CHECK(no_throw([&] { r = s.noop(); }, "noop after bad arguments") && r.code == 250);
 
-    /* Timeouts. */
+    /* Timeouts: the single one sets every limit on a wait, not the call's. */
     CHECK(no_throw([&] { s.set_timeout(std::chrono::milliseconds(4500)); }, "set_timeout"));
     CHECK(s.timeout(smtp::Timeout::connect) == std::chrono::milliseconds(4500));
     CHECK(s.timeout(smtp::Timeout::io) == std::chrono::milliseconds(4500));
+    CHECK(s.timeout(smtp::Timeout::final_dot) == std::chrono::milliseconds(4500));
+    CHECK(s.timeout(smtp::Timeout::all) == std::chrono::milliseconds(4500));
+    CHECK(s.timeout(smtp::Timeout::call) == std::chrono::milliseconds(0));
+    /* A cancel while no call runs does nothing. */
+    s.cancel();
+    CHECK(no_throw([&] { r = s.noop(); }, "noop after an idle cancel") && r.code == 250);
     CHECK(no_throw([&] { s.set_timeout(smtp::Timeout::reply, std::chrono::seconds(20)); }, "reply timeout"));
     CHECK(s.timeout(smtp::Timeout::reply) == std::chrono::milliseconds(20000));
 
@@ -792,6 +821,37 @@ void test_auth()
 
 }  // namespace
 
+/* Session::cancel() from another thread ends a call waiting for a greeting
+   at once (Cancelled, std::errc::operation_canceled); the session connects
+   again afterwards. */
+void test_cancel()
+{
+    unsigned port = 0;
+    const int fd = silent_listener(&port);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    smtp::Session s;
+    s.set_timeout(std::chrono::seconds(20));
+    const auto t0 = std::chrono::steady_clock::now();
+    std::thread canceller([&s] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        s.cancel();
+    });
+    std::unique_ptr<smtp::Cancelled> e =
+        catch_<smtp::Cancelled>([&] { s.connect("127.0.0.1", static_cast<std::uint16_t>(port)); }, "cancelled connect");
+    canceller.join();
+    const auto took = std::chrono::steady_clock::now() - t0;
+    close(fd);
+    CHECK(e && e->code() == SMTP_ERR_CANCELLED);
+    CHECK(e && e->error_code() == std::errc::operation_canceled);
+    CHECK(took < std::chrono::milliseconds(200 + 300));
+    CHECK(!s.is_connected());
+    smtp::Reply r;
+    CHECK(no_throw([&] { r = s.connect(sink_host); }, "connect after a cancel") && r.code == 220);
+    CHECK(no_throw([&] { s.quit(); }, "quit"));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -810,7 +870,7 @@ int main(int argc, char **argv)
     } const tests[] = {
         {"error codes", test_error_codes}, {"connect errors", test_connect_errors}, {"commands", test_commands},
         {"sendmail", test_sendmail},       {"move and RAII", test_move_and_raii},  {"trace", test_trace},
-        {"auth", test_auth},
+        {"auth", test_auth},               {"cancel", test_cancel},
     };
     for (const auto &t : tests) {
         const int before = failed;
