@@ -32,14 +32,17 @@ fn a_batch_goes_by_bdat_on_one_connection_and_is_delivered() {
     s.timeout(SMTP_TIMEOUT_ALL, 20_000);
     assert_eq!(s.connect(pf.port), (SMTP_OK, 220), "{}", s.errmsg());
     let msgs: Vec<Vec<u8>> = (0..N)
-        .map(|i| format!("From: sender@example.org\r\nTo: box@example.com\r\nSubject: batch {i}\r\n\r\nmessage {i}\r\n").into_bytes())
+        .map(|i| {
+            format!("From: sender@example.org\r\nTo: box@example.com\r\nSubject: batch {i}\r\n\r\nmessage {i}\r\n")
+                .into_bytes()
+        })
         .collect();
     let (rc, sent) = s.sendmail_batch("sender@example.org", &["box@example.com"], &msgs);
     assert_eq!(rc, SMTP_OK, "{}; per message {sent:?}; Postfix's log:\n{}", s.errmsg(), pf.log());
     assert!(sent.iter().all(|m| m.rc == SMTP_OK && m.refused == 0 && m.codes == [250]), "{sent:?}");
     assert_eq!(s.quit(), (SMTP_OK, 221));
     assert_eq!(pf.wait_delivered(N), N, "delivered; the log:\n{}", pf.log());
-    let lines = sessions(&pf.log());
+    let lines = sessions(&pf.wait_log(|log| !sessions(log).is_empty()));
     assert_eq!(lines.len(), 1, "one connection: {lines:?}");
     for want in [format!("mail={N} "), format!("bdat={N} "), format!("rcpt={N} ")] {
         assert!(lines[0].contains(&want), "{want:?} not in {:?}", lines[0]);
@@ -126,7 +129,8 @@ fn starttls_with_postfix_does_not_stall_on_a_delayed_ack() {
     let dir = std::env::temp_dir().join(format!("libsmtp-postfix-pki-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (ca_params, ca_key, _, ca_pem) = common::pki::ca("libsmtp test CA");
-    let leaf = common::pki::leaf(&dir, "postfix", &["localhost", "127.0.0.1"], &rcgen::Issuer::new(ca_params, ca_key), false);
+    let leaf =
+        common::pki::leaf(&dir, "postfix", &["localhost", "127.0.0.1"], &rcgen::Issuer::new(ca_params, ca_key), false);
     let ca_path = dir.join("ca.pem");
     std::fs::write(&ca_path, ca_pem).unwrap();
     let pf = Postfix::start("tls", Some((&leaf.cert_path, &leaf.key_path)));
@@ -161,7 +165,10 @@ fn starttls_with_postfix_does_not_stall_on_a_delayed_ack() {
     unsafe { smtp_tls_config_free(config) };
     assert!(stalls.len() <= 2, "{} of 40 EHLOs after STARTTLS stalled: {stalls:?}", stalls.len());
     assert_eq!(pf.wait_delivered(1), 1);
-    let established = pf.log().matches("TLS connection established from localhost").count();
+    let established = pf
+        .wait_log(|log| log.matches("TLS connection established").count() >= 40)
+        .matches("TLS connection established from localhost")
+        .count();
     assert_eq!(established, 40, "Postfix saw every session in TLS");
     let _ = std::fs::remove_dir_all(&dir);
 }

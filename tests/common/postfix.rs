@@ -136,6 +136,19 @@ impl Postfix {
         std::fs::read_to_string(self.dir.join("maillog")).unwrap_or_default()
     }
 
+    /// Wait (at most 20 s) until the log says what `seen` looks for (its
+    /// daemons log through postlogd, after the fact); the log then.
+    pub fn wait_log(&self, seen: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + Duration::from_secs(20);
+        loop {
+            let log = self.log();
+            if seen(&log) || Instant::now() >= end {
+                return log;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The messages delivered into the Maildir so far.
     pub fn delivered(&self) -> usize {
         std::fs::read_dir(self.dir.join("mail/box/new")).map_or(0, |d| d.count())

@@ -407,7 +407,11 @@ impl Client {
             })
             .collect();
         let rc = unsafe { smtp_session_sendmail_batch(self.0, items.as_mut_ptr(), items.len()) };
-        let sent = items.iter().zip(codes).map(|(it, codes)| Sent { rc: it.result, codes, refused: it.refused_count }).collect();
+        let sent = items
+            .iter()
+            .zip(codes)
+            .map(|(it, codes)| Sent { rc: it.result, codes, refused: it.refused_count })
+            .collect();
         (rc, sent)
     }
 
