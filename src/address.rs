@@ -35,15 +35,16 @@ pub fn addr_only(s: &str) -> String {
 pub fn parse_mailbox(s: &str) -> Option<Mailbox> {
     let toks = tokenize(s)?;
     // Several addresses are refused in strict mode.
-    if toks.iter().any(|t| matches!(t, Tok::Special(',')))
-        && !toks.iter().any(|t| matches!(t, Tok::Special('<')))
-    {
+    if toks.iter().any(|t| matches!(t, Tok::Special(','))) && !toks.iter().any(|t| matches!(t, Tok::Special('<'))) {
         return None;
     }
-    let comments: Vec<&str> = toks.iter().filter_map(|t| match t {
-        Tok::Comment(c) => Some(c.as_str()),
-        _ => None,
-    }).collect();
+    let comments: Vec<&str> = toks
+        .iter()
+        .filter_map(|t| match t {
+            Tok::Comment(c) => Some(c.as_str()),
+            _ => None,
+        })
+        .collect();
     let words: Vec<&Tok> = toks.iter().filter(|t| !matches!(t, Tok::Comment(_))).collect();
     let mailbox = if let Some(lt) = words.iter().position(|t| matches!(t, Tok::Special('<'))) {
         let gt = words.iter().rposition(|t| matches!(t, Tok::Special('>')));

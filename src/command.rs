@@ -84,7 +84,10 @@ mod tests {
 
     #[test]
     fn options_follow_the_address() {
-        assert_eq!(path_args("from:", "<a@b>", &["SIZE=10", "BODY=8BITMIME"]).unwrap(), "from:<a@b> SIZE=10 BODY=8BITMIME");
+        assert_eq!(
+            path_args("from:", "<a@b>", &["SIZE=10", "BODY=8BITMIME"]).unwrap(),
+            "from:<a@b> SIZE=10 BODY=8BITMIME"
+        );
         assert!(path_args("from:", "<a@b>", &["two words"]).is_err());
         assert!(path_args("from:", "<a@b>", &[""]).is_err());
     }

@@ -356,7 +356,10 @@ mod tests {
                 let body = &out[..out.len() - 3];
                 for w in body.windows(2) {
                     if matches!(w[0], b'\r' | b'\n') {
-                        assert!(w[1] != b'.' || body.windows(3).any(|x| x == [w[0], b'.', b'.']), "{msg:?} {mode:?}: {out:?}");
+                        assert!(
+                            w[1] != b'.' || body.windows(3).any(|x| x == [w[0], b'.', b'.']),
+                            "{msg:?} {mode:?}: {out:?}"
+                        );
                     }
                 }
                 let count = out.windows(5).filter(|w| *w == b"\r\n.\r\n").count();

@@ -77,9 +77,8 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let reply = |f: &mut fmt::Formatter<'_>, what: &str, r: &Reply| {
-            write!(f, "{what}: {} {}", r.code, r.text_lossy())
-        };
+        let reply =
+            |f: &mut fmt::Formatter<'_>, what: &str, r: &Reply| write!(f, "{what}: {} {}", r.code, r.text_lossy());
         match self {
             Error::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             Error::BadState(m) => write!(f, "bad state: {m}"),
@@ -102,9 +101,7 @@ impl fmt::Display for Error {
                 }
             }
             Error::AuthAborted(m) => write!(f, "authentication aborted: {m}"),
-            Error::SenderRefused { reply: r, sender } => {
-                reply(f, &format!("sender <{sender}> refused"), r)
-            }
+            Error::SenderRefused { reply: r, sender } => reply(f, &format!("sender <{sender}> refused"), r),
             Error::RecipientsRefused(list) => {
                 write!(f, "all {} recipient(s) refused", list.len())?;
                 if let Some(last) = list.last() {

@@ -13,7 +13,10 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{AlertDescription, CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    AlertDescription, CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
+    SignatureScheme,
+};
 
 use crate::error::{Error, Result};
 
@@ -29,7 +32,13 @@ pub struct TlsSettings {
 
 impl Default for TlsSettings {
     fn default() -> TlsSettings {
-        TlsSettings { default_roots: true, extra_roots: Vec::new(), client_cert: None, server_name: None, no_verify: false }
+        TlsSettings {
+            default_roots: true,
+            extra_roots: Vec::new(),
+            client_cert: None,
+            server_name: None,
+            no_verify: false,
+        }
     }
 }
 
@@ -85,7 +94,8 @@ impl TlsSettings {
         if certs.is_empty() {
             return Err(Error::Tls(format!("{}: holds no PEM certificate", chain.display())));
         }
-        let key = PrivateKeyDer::from_pem_file(key).map_err(|e| Error::Tls(format!("{}: no usable private key: {e}", key.display())))?;
+        let key = PrivateKeyDer::from_pem_file(key)
+            .map_err(|e| Error::Tls(format!("{}: no usable private key: {e}", key.display())))?;
         self.client_cert = Some((certs, key));
         Ok(())
     }
@@ -158,8 +168,9 @@ impl TlsConfig {
             Some(n) => n.clone(),
             None => {
                 let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-                ServerName::try_from(bare.to_string())
-                    .map_err(|_| Error::Tls(format!("{host:?} cannot be checked against a certificate: set a server name")))?
+                ServerName::try_from(bare.to_string()).map_err(|_| {
+                    Error::Tls(format!("{host:?} cannot be checked against a certificate: set a server name"))
+                })?
             }
         };
         ClientConnection::new(self.inner.clone(), name).map_err(|e| Error::Tls(e.to_string()))

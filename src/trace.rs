@@ -112,7 +112,11 @@ mod tests {
     fn levels() {
         let lines = Rc::new(RefCell::new(Vec::new()));
         let l2 = lines.clone();
-        let mut t = Trace { level: 0, show_secrets: false, sink: Some(Box::new(move |d, s| l2.borrow_mut().push((d, s.to_string())))) };
+        let mut t = Trace {
+            level: 0,
+            show_secrets: false,
+            sink: Some(Box::new(move |d, s| l2.borrow_mut().push((d, s.to_string())))),
+        };
         t.bytes(Direction::Send, "send", b"noop\r\n");
         assert!(lines.borrow().is_empty());
         t.level = 1;

@@ -222,7 +222,14 @@ fn null_and_bad_arguments() {
     }
 }
 
-unsafe extern "C" fn refuse(_: *mut c_void, challenge: *const u8, _: usize, _: *mut u8, _: usize, _: *mut usize) -> c_int {
+unsafe extern "C" fn refuse(
+    _: *mut c_void,
+    challenge: *const u8,
+    _: usize,
+    _: *mut u8,
+    _: usize,
+    _: *mut usize,
+) -> c_int {
     if challenge.is_null() {
         SMTP_SASL_NO_INITIAL_RESPONSE
     } else {
@@ -230,7 +237,14 @@ unsafe extern "C" fn refuse(_: *mut c_void, challenge: *const u8, _: usize, _: *
     }
 }
 
-unsafe extern "C" fn big_answer(_: *mut c_void, challenge: *const u8, _: usize, resp: *mut u8, cap: usize, len: *mut usize) -> c_int {
+unsafe extern "C" fn big_answer(
+    _: *mut c_void,
+    challenge: *const u8,
+    _: usize,
+    resp: *mut u8,
+    cap: usize,
+    len: *mut usize,
+) -> c_int {
     if challenge.is_null() {
         return SMTP_SASL_NO_INITIAL_RESPONSE;
     }
@@ -242,7 +256,14 @@ unsafe extern "C" fn big_answer(_: *mut c_void, challenge: *const u8, _: usize, 
     SMTP_SASL_CONTINUE
 }
 
-unsafe extern "C" fn lies_about_length(_: *mut c_void, c: *const u8, _: usize, _: *mut u8, cap: usize, len: *mut usize) -> c_int {
+unsafe extern "C" fn lies_about_length(
+    _: *mut c_void,
+    c: *const u8,
+    _: usize,
+    _: *mut u8,
+    cap: usize,
+    len: *mut usize,
+) -> c_int {
     if c.is_null() {
         return SMTP_SASL_NO_INITIAL_RESPONSE;
     }
@@ -254,7 +275,10 @@ const EHLO_AUTH: &str = "250-mx\r\n250 AUTH X-CUSTOM PLAIN\r\n";
 
 /// AUTH X-CUSTOM through `callback` (its userdata a `Vec<Option<Vec<u8>>>`)
 /// against a scripted server.
-fn exchange(callback: smtp_sasl_fn, server: impl FnOnce(&mut common::Peer) + Send + 'static) -> (Session, c_int, Scripted) {
+fn exchange(
+    callback: smtp_sasl_fn,
+    server: impl FnOnce(&mut common::Peer) + Send + 'static,
+) -> (Session, c_int, Scripted) {
     let srv = Scripted::start(move |p| {
         p.send("220 hi\r\n");
         p.answer(EHLO_AUTH);

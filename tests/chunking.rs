@@ -81,8 +81,21 @@ fn bdat_server(ehlo: &'static str, refuse_chunk: Option<usize>) -> (u16, thread:
 fn send(s: &Session, msg: &[u8], flags: u32) -> c_int {
     let to = [c"b@x".as_ptr()];
     unsafe {
-        smtp_session_sendmail(s.0, c"a@x".as_ptr(), to.as_ptr(), 1, msg.as_ptr(), msg.len(), std::ptr::null(), 0,
-            std::ptr::null(), 0, flags, std::ptr::null_mut(), std::ptr::null_mut())
+        smtp_session_sendmail(
+            s.0,
+            c"a@x".as_ptr(),
+            to.as_ptr(),
+            1,
+            msg.as_ptr(),
+            msg.len(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            flags,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
     }
 }
 

@@ -40,11 +40,10 @@ use smtp::ffi::tls::smtp_session_starttls;
 /// (none now: every op is implemented).
 const LATER: &[(&str, &str)] = &[];
 
-
 fn main() {
-    let dir = std::env::var("SMTP_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/vectors")
-    });
+    let dir = std::env::var("SMTP_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/vectors"));
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -371,7 +370,8 @@ fn run_call(s: &Session, call: &Value, host: &str, port: u16) -> Result<Outcome,
     let rc = unsafe {
         match op {
             "connect" => {
-                let h = arg("host").unwrap_or("{host}".into()).replace("{host}", host).replace("{port}", &port.to_string());
+                let h =
+                    arg("host").unwrap_or("{host}".into()).replace("{host}", host).replace("{port}", &port.to_string());
                 let p = match args.get("port") {
                     Some(Value::Number(n)) => n.as_u64().unwrap_or(0) as u16,
                     _ => port,
@@ -447,8 +447,19 @@ fn run_call(s: &Session, call: &Value, host: &str, port: u16) -> Result<Outcome,
                 let mut codes = vec![-7; to_p.len()];
                 let mut refused = usize::MAX;
                 let rc = smtp_session_sendmail(
-                    s.0, from.as_ptr(), to_p.as_ptr(), to_p.len(), msg.as_ptr(), msg.len(),
-                    mo_p.as_ptr(), mo_p.len(), ro_p.as_ptr(), ro_p.len(), flags, codes.as_mut_ptr(), &mut refused,
+                    s.0,
+                    from.as_ptr(),
+                    to_p.as_ptr(),
+                    to_p.len(),
+                    msg.as_ptr(),
+                    msg.len(),
+                    mo_p.as_ptr(),
+                    mo_p.len(),
+                    ro_p.as_ptr(),
+                    ro_p.len(),
+                    flags,
+                    codes.as_mut_ptr(),
+                    &mut refused,
                 );
                 // The caller's arrays agree with the session's accessors.
                 let n = smtp_session_rcpt_count(s.0);
@@ -485,10 +496,18 @@ fn run_call(s: &Session, call: &Value, host: &str, port: u16) -> Result<Outcome,
                 let ro: Vec<CString> = strings(&args["rcpt_options"]).iter().map(|o| cstr(o)).collect();
                 let ro_p: Vec<*const c_char> = ro.iter().map(|o| o.as_ptr()).collect();
                 let rc = smtp_session_send_message(
-                    s.0, msg.as_ptr(), msg.len(),
+                    s.0,
+                    msg.as_ptr(),
+                    msg.len(),
                     from.as_ref().map_or(std::ptr::null(), |f| f.as_ptr()),
-                    to_p.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()), to_p.as_ref().map_or(0, |t| t.len()),
-                    mo_p.as_ptr(), mo_p.len(), ro_p.as_ptr(), ro_p.len(), SMTP_MSG_NORMALIZE, std::ptr::null_mut(),
+                    to_p.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()),
+                    to_p.as_ref().map_or(0, |t| t.len()),
+                    mo_p.as_ptr(),
+                    mo_p.len(),
+                    ro_p.as_ptr(),
+                    ro_p.len(),
+                    SMTP_MSG_NORMALIZE,
+                    std::ptr::null_mut(),
                 );
                 if rc == 0 {
                     return Ok(Outcome { rc, code, returns: json!({"refused": refused_map(s)}) });
@@ -523,7 +542,10 @@ fn run_call(s: &Session, call: &Value, host: &str, port: u16) -> Result<Outcome,
                 // record.py keeps the challenges only when auth() returned.
                 let want: Vec<String> = strings(&call["challenges"]);
                 if call.get("challenges").is_some() && script.challenges != want {
-                    return Err(format!("auth: callback saw challenges {:?} where smtplib's saw {want:?}", script.challenges));
+                    return Err(format!(
+                        "auth: callback saw challenges {:?} where smtplib's saw {want:?}",
+                        script.challenges
+                    ));
                 }
                 code = smtp_session_last_reply_code(s.0);
                 rc
@@ -578,7 +600,11 @@ fn check_call(s: &Session, call: &Value, out: Outcome) -> Result<(), String> {
     if let Some(want) = call.get("returns") {
         if out.rc != 0 {
             let msg = from_c(unsafe { smtp_session_errmsg(s.0) }).unwrap_or_default();
-            return Err(format!("{op}: returned {} ({}) where smtplib returned {want}", out.rc, String::from_utf8_lossy(&msg)));
+            return Err(format!(
+                "{op}: returned {} ({}) where smtplib returned {want}",
+                out.rc,
+                String::from_utf8_lossy(&msg)
+            ));
         }
         if op == "ehlo_or_helo_if_needed" {
             return Ok(());
@@ -593,7 +619,11 @@ fn check_call(s: &Session, call: &Value, out: Outcome) -> Result<(), String> {
     let want_rc = exception_code(kind).ok_or_else(|| format!("{op}: unknown exception {kind}"))?;
     if out.rc != want_rc {
         let msg = from_c(unsafe { smtp_session_errmsg(s.0) }).unwrap_or_default();
-        return Err(format!("{op}: result {} ({}) where smtplib raised {kind} ({want_rc})", out.rc, String::from_utf8_lossy(&msg)));
+        return Err(format!(
+            "{op}: result {} ({}) where smtplib raised {kind} ({want_rc})",
+            out.rc,
+            String::from_utf8_lossy(&msg)
+        ));
     }
     if let Some(code) = raises.get("code").and_then(Value::as_i64) {
         // The error's reply is the session's last reply, whatever followed it (RSET).
@@ -694,7 +724,8 @@ fn run_vector(vector: &Value, advertise: bool) -> Result<(), String> {
         }
     }
     drop(s);
-    let server_result = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| Err("server did not finish".into()));
+    let server_result =
+        rx.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| Err("server did not finish".into()));
     let _ = server.join();
     match (client_result, server_result) {
         (Ok(()), Ok(())) => Ok(()),

@@ -30,8 +30,6 @@ use smtp::ffi::commands::*;
 use smtp::ffi::session::*;
 use smtp::ffi::state::*;
 
-
-
 // ---- process-wide lock and timing ----------------------------------------
 
 static PROCESS: RwLock<()> = RwLock::new(());

@@ -77,8 +77,21 @@ fn message(id: &str) -> Vec<u8> {
 fn sendmail(s: *mut smtp::ffi::handle::smtp_session, msg: &[u8]) -> c_int {
     let to = [c"sink@example.com".as_ptr()];
     unsafe {
-        smtp_session_sendmail(s, c"load@example.com".as_ptr(), to.as_ptr(), 1, msg.as_ptr(), msg.len(),
-            std::ptr::null(), 0, std::ptr::null(), 0, SMTP_MSG_NORMALIZE, std::ptr::null_mut(), std::ptr::null_mut())
+        smtp_session_sendmail(
+            s,
+            c"load@example.com".as_ptr(),
+            to.as_ptr(),
+            1,
+            msg.as_ptr(),
+            msg.len(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            SMTP_MSG_NORMALIZE,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
     }
 }
 
@@ -112,7 +125,10 @@ fn sixty_four_threads_a_thousand_messages_each() {
         thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(delivered(&sink), want, "smtp-sink's counter: none lost, none duplicated");
-    println!("load: {want} messages on {THREADS} threads in {took:.2?} ({:.0} messages/s)", want as f64 / took.as_secs_f64());
+    println!(
+        "load: {want} messages on {THREADS} threads in {took:.2?} ({:.0} messages/s)",
+        want as f64 / took.as_secs_f64()
+    );
 }
 
 // ---- a flaky TLS server -----------------------------------------------------
@@ -120,7 +136,10 @@ fn sixty_four_threads_a_thousand_messages_each() {
 /// A TLS SMTP server that drops connections at random points (never after
 /// it has accepted a message without saying so), and records each message's
 /// Message-ID when it answers 250 to it.
-fn flaky_tls_server(leaf: &common::pki::Leaf, stop_after: usize) -> (u16, Arc<Mutex<HashMap<String, usize>>>, thread::JoinHandle<()>) {
+fn flaky_tls_server(
+    leaf: &common::pki::Leaf,
+    stop_after: usize,
+) -> (u16, Arc<Mutex<HashMap<String, usize>>>, thread::JoinHandle<()>) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = Arc::new(
         rustls::ServerConfig::builder_with_provider(provider)
@@ -155,7 +174,12 @@ fn flaky_tls_server(leaf: &common::pki::Leaf, stop_after: usize) -> (u16, Arc<Mu
     (port, seen, h)
 }
 
-fn serve_flaky(sock: TcpStream, config: Arc<rustls::ServerConfig>, seen: Arc<Mutex<HashMap<String, usize>>>, seed: u64) -> std::io::Result<()> {
+fn serve_flaky(
+    sock: TcpStream,
+    config: Arc<rustls::ServerConfig>,
+    seen: Arc<Mutex<HashMap<String, usize>>>,
+    seed: u64,
+) -> std::io::Result<()> {
     sock.set_read_timeout(Some(Duration::from_secs(10)))?;
     let conn = rustls::ServerConnection::new(config).map_err(std::io::Error::other)?;
     let mut tls = BufReader::new(rustls::StreamOwned::new(conn, sock));

@@ -44,8 +44,18 @@ fn send_message(s: &Session, msg: &[u8], flags: u32) -> c_int {
     let mut refused = 0usize;
     unsafe {
         smtp_session_send_message(
-            s.0, msg.as_ptr(), msg.len(), std::ptr::null(), std::ptr::null(), 0,
-            std::ptr::null(), 0, std::ptr::null(), 0, flags, &mut refused,
+            s.0,
+            msg.as_ptr(),
+            msg.len(),
+            std::ptr::null(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            flags,
+            &mut refused,
         )
     }
 }
@@ -59,8 +69,20 @@ Bcc: hidden@example.com\r\nCc: Team: dan@example.com, refuse@example.com;\r\nBcc
 Subject: hi\r\n\r\nBody.\r\n";
     let mut refused = 0usize;
     let rc = unsafe {
-        smtp_session_send_message(s.0, msg.as_ptr(), msg.len(), std::ptr::null(), std::ptr::null(), 0,
-            std::ptr::null(), 0, std::ptr::null(), 0, SMTP_MSG_NORMALIZE, &mut refused)
+        smtp_session_send_message(
+            s.0,
+            msg.as_ptr(),
+            msg.len(),
+            std::ptr::null(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            SMTP_MSG_NORMALIZE,
+            &mut refused,
+        )
     };
     assert_eq!(rc, OK, "{}", s.errmsg());
     assert_eq!(refused, 1);
@@ -72,7 +94,10 @@ Cc: Team: dan@example.com, refuse@example.com;\r\nSubject: hi\r\n\r\nBody.\r\n"
     );
     assert_eq!(env["mail_from"], "alice@example.com");
     let to: Vec<&str> = env["rcpt_tos"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-    assert_eq!(to, ["bob@example.com", "carol@example.com", "hidden@example.com", "also-hidden@example.com", "dan@example.com"]);
+    assert_eq!(
+        to,
+        ["bob@example.com", "carol@example.com", "hidden@example.com", "also-hidden@example.com", "dan@example.com"]
+    );
     unsafe {
         assert_eq!(smtp_session_rcpt_count(s.0), 6);
         assert_eq!(text(smtp_session_rcpt_addr(s.0, 5)).unwrap(), "refuse@example.com");
@@ -84,7 +109,8 @@ Cc: Team: dan@example.com, refuse@example.com;\r\nSubject: hi\r\n\r\nBody.\r\n"
 fn smtputf8_addresses() {
     let (server, dir) = sink("utf8", &[]);
     let s = Session::connected(server.port);
-    let msg = "From: Jörg <jörg@exämple.de>\r\nTo: 佐藤 <佐藤@example.jp>\r\nSubject: Grüße\r\n\r\nHallo 佐藤\r\n".as_bytes();
+    let msg =
+        "From: Jörg <jörg@exämple.de>\r\nTo: 佐藤 <佐藤@example.jp>\r\nSubject: Grüße\r\n\r\nHallo 佐藤\r\n".as_bytes();
     assert_eq!(send_message(&s, msg, SMTP_MSG_NORMALIZE), OK, "{}", s.errmsg());
     let (eml, env) = arrived(&dir, 1);
     assert_eq!(eml, msg);
@@ -118,7 +144,10 @@ fn dsn_parameters_as_given() {
         assert_eq!(smtp_envelope_set_dsn_ret(e, SMTP_DSN_RET_HDRS), OK);
         assert_eq!(smtp_envelope_set_dsn_envid(e, c"QQ314159+id=1".as_ptr()), OK);
         assert_eq!(smtp_envelope_set_dsn_notify(e, SMTP_DSN_NOTIFY_FAILURE | SMTP_DSN_NOTIFY_DELAY), OK);
-        assert_eq!(smtp_envelope_set_rcpt_dsn(e, c"c@example.com".as_ptr(), SMTP_DSN_NOTIFY_NEVER, c"C@Example.COM".as_ptr()), OK);
+        assert_eq!(
+            smtp_envelope_set_rcpt_dsn(e, c"c@example.com".as_ptr(), SMTP_DSN_NOTIFY_NEVER, c"C@Example.COM".as_ptr()),
+            OK
+        );
         assert_eq!(smtp_envelope_set_dsn_notify(e, SMTP_DSN_NOTIFY_NEVER | SMTP_DSN_NOTIFY_SUCCESS), ERR_INVALID);
         assert_eq!(smtp_envelope_set_mt_priority(e, 12), ERR_INVALID);
         assert_eq!(smtp_envelope_set_dsn_ret(e, 9), ERR_INVALID);
@@ -174,7 +203,8 @@ fn over_size_is_refused_locally() {
 /// the reject policy when it has a bare line end).
 #[test]
 fn smuggling_corpus() {
-    let corpus: &[&[u8]] = &[b"\n.\n", b"\n.\r\n", b"\r.\r\n", b"\r\n.\n", b"a\0b\r\n", b"no line end", b"x\r\n.\r\nMAIL FROM:<e@x>\r\n"];
+    let corpus: &[&[u8]] =
+        &[b"\n.\n", b"\n.\r\n", b"\r.\r\n", b"\r\n.\n", b"a\0b\r\n", b"no line end", b"x\r\n.\r\nMAIL FROM:<e@x>\r\n"];
     for flags in [SMTP_MSG_NORMALIZE, SMTP_MSG_RAW, SMTP_MSG_REJECT_BARE_EOL] {
         for msg in corpus {
             let srv = Scripted::start(|p| {
@@ -202,8 +232,21 @@ fn smuggling_corpus() {
             let s = Session::connected(srv.port);
             let to = [c"b@x".as_ptr()];
             let rc = unsafe {
-                smtp_session_sendmail(s.0, c"a@x".as_ptr(), to.as_ptr(), 1, msg.as_ptr(), msg.len(),
-                    std::ptr::null(), 0, std::ptr::null(), 0, flags, std::ptr::null_mut(), std::ptr::null_mut())
+                smtp_session_sendmail(
+                    s.0,
+                    c"a@x".as_ptr(),
+                    to.as_ptr(),
+                    1,
+                    msg.as_ptr(),
+                    msg.len(),
+                    std::ptr::null(),
+                    0,
+                    std::ptr::null(),
+                    0,
+                    flags,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                )
             };
             let has_bare = (0..msg.len()).any(|i| match msg[i] {
                 b'\n' => i == 0 || msg[i - 1] != b'\r',
@@ -251,8 +294,21 @@ fn status_codes_per_recipient() {
     let mut codes = [0 as c_int; 2];
     let msg = b"hi\r\n";
     unsafe {
-        let rc = smtp_session_sendmail(s.0, c"f@x".as_ptr(), to.as_ptr(), 2, msg.as_ptr(), msg.len(),
-            std::ptr::null(), 0, std::ptr::null(), 0, 0, codes.as_mut_ptr(), std::ptr::null_mut());
+        let rc = smtp_session_sendmail(
+            s.0,
+            c"f@x".as_ptr(),
+            to.as_ptr(),
+            2,
+            msg.as_ptr(),
+            msg.len(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            0,
+            codes.as_mut_ptr(),
+            std::ptr::null_mut(),
+        );
         assert_eq!(rc, OK, "{}", s.errmsg());
         assert_eq!(codes, [250, 550]);
         assert_eq!(text(smtp_session_rcpt_status(s.0, 0)).as_deref(), Some("2.1.5"));
@@ -281,10 +337,40 @@ fn send_message_argument_errors() {
     }
     assert_eq!(send_message(&s, b"From: a@x\r\nTo: b@x\nbare LF\r\n", SMTP_MSG_REJECT_BARE_EOL), ERR_INVALID);
     unsafe {
-        assert_eq!(smtp_session_send_message(s.0, std::ptr::null(), 5, std::ptr::null(), std::ptr::null(), 0,
-            std::ptr::null(), 0, std::ptr::null(), 0, 0, std::ptr::null_mut()), 1);
-        assert_eq!(smtp_session_send_message(s.0, b"x".as_ptr(), 1, std::ptr::null(), std::ptr::null(), 0,
-            std::ptr::null(), 0, std::ptr::null(), 0, 7, std::ptr::null_mut()), ERR_INVALID);
+        assert_eq!(
+            smtp_session_send_message(
+                s.0,
+                std::ptr::null(),
+                5,
+                std::ptr::null(),
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                0,
+                0,
+                std::ptr::null_mut()
+            ),
+            1
+        );
+        assert_eq!(
+            smtp_session_send_message(
+                s.0,
+                b"x".as_ptr(),
+                1,
+                std::ptr::null(),
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                0,
+                7,
+                std::ptr::null_mut()
+            ),
+            ERR_INVALID
+        );
         let mut code = 0;
         assert_eq!(smtp_session_noop(s.0, &mut code), OK, "nothing was sent: the session is in step");
     }

@@ -30,7 +30,11 @@ const OK_: &str = "250 ok";
 fn server(script: Script, pipelining: bool) -> Scripted {
     Scripted::start(move |p| {
         p.send("220 ready\r\n");
-        let ehlo = if pipelining { "250-mx\r\n250-PIPELINING\r\n250 SIZE 100000\r\n" } else { "250-mx\r\n250 SIZE 100000\r\n" };
+        let ehlo = if pipelining {
+            "250-mx\r\n250-PIPELINING\r\n250 SIZE 100000\r\n"
+        } else {
+            "250-mx\r\n250 SIZE 100000\r\n"
+        };
         p.answer(ehlo);
         let mut rcpt = 0;
         let mut mail_ok = false;
@@ -73,7 +77,10 @@ fn server(script: Script, pipelining: bool) -> Scripted {
                         break;
                     }
                 }
-                p.send(&format!("{}\r\n", if body == ".\r\n" { "554 5.5.1 no valid recipients" } else { script.final_reply }));
+                p.send(&format!(
+                    "{}\r\n",
+                    if body == ".\r\n" { "554 5.5.1 no valid recipients" } else { script.final_reply }
+                ));
                 if script.final_reply.starts_with("421") && body != ".\r\n" {
                     return;
                 }
@@ -102,8 +109,21 @@ fn run(script: Script, pipelining: bool) -> (Outcome, Vec<String>) {
     let mut codes = vec![-1; n];
     let mut refused = 0usize;
     let rc = unsafe {
-        smtp_session_sendmail(s.0, c"f@x".as_ptr(), to.as_ptr(), n, msg.as_ptr(), msg.len(), std::ptr::null(), 0,
-            std::ptr::null(), 0, 0, codes.as_mut_ptr(), &mut refused)
+        smtp_session_sendmail(
+            s.0,
+            c"f@x".as_ptr(),
+            to.as_ptr(),
+            n,
+            msg.as_ptr(),
+            msg.len(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            0,
+            codes.as_mut_ptr(),
+            &mut refused,
+        )
     };
     let last_code = s.last_code();
     let connected = s.connected_now();
@@ -123,7 +143,8 @@ fn same_either_way(script: Script) {
     assert_eq!(pipelined, lockstep, "pipelined vs lockstep\nlockstep saw {lock_seen:?}\npipelined saw {pipe_seen:?}");
     // After a 421 the server is gone (smtplib keeps the session open on a
     // 421 to DATA, and so do both modes); otherwise a NOOP gets its own 250.
-    let went_away = [script.mail, script.data, script.final_reply].iter().chain(script.rcpts).any(|r| r.starts_with("421"));
+    let went_away =
+        [script.mail, script.data, script.final_reply].iter().chain(script.rcpts).any(|r| r.starts_with("421"));
     if let (Some(code), false) = (pipelined.noop_after, went_away) {
         assert_eq!(code, 250, "in step after the transaction: {pipelined:?}");
     }
@@ -176,14 +197,28 @@ fn pipelined_envelope_is_one_write() {
     unsafe {
         smtp::ffi::session::smtp_session_set_debuglevel(s.0, 1);
         smtp::ffi::session::smtp_session_set_trace(s.0, Some(collect), (&raw mut trace).cast());
-        let rc = smtp_session_sendmail(s.0, c"f@x".as_ptr(), to.as_ptr(), 2, msg.as_ptr(), msg.len(), std::ptr::null(), 0,
-            std::ptr::null(), 0, 0, std::ptr::null_mut(), std::ptr::null_mut());
+        let rc = smtp_session_sendmail(
+            s.0,
+            c"f@x".as_ptr(),
+            to.as_ptr(),
+            2,
+            msg.as_ptr(),
+            msg.len(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
         assert_eq!(rc, 0, "{}", s.errmsg());
         smtp::ffi::session::smtp_session_set_trace(s.0, None, std::ptr::null_mut());
     }
     // MAIL, both RCPTs and DATA are sent before the first reply is read.
     let sends: Vec<usize> = trace.iter().enumerate().filter(|(_, l)| l.starts_with("1 send")).map(|(i, _)| i).collect();
-    let first_reply = trace.iter().position(|l| l.starts_with("2 reply") && !l.contains("retcode") && l.contains("250 ok")).unwrap();
+    let first_reply =
+        trace.iter().position(|l| l.starts_with("2 reply") && !l.contains("retcode") && l.contains("250 ok")).unwrap();
     assert!(sends.len() >= 4 && sends[3] < first_reply, "{trace:#?}");
     drop(s);
     srv.finish();
@@ -236,7 +271,8 @@ fn batch_server(finals: &'static [&'static str], close_after: usize) -> Scripted
 
 fn batch(s: &Session, recipients: &[&[&std::ffi::CStr]]) -> (c_int, Vec<(c_int, usize, Vec<c_int>)>) {
     let msg = b"Subject: batch\r\n\r\nhello\r\n";
-    let tos: Vec<Vec<*const std::ffi::c_char>> = recipients.iter().map(|r| r.iter().map(|c| c.as_ptr()).collect()).collect();
+    let tos: Vec<Vec<*const std::ffi::c_char>> =
+        recipients.iter().map(|r| r.iter().map(|c| c.as_ptr()).collect()).collect();
     let mut codes: Vec<Vec<c_int>> = recipients.iter().map(|r| vec![-1; r.len()]).collect();
     let mut items: Vec<smtp_batch_item> = tos
         .iter()

@@ -161,14 +161,32 @@ fn counting_sink(ehlo: &'static str) -> (u16, thread::JoinHandle<Option<(u64, u6
 
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).unwrap()
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap()
 }
 
 fn stream(s: &Session, g: &mut Generator, hint: i64, flags: u32) -> c_int {
     let to = [c"b@x".as_ptr()];
     unsafe {
-        smtp_session_sendmail_stream(s.0, c"a@x".as_ptr(), to.as_ptr(), 1, Some(generate), (g as *mut Generator).cast(), hint,
-            std::ptr::null(), 0, std::ptr::null(), 0, flags, std::ptr::null_mut(), std::ptr::null_mut())
+        smtp_session_sendmail_stream(
+            s.0,
+            c"a@x".as_ptr(),
+            to.as_ptr(),
+            1,
+            Some(generate),
+            (g as *mut Generator).cast(),
+            hint,
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            flags,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
     }
 }
 
@@ -189,8 +207,13 @@ fn one_gigabyte(ehlo: &'static str) {
     assert_eq!(sum, fnv(g.sum, b"\r\n"), "checksum");
     let grew = peak_rss_kib().saturating_sub(before);
     assert!(grew < 16 * 1024, "peak RSS grew by {grew} KiB");
-    println!("stream: {} MiB in {took:.2?} ({:.0} MB/s), peak RSS {} KiB (+{grew} KiB) [{}]",
-        GB >> 20, GB as f64 / 1e6 / took.as_secs_f64(), peak_rss_kib(), if ehlo.contains("CHUNKING") { "BDAT" } else { "DATA" });
+    println!(
+        "stream: {} MiB in {took:.2?} ({:.0} MB/s), peak RSS {} KiB (+{grew} KiB) [{}]",
+        GB >> 20,
+        GB as f64 / 1e6 / took.as_secs_f64(),
+        peak_rss_kib(),
+        if ehlo.contains("CHUNKING") { "BDAT" } else { "DATA" }
+    );
 }
 
 #[test]

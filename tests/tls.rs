@@ -57,7 +57,8 @@ fn pki() -> &'static Pki {
         let wrong_name = leaf(&dir, "wrong", &["other.example"], &issuer, false);
         let expired = leaf(&dir, "expired", &["localhost", "127.0.0.1"], &issuer, true);
         let (other_params, other_key, _, _) = ca("someone else's CA");
-        let unknown_ca = leaf(&dir, "unknown", &["localhost", "127.0.0.1"], &Issuer::new(other_params, other_key), false);
+        let unknown_ca =
+            leaf(&dir, "unknown", &["localhost", "127.0.0.1"], &Issuer::new(other_params, other_key), false);
         let (client_params, client_key, client_ca, client_ca_pem) = ca("libsmtp client CA");
         std::fs::write(dir.join("client-ca.pem"), client_ca_pem).unwrap();
         let client = leaf(&dir, "client", &["client.example"], &Issuer::new(client_params, client_key), false);
@@ -117,8 +118,19 @@ fn sendmail(s: &Session, msg: &[u8]) -> c_int {
     let to = [c"b@example.com".as_ptr()];
     unsafe {
         smtp_session_sendmail(
-            s.0, c"a@example.com".as_ptr(), to.as_ptr(), 1, msg.as_ptr(), msg.len(),
-            std::ptr::null(), 0, std::ptr::null(), 0, SMTP_MSG_NORMALIZE, std::ptr::null_mut(), std::ptr::null_mut(),
+            s.0,
+            c"a@example.com".as_ptr(),
+            to.as_ptr(),
+            1,
+            msg.as_ptr(),
+            msg.len(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            SMTP_MSG_NORMALIZE,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
         )
     }
 }
@@ -127,10 +139,14 @@ fn sendmail(s: &Session, msg: &[u8]) -> c_int {
 
 fn tls_server(mode: &str, leaf: &Leaf, client_ca: bool, mail_dir: &Path) -> PyServer {
     let mut args = vec![
-        "--mode".to_string(), mode.to_string(),
-        "--cert".to_string(), leaf.cert_path.display().to_string(),
-        "--key".to_string(), leaf.key_path.display().to_string(),
-        "--dir".to_string(), mail_dir.display().to_string(),
+        "--mode".to_string(),
+        mode.to_string(),
+        "--cert".to_string(),
+        leaf.cert_path.display().to_string(),
+        "--key".to_string(),
+        leaf.key_path.display().to_string(),
+        "--dir".to_string(),
+        mail_dir.display().to_string(),
     ];
     if client_ca {
         args.push("--client-ca".into());
@@ -142,7 +158,8 @@ fn tls_server(mode: &str, leaf: &Leaf, client_ca: bool, mail_dir: &Path) -> PySe
 
 fn rustls_server_config(leaf: &Leaf, require_client_cert: bool) -> Arc<rustls::ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let b = rustls::ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().unwrap();
+    let b =
+        rustls::ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().unwrap();
     let b = if require_client_cert {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(pki().client_ca.clone()).unwrap();
@@ -157,7 +174,11 @@ fn rustls_server_config(leaf: &Leaf, require_client_cert: bool) -> Arc<rustls::S
 /// A rustls SMTP server: `starttls` offers STARTTLS in clear first, else TLS
 /// from the first byte. After the handshake it answers EHLO, NOOP and QUIT.
 /// Returns the lines it read in TLS (None when the handshake failed).
-fn rustls_smtp_server(leaf: &Leaf, starttls: bool, require_client_cert: bool) -> (u16, thread::JoinHandle<Option<Vec<String>>>) {
+fn rustls_smtp_server(
+    leaf: &Leaf,
+    starttls: bool,
+    require_client_cert: bool,
+) -> (u16, thread::JoinHandle<Option<Vec<String>>>) {
     let config = rustls_server_config(leaf, require_client_cert);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -388,7 +409,11 @@ fn starttls_response_injection_closes_the_connection() {
         assert_eq!(smtp_session_starttls(s.0, std::ptr::null(), &mut code), ERR_TLS);
         assert!(s.errmsg().contains("injection"), "{}", s.errmsg());
         assert!(!s.connected_now());
-        for p in [smtp_session_ehlo_resp(s.0), smtp_session_last_reply_text(s.0), smtp_session_feature(s.0, c"auth".as_ptr())] {
+        for p in [
+            smtp_session_ehlo_resp(s.0),
+            smtp_session_last_reply_text(s.0),
+            smtp_session_feature(s.0, c"auth".as_ptr()),
+        ] {
             assert!(text(p).is_none_or(|t| !t.contains("INJECTED") && t != " PLAIN"), "{:?}", text(p));
         }
         assert_eq!(smtp_session_has_extn(s.0, c"auth".as_ptr()), 0);
@@ -466,7 +491,11 @@ fn client_certificates() {
     assert_eq!(connect(&s, "127.0.0.1", port), OK);
     let rc = unsafe {
         let rc = smtp_session_starttls(s.0, std::ptr::null(), &mut code);
-        if rc == OK { smtp_session_noop(s.0, &mut code) } else { rc }
+        if rc == OK {
+            smtp_session_noop(s.0, &mut code)
+        } else {
+            rc
+        }
     };
     assert_eq!(rc, ERR_TLS, "{}", s.errmsg());
     assert!(s.errmsg().contains("client certificate"), "{}", s.errmsg());
@@ -502,7 +531,10 @@ fn builder_errors() {
         let b = smtp_tls_config_builder_new();
         assert_eq!(smtp_tls_config_builder_add_ca_file(b, c"/nonexistent/ca.pem".as_ptr()), ERR_TLS);
         assert!(text(smtp_tls_config_builder_errmsg(b)).unwrap().contains("/nonexistent/ca.pem"));
-        assert_eq!(smtp_tls_config_builder_add_ca_file(b, cstr(pki().server.key_path.to_str().unwrap()).as_ptr()), ERR_TLS);
+        assert_eq!(
+            smtp_tls_config_builder_add_ca_file(b, cstr(pki().server.key_path.to_str().unwrap()).as_ptr()),
+            ERR_TLS
+        );
         assert_eq!(smtp_tls_config_builder_add_ca_dir(b, cstr(pki().dir.to_str().unwrap()).as_ptr()), OK);
         assert_eq!(smtp_tls_config_builder_set_server_name(b, c"not a name".as_ptr()), 2);
         assert_eq!(smtp_tls_config_builder_add_ca_file(b, std::ptr::null()), 1);

@@ -51,7 +51,8 @@ fuzz_target!(|data: &[u8]| {
     let splits_len = usize::from(input.byte() % 8);
     let splits = input.take(splits_len);
     let decisions = Decisions(input.0.to_vec());
-    let settings = |pipelining: bool, window: usize| Settings { lmtp, pipelining, chunking, enhanced: false, window, chunk: 16 };
+    let settings =
+        |pipelining: bool, window: usize| Settings { lmtp, pipelining, chunking, enhanced: false, window, chunk: 16 };
     let one = settings(false, 1);
     let many = settings(true, window);
     let (a, da) = run(one, &msgs, &decisions, close_after, &[]);

@@ -78,8 +78,7 @@ pub fn builtin(name: &str, user: &str, secret: &str) -> Option<Box<dyn Mechanism
 
 /// A mechanism name as RFC 4422 3.1 allows: 1 to 20 of A-Z, 0-9, `-`, `_`.
 pub fn valid_name(name: &str) -> bool {
-    (1..=20).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=20).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A 334 payload: base64, strictly (white space inside is tolerated as

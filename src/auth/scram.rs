@@ -144,7 +144,9 @@ impl Mechanism for ScramSha256 {
     fn on_success(&mut self) -> Result<(), MechError> {
         match self.state {
             State::Verified => Ok(()),
-            _ => Err(MechError::Failed("SCRAM-SHA-256: the server accepted without proving it knows the password".into())),
+            _ => Err(MechError::Failed(
+                "SCRAM-SHA-256: the server accepted without proving it knows the password".into(),
+            )),
         }
     }
 }

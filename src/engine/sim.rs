@@ -290,7 +290,9 @@ pub fn run(
         .iter()
         .zip(&parts)
         .enumerate()
-        .map(|(i, (m, p))| Work::new(Txn::new(envelope(i, m.rcpts), settings.lmtp, false), Body::Parts(p), LineEndings::Pass))
+        .map(|(i, (m, p))| {
+            Work::new(Txn::new(envelope(i, m.rcpts), settings.lmtp, false), Body::Parts(p), LineEndings::Pass)
+        })
         .collect();
     let mut engine = Engine::new(settings, work);
     let mut server = FakeServer::new(d, settings.lmtp, close_after);

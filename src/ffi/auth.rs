@@ -88,7 +88,8 @@ impl CallbackMechanism<'_> {
             let mut out_len = 0usize;
             // SAFETY: the caller of smtp_session_auth vouches for the callback;
             // buf is writable for its length and out_len for a usize.
-            let verdict = unsafe { (self.callback)(self.userdata, ptr, len, buf.as_mut_ptr(), buf.len(), &mut out_len) };
+            let verdict =
+                unsafe { (self.callback)(self.userdata, ptr, len, buf.as_mut_ptr(), buf.len(), &mut out_len) };
             let result = match verdict {
                 SMTP_SASL_CONTINUE if out_len <= buf.len() => Ok(Some(Secret::new(&buf[..out_len]))),
                 SMTP_SASL_CONTINUE => Err(MechError::Abort(format!(

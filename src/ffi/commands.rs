@@ -432,7 +432,12 @@ pub unsafe extern "C" fn smtp_session_sendmail_stream(
 /// # Safety
 /// `rcpt_codes` is NULL or writable for `to_count` ints; `refused_count` is
 /// NULL or writable.
-unsafe fn fill_rcpt_outputs(core: &crate::session::Session, rcpt_codes: *mut c_int, to_count: usize, refused_count: *mut usize) {
+unsafe fn fill_rcpt_outputs(
+    core: &crate::session::Session,
+    rcpt_codes: *mut c_int,
+    to_count: usize,
+    refused_count: *mut usize,
+) {
     let results = core.rcpt_results();
     if !rcpt_codes.is_null() {
         // SAFETY: per the contract.
@@ -489,7 +494,11 @@ pub struct smtp_batch_item {
 /// `s` is NULL or a live session; `items` is NULL (only with `n` 0) or holds
 /// `n` items whose pointers are valid as documented on `smtp_batch_item`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn smtp_session_sendmail_batch(s: *mut smtp_session, items: *mut smtp_batch_item, n: usize) -> c_int {
+pub unsafe extern "C" fn smtp_session_sendmail_batch(
+    s: *mut smtp_session,
+    items: *mut smtp_batch_item,
+    n: usize,
+) -> c_int {
     unsafe {
         call(s, |i| {
             if n == 0 {

@@ -87,11 +87,7 @@ impl Inner {
         m.reply_text = c_text(core.last_reply().map_or(&[][..], |r| &r.text));
         m.ehlo_resp = core.ehlo_resp().map(c_text);
         m.helo_resp = core.helo_resp().map(c_text);
-        m.features = core
-            .features()
-            .iter()
-            .map(|(k, v)| (c_text(k.as_bytes()), c_text(v.as_bytes())))
-            .collect();
+        m.features = core.features().iter().map(|(k, v)| (c_text(k.as_bytes()), c_text(v.as_bytes()))).collect();
         m.tls = core.tls_info().map(|(v, c)| (c_text(v.as_bytes()), c_text(c.as_bytes())));
         m.rcpts = core
             .rcpt_results()

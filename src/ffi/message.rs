@@ -225,7 +225,12 @@ pub unsafe extern "C" fn smtp_envelope_set_mt_priority(e: *mut smtp_envelope, pr
 /// # Safety
 /// `e` is NULL or a live envelope.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn smtp_envelope_set_deliver_by(e: *mut smtp_envelope, seconds: i64, notify: c_int, trace: c_int) -> c_int {
+pub unsafe extern "C" fn smtp_envelope_set_deliver_by(
+    e: *mut smtp_envelope,
+    seconds: i64,
+    notify: c_int,
+    trace: c_int,
+) -> c_int {
     unsafe {
         edit(e, |o| {
             o.deliver_by = Some(DeliverBy { seconds, notify: notify != 0, trace: trace != 0 });

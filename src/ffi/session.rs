@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use super::args;
 use super::handle::{call, get, smtp_session, CallResult, Inner};
+use crate::connect::SourceAddr;
 use crate::error::Error;
 use crate::reply::Reply;
 use crate::session::{Kind, Session};
 use crate::trace::Direction;
-use crate::connect::SourceAddr;
 
 /// Session kind: SMTP (smtplib's `SMTP`), default port 25.
 pub const SMTP_KIND_SMTP: c_int = 0;

@@ -196,9 +196,7 @@ pub unsafe extern "C" fn smtp_session_rcpt_text(s: *const smtp_session, index: u
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn smtp_session_rcpt_data_code(s: *const smtp_session, index: usize) -> c_int {
-    unsafe {
-        get(s, 0, |i| i.core.rcpt_results().get(index).and_then(|r| r.data_reply.as_ref()).map_or(0, |r| r.code))
-    }
+    unsafe { get(s, 0, |i| i.core.rcpt_results().get(index).and_then(|r| r.data_reply.as_ref()).map_or(0, |r| r.code)) }
 }
 
 /// LMTP: recipient `index`'s reply text after the data ("" when none was

@@ -85,7 +85,10 @@ pub unsafe extern "C" fn smtp_tls_config_builder_errmsg(b: *const smtp_tls_confi
 /// # Safety
 /// `b` is NULL or a live builder; `path` is NULL or a NUL-terminated string.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn smtp_tls_config_builder_add_ca_file(b: *mut smtp_tls_config_builder, path: *const c_char) -> c_int {
+pub unsafe extern "C" fn smtp_tls_config_builder_add_ca_file(
+    b: *mut smtp_tls_config_builder,
+    path: *const c_char,
+) -> c_int {
     unsafe {
         builder_call(b, |t| {
             t.add_ca_file(Path::new(args::text(path, "path")?))?;
@@ -100,7 +103,10 @@ pub unsafe extern "C" fn smtp_tls_config_builder_add_ca_file(b: *mut smtp_tls_co
 /// # Safety
 /// As `smtp_tls_config_builder_add_ca_file()`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn smtp_tls_config_builder_add_ca_dir(b: *mut smtp_tls_config_builder, path: *const c_char) -> c_int {
+pub unsafe extern "C" fn smtp_tls_config_builder_add_ca_dir(
+    b: *mut smtp_tls_config_builder,
+    path: *const c_char,
+) -> c_int {
     unsafe {
         builder_call(b, |t| {
             t.add_ca_dir(Path::new(args::text(path, "path")?))?;
@@ -115,7 +121,10 @@ pub unsafe extern "C" fn smtp_tls_config_builder_add_ca_dir(b: *mut smtp_tls_con
 /// # Safety
 /// `b` is NULL or a live builder.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn smtp_tls_config_builder_set_default_roots(b: *mut smtp_tls_config_builder, use_defaults: c_int) -> c_int {
+pub unsafe extern "C" fn smtp_tls_config_builder_set_default_roots(
+    b: *mut smtp_tls_config_builder,
+    use_defaults: c_int,
+) -> c_int {
     unsafe {
         builder_call(b, |t| {
             t.set_default_roots(use_defaults != 0);
@@ -152,7 +161,10 @@ pub unsafe extern "C" fn smtp_tls_config_builder_set_client_cert(
 /// # Safety
 /// `b` is NULL or a live builder; `name` is NULL or NUL-terminated.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn smtp_tls_config_builder_set_server_name(b: *mut smtp_tls_config_builder, name: *const c_char) -> c_int {
+pub unsafe extern "C" fn smtp_tls_config_builder_set_server_name(
+    b: *mut smtp_tls_config_builder,
+    name: *const c_char,
+) -> c_int {
     unsafe {
         builder_call(b, |t| {
             t.set_server_name(args::text(name, "name")?)?;
@@ -168,7 +180,9 @@ pub unsafe extern "C" fn smtp_tls_config_builder_set_server_name(b: *mut smtp_tl
 /// # Safety
 /// `b` is NULL or a live builder.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn smtp_tls_config_builder_dangerous_disable_verification(b: *mut smtp_tls_config_builder) -> c_int {
+pub unsafe extern "C" fn smtp_tls_config_builder_dangerous_disable_verification(
+    b: *mut smtp_tls_config_builder,
+) -> c_int {
     unsafe {
         builder_call(b, |t| {
             t.dangerous_disable_verification();
@@ -185,7 +199,10 @@ pub unsafe extern "C" fn smtp_tls_config_builder_dangerous_disable_verification(
 /// # Safety
 /// `b` is NULL or a live builder; `out` is NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn smtp_tls_config_builder_build(b: *mut smtp_tls_config_builder, out: *mut *mut smtp_tls_config) -> c_int {
+pub unsafe extern "C" fn smtp_tls_config_builder_build(
+    b: *mut smtp_tls_config_builder,
+    out: *mut *mut smtp_tls_config,
+) -> c_int {
     unsafe {
         args::put(out, std::ptr::null_mut());
         builder_call(b, |t| {
@@ -249,7 +266,11 @@ pub unsafe extern "C" fn smtp_session_set_tls_config(s: *mut smtp_session, confi
 /// `s` is NULL or a live session; `config` is NULL or a live config; `code`
 /// is NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn smtp_session_starttls(s: *mut smtp_session, config: *const smtp_tls_config, code: *mut c_int) -> c_int {
+pub unsafe extern "C" fn smtp_session_starttls(
+    s: *mut smtp_session,
+    config: *const smtp_tls_config,
+    code: *mut c_int,
+) -> c_int {
     unsafe {
         reply_call(s, code, |i| {
             let config = config_arg(config);

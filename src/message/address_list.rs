@@ -226,7 +226,8 @@ mod tests {
 
     #[test]
     fn refusals() {
-        for bad in ["<a@b.c", "a@", "\"unterminated", "(open", "a@b.c d@e.f", "a@b.c >", "x: y: z@w;", "@b.c", "a@b.c]"] {
+        for bad in ["<a@b.c", "a@", "\"unterminated", "(open", "a@b.c d@e.f", "a@b.c >", "x: y: z@w;", "@b.c", "a@b.c]"]
+        {
             assert!(parse_address_list(bad).is_err(), "{bad:?} should be refused");
         }
     }
@@ -235,7 +236,14 @@ mod tests {
     /// address keeps a line break (found by the fuzzer).
     #[test]
     fn folded_literals_and_quotes_are_unfolded() {
-        for input in ["a@[x\\\ny]", "\"a\\\r\"@x", "a@[\r\n 192.0.2.1]", "\"jo\r\n hn\"@x.org", "From,\r\n c@x.org[\r\n []", "Ta@e.[\u{17}amTeam* a@b. a@b.\u{16}\0[\r\0[\0\u{16}]"] {
+        for input in [
+            "a@[x\\\ny]",
+            "\"a\\\r\"@x",
+            "a@[\r\n 192.0.2.1]",
+            "\"jo\r\n hn\"@x.org",
+            "From,\r\n c@x.org[\r\n []",
+            "Ta@e.[\u{17}amTeam* a@b. a@b.\u{16}\0[\r\0[\0\u{16}]",
+        ] {
             if let Ok(list) = parse_address_list(input) {
                 for m in list {
                     assert!(!m.addr.contains(['\r', '\n']), "{input:?} gave {:?}", m.addr);

@@ -211,7 +211,12 @@ mod tests {
     #[test]
     fn dsn_params() {
         let f = features("DSN 8BITMIME");
-        let mut e = EnvelopeOptions { ret: Some(Ret::Hdrs), envid: Some("QQ314159".into()), notify: Some(NOTIFY_FAILURE | NOTIFY_DELAY), ..Default::default() };
+        let mut e = EnvelopeOptions {
+            ret: Some(Ret::Hdrs),
+            envid: Some("QQ314159".into()),
+            notify: Some(NOTIFY_FAILURE | NOTIFY_DELAY),
+            ..Default::default()
+        };
         e.rcpt.push(("b@x".into(), RcptDsn { notify: Some(NOTIFY_NEVER), orcpt: Some("B@x.org".into()) }));
         assert_eq!(e.mail_params(&f, false).unwrap(), ["RET=HDRS", "ENVID=QQ314159"]);
         assert_eq!(e.rcpt_params("a@x", &f).unwrap(), ["NOTIFY=FAILURE,DELAY"]);
@@ -228,7 +233,10 @@ mod tests {
             EnvelopeOptions { body: Some(Body::BinaryMime), ..Default::default() },
             EnvelopeOptions { mt_priority: Some(3), ..Default::default() },
             EnvelopeOptions { requiretls: true, ..Default::default() },
-            EnvelopeOptions { deliver_by: Some(DeliverBy { seconds: 60, notify: false, trace: false }), ..Default::default() },
+            EnvelopeOptions {
+                deliver_by: Some(DeliverBy { seconds: 60, notify: false, trace: false }),
+                ..Default::default()
+            },
         ];
         for e in cases {
             assert!(matches!(e.mail_params(&none, true), Err(Error::NotSupported(_))), "{e:?}");
@@ -261,7 +269,10 @@ mod tests {
             EnvelopeOptions { notify: Some(NOTIFY_NEVER | NOTIFY_SUCCESS), ..Default::default() },
             EnvelopeOptions { notify: Some(0), ..Default::default() },
             EnvelopeOptions { mt_priority: Some(10), ..Default::default() },
-            EnvelopeOptions { deliver_by: Some(DeliverBy { seconds: 0, notify: false, trace: false }), ..Default::default() },
+            EnvelopeOptions {
+                deliver_by: Some(DeliverBy { seconds: 0, notify: false, trace: false }),
+                ..Default::default()
+            },
             EnvelopeOptions { envid: Some(String::new()), ..Default::default() },
         ] {
             assert!(matches!(e.validate(), Err(Error::InvalidArgument(_))), "{e:?}");

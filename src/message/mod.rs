@@ -221,8 +221,12 @@ Resent-To: \"Doe, J\" <rt@x.org>, Team: m1@x.org, m2@x.org;\r\n\r\nb",
     fn refusals() {
         let two_resent = b"From: a@x\r\nResent-Date: x\r\nResent-Date: y\r\n\r\n";
         assert!(matches!(prepare(two_resent, None, None), Err(Error::InvalidArgument(m)) if m.contains("Resent")));
-        assert!(matches!(prepare(b"To: a@x\r\n\r\n", None, None), Err(Error::InvalidArgument(m)) if m.contains("From")));
-        assert!(matches!(prepare(b"From: a@x\r\nTo: <broken\r\n\r\n", None, None), Err(Error::InvalidArgument(m)) if m.contains("To field")));
+        assert!(
+            matches!(prepare(b"To: a@x\r\n\r\n", None, None), Err(Error::InvalidArgument(m)) if m.contains("From"))
+        );
+        assert!(
+            matches!(prepare(b"From: a@x\r\nTo: <broken\r\n\r\n", None, None), Err(Error::InvalidArgument(m)) if m.contains("To field"))
+        );
         // Given from and to replace the headers (smtplib).
         let p = prepare(b"To: <broken\r\n\r\n", Some("me@x"), Some(&["you@x"])).unwrap();
         assert_eq!((p.from.as_str(), p.to.as_slice()), ("me@x", &["you@x".to_string()][..]));

@@ -133,7 +133,8 @@ impl Session {
             return Err(super::not_connected());
         }
         let name = mech.name().to_ascii_uppercase();
-        let initial = if opts.no_initial_response { None } else { mech.initial().map_err(|e| self.mech_error(e, None))? };
+        let initial =
+            if opts.no_initial_response { None } else { mech.initial().map_err(|e| self.mech_error(e, None))? };
         let (mut reply, mut steps) = match initial {
             Some(resp) => {
                 // RFC 4954 4: an empty initial response is sent as "=".
@@ -191,10 +192,9 @@ impl Session {
     fn mech_error(&self, e: MechError, reply: Option<Reply>) -> Error {
         match e {
             MechError::Abort(why) => Error::AuthAborted(why),
-            MechError::Failed(why) => Error::Auth {
-                reply: reply.unwrap_or_else(|| Reply::new(0, "")),
-                detail: Some(why),
-            },
+            MechError::Failed(why) => {
+                Error::Auth { reply: reply.unwrap_or_else(|| Reply::new(0, "")), detail: Some(why) }
+            }
         }
     }
 }

@@ -156,7 +156,8 @@ impl Session {
         if let Some(name) = &self.local_hostname {
             return Ok(name.clone());
         }
-        let limits = ConnectLimits { timeouts: &self.timeouts, call_deadline: self.call_deadline, canceller: &self.canceller };
+        let limits =
+            ConnectLimits { timeouts: &self.timeouts, call_deadline: self.call_deadline, canceller: &self.canceller };
         let name = connect::lookup("looking up the local host name", &limits, connect::default_local_hostname)?;
         self.local_hostname = Some(name.clone());
         Ok(name)
@@ -234,7 +235,8 @@ impl Session {
         let (host, port) = connect::split_host_port(host, port)?;
         let port = if port == 0 { self.kind.default_port() } else { port };
         self.close();
-        let limits = ConnectLimits { timeouts: &self.timeouts, call_deadline: self.call_deadline, canceller: &self.canceller };
+        let limits =
+            ConnectLimits { timeouts: &self.timeouts, call_deadline: self.call_deadline, canceller: &self.canceller };
         let sock = if connect::is_unix_path(&host) {
             connect::connect_unix(&host, &limits)?
         } else {
@@ -340,7 +342,6 @@ impl Session {
     pub fn end_call(&mut self) {
         self.canceller.end();
     }
-
 
     /// A command whose reply has a phase of its own.
     fn command_in(&mut self, verb: &str, args: &str, phase: Phase) -> Result<Reply> {

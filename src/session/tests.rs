@@ -94,8 +94,7 @@ fn lmtp_all_failing_after_data_is_a_data_error_then_rset() {
 
 #[test]
 fn rcpt_421_closes_and_reports_refusals() {
-    let (stream, _server) =
-        scripted("220 hi\r\n", vec![EHLO, "250 ok\r\n", "550 no\r\n", "421 bye\r\n"]);
+    let (stream, _server) = scripted("220 hi\r\n", vec![EHLO, "250 ok\r\n", "550 no\r\n", "421 bye\r\n"]);
     let mut s = session(Kind::Smtp, stream);
     let e = s.sendmail("f@x", &["a@x", "b@x", "c@x"], &[b"m"], LineEndings::Normalize, &[], &[]).unwrap_err();
     let Error::RecipientsRefused(list) = e else { panic!("{e:?}") };
@@ -112,7 +111,10 @@ fn arguments_are_checked_before_anything_is_sent() {
         let e = s.sendmail(from, &[to], &[b"m"], LineEndings::Normalize, &[opt], &[]).unwrap_err();
         assert!(matches!(e, Error::InvalidArgument(_)), "{e:?}");
     }
-    assert!(matches!(s.sendmail("f@x", &[], &[b"m"], LineEndings::Normalize, &[], &[]), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        s.sendmail("f@x", &[], &[b"m"], LineEndings::Normalize, &[], &[]),
+        Err(Error::InvalidArgument(_))
+    ));
     assert_eq!(s.noop().unwrap().code, 250);
     drop(s);
     assert_eq!(server.join().unwrap(), vec!["noop\r\n".to_string()]);
@@ -120,10 +122,8 @@ fn arguments_are_checked_before_anything_is_sent() {
 
 #[test]
 fn non_ascii_needs_smtputf8() {
-    let (stream, server) = scripted(
-        "220 hi\r\n",
-        vec!["250-mx\r\n250 SMTPUTF8\r\n", "250 ok\r\n", "250 ok\r\n", "250 reset\r\n"],
-    );
+    let (stream, server) =
+        scripted("220 hi\r\n", vec!["250-mx\r\n250 SMTPUTF8\r\n", "250 ok\r\n", "250 ok\r\n", "250 reset\r\n"]);
     let mut s = session(Kind::Smtp, stream);
     s.ehlo(None).unwrap();
     assert!(matches!(s.mail("jörg@x", &[]), Err(Error::InvalidArgument(_))));

@@ -34,7 +34,8 @@ pub fn ca(name: &str) -> (CertificateParams, KeyPair, CertificateDer<'static>, S
 /// A leaf for `names` (DNS names or IP addresses) issued by `issuer`.
 pub fn leaf(dir: &Path, file: &str, names: &[&str], issuer: &Issuer<'_, KeyPair>, expired: bool) -> Leaf {
     let key = KeyPair::generate().unwrap();
-    let dns: Vec<String> = names.iter().filter(|n| n.parse::<std::net::IpAddr>().is_err()).map(|n| n.to_string()).collect();
+    let dns: Vec<String> =
+        names.iter().filter(|n| n.parse::<std::net::IpAddr>().is_err()).map(|n| n.to_string()).collect();
     let mut params = CertificateParams::new(dns).unwrap();
     for n in names {
         if let Ok(ip) = n.parse() {
@@ -53,4 +54,3 @@ pub fn leaf(dir: &Path, file: &str, names: &[&str], issuer: &Issuer<'_, KeyPair>
     std::fs::write(&key_path, key.serialize_pem()).unwrap();
     Leaf { chain: vec![cert.der().clone()], key_der: key.serialize_der(), cert_path, key_path }
 }
-
