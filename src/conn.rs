@@ -232,10 +232,6 @@ impl Conn {
         self.tls.is_some() || self.sock.is_local(trust_loopback)
     }
 
-    pub fn peer(&self) -> String {
-        self.sock.peer()
-    }
-
     /// Queue a command line; its reply is read by a later [`Conn::read_reply`].
     pub fn queue(&mut self, line: &[u8], trace: &mut Trace, sensitivity: Sensitivity) {
         queue_command(&mut self.out, trace, line, sensitivity);

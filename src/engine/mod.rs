@@ -124,13 +124,26 @@ pub struct Engine<'a> {
     expect: VecDeque<(usize, Step)>,
     /// DATA replies awaited: nothing may follow DATA before its 354.
     data_awaited: usize,
+    /// Transactions with replies still awaited (the window counts them):
+    /// kept as a count, not found by a scan, so a batch of any length costs
+    /// the same per message.
+    in_flight: usize,
     /// A 421 came: the server is closing.
     closing: bool,
 }
 
 impl<'a> Engine<'a> {
     pub fn new(settings: Settings, work: Vec<Work<'a>>) -> Engine<'a> {
-        Engine { settings, work, next: 0, cur: None, expect: VecDeque::new(), data_awaited: 0, closing: false }
+        Engine {
+            settings,
+            work,
+            next: 0,
+            cur: None,
+            expect: VecDeque::new(),
+            data_awaited: 0,
+            in_flight: 0,
+            closing: false,
+        }
     }
 
     /// The connection ended before everything was decided (closed, timed
@@ -156,7 +169,11 @@ impl<'a> Engine<'a> {
 
     fn push(&mut self, i: usize, step: Step) {
         self.expect.push_back((i, step));
-        self.work[i].txn.outstanding += 1;
+        let txn = &mut self.work[i].txn;
+        txn.outstanding += 1;
+        if txn.outstanding == 1 {
+            self.in_flight += 1;
+        }
         if step == Step::Data {
             self.data_awaited += 1;
         }
@@ -173,10 +190,6 @@ impl<'a> Engine<'a> {
         self.settings.pipelining || self.expect.is_empty()
     }
 
-    fn in_flight(&self) -> usize {
-        self.work[..self.next].iter().filter(|w| w.txn.outstanding > 0).count()
-    }
-
     fn may_start(&self) -> bool {
         if self.cur.is_some() || self.next >= self.work.len() {
             return false;
@@ -184,7 +197,7 @@ impl<'a> Engine<'a> {
         match (self.settings.pipelining, self.settings.chunking) {
             (false, _) => self.expect.is_empty(),
             (true, false) => true,
-            (true, true) => self.in_flight() < self.settings.window.max(1),
+            (true, true) => self.in_flight < self.settings.window.max(1),
         }
     }
 
@@ -365,6 +378,9 @@ impl Dialogue for Engine<'_> {
         if answered {
             self.expect.pop_front();
             txn.outstanding -= 1;
+            if txn.outstanding == 0 {
+                self.in_flight -= 1;
+            }
             if step == Step::Data {
                 self.data_awaited -= 1;
             }
