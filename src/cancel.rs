@@ -60,8 +60,10 @@ impl Canceller {
         }
     }
 
-    /// The read end of the wake pipe, made on first use.
-    fn wake_fd(&self) -> io::Result<RawFd> {
+    /// The read end of the wake pipe, made on first use. A thread that
+    /// will ring the doorbell must not start before it exists (its ring
+    /// would be lost): call this first.
+    pub fn wake_fd(&self) -> io::Result<RawFd> {
         if let Some((r, _)) = self.pipe.get() {
             return Ok(r.as_raw_fd());
         }
@@ -186,6 +188,17 @@ mod tests {
         let t = Instant::now() + Duration::from_millis(20);
         assert_eq!(wait(None, 0, Some(t), &c).unwrap(), Woke::TimedOut);
         c.end();
+    }
+
+    /// A ring before the first wait is kept once the pipe exists (the
+    /// lookup thread makes sure it does before it starts).
+    #[test]
+    fn a_ring_before_the_wait_is_not_lost() {
+        let c = Canceller::default();
+        c.begin();
+        c.wake_fd().unwrap();
+        c.wake();
+        assert_eq!(wait(None, 0, Some(Instant::now() + Duration::from_secs(5)), &c).unwrap(), Woke::Rung);
     }
 
     #[test]

@@ -107,6 +107,8 @@ pub fn lookup<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T> {
     let end = limits.attempt_end();
+    // The doorbell the thread rings when done must exist before it starts.
+    limits.canceller.wake_fd().map_err(|e| Error::Io(format!("{what}: {e}")))?;
     let (tx, rx) = mpsc::channel();
     let bell = limits.canceller.clone();
     let run = move || {
