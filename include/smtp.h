@@ -128,6 +128,91 @@
 #define SMTP_BODY_BINARYMIME 3
 
 /**
+ * `smtp_pool_set_option()`: 1 to send STARTTLS (and EHLO again) on every
+ * new connection, failing when the server does not offer it; default 0.
+ */
+#define SMTP_POOL_STARTTLS 0
+
+/**
+ * `smtp_pool_set_option()`: close a connection (QUIT) after it carried
+ * this many messages; 0: never. Default 100.
+ */
+#define SMTP_POOL_MAX_MESSAGES 1
+
+/**
+ * `smtp_pool_set_option()`: close instead of reusing a connection that
+ * sat idle this many milliseconds; 0: never. Default 60000.
+ */
+#define SMTP_POOL_MAX_IDLE_MS 2
+
+/**
+ * `smtp_pool_set_option()`: probe with NOOP, before reuse, a connection
+ * that sat idle this many milliseconds (a dead one is replaced); 0: never.
+ * Default 5000.
+ */
+#define SMTP_POOL_PROBE_IDLE_MS 3
+
+/**
+ * `smtp_pool_set_option()`: messages per second at most, over the whole
+ * pool (a call waits for its turn, within its call deadline); 0: no limit,
+ * the default.
+ */
+#define SMTP_POOL_RATE 4
+
+/**
+ * `smtp_pool_set_option()`: connections open at most (at least 1); the
+ * value given to `smtp_pool_new()`.
+ */
+#define SMTP_POOL_MAX_CONNECTIONS 5
+
+/**
+ * `smtp_pool_stat()`: connections opened since the pool was made.
+ */
+#define SMTP_POOL_STAT_OPENED 0
+
+/**
+ * `smtp_pool_stat()`: connections open now, lent or idle.
+ */
+#define SMTP_POOL_STAT_OPEN 1
+
+/**
+ * `smtp_pool_stat()`: connections idle now.
+ */
+#define SMTP_POOL_STAT_IDLE 2
+
+/**
+ * `smtp_pool_stat()`: messages reported sent.
+ */
+#define SMTP_POOL_STAT_SENT 3
+
+/**
+ * `smtp_pool_stat()`: messages sent again on a new connection because the
+ * one they started on died before their data went out.
+ */
+#define SMTP_POOL_STAT_RETRIED 4
+
+/**
+ * `smtp_pool_stat()`: idle connections probed before reuse.
+ */
+#define SMTP_POOL_STAT_PROBED 5
+
+/**
+ * `smtp_pool_stat()`: probed connections found dead.
+ */
+#define SMTP_POOL_STAT_PROBE_FAILED 6
+
+/**
+ * `smtp_pool_stat()`: connections closed after `SMTP_POOL_MAX_MESSAGES`
+ * or `SMTP_POOL_MAX_IDLE_MS`.
+ */
+#define SMTP_POOL_STAT_RETIRED 7
+
+/**
+ * `smtp_pool_stat()`: messages that ended with `SMTP_ERR_OUTCOME_UNKNOWN`.
+ */
+#define SMTP_POOL_STAT_UNKNOWN 8
+
+/**
  * Library version, major part (the SONAME is libsmtp.so.SMTP_VERSION_MAJOR).
  */
 #define SMTP_VERSION_MAJOR 0
@@ -312,6 +397,13 @@ typedef enum smtp_result {
    */
   SMTP_ERR_CANCELLED = 16,
   /**
+   * A pool call (`smtp_pool_sendmail()`...): the message's data went out
+   * in full, then the connection failed, timed out or was cancelled
+   * before the reply that decides it. The server may or may not have
+   * taken the message; the pool does not send it again.
+   */
+  SMTP_ERR_OUTCOME_UNKNOWN = 17,
+  /**
    * The server's reply could not be accepted (SMTPResponseException), for
    * example a reply line over 8192 bytes (code 500, "Line too long.").
    */
@@ -368,6 +460,12 @@ typedef enum smtp_result {
  * MAIL is sent. Made by `smtp_envelope_new()`, freed by `smtp_envelope_free()`.
  */
 typedef struct smtp_envelope smtp_envelope;
+
+/**
+ * A pool of connections to one server, safe to share between threads.
+ * Opaque; made by `smtp_pool_new()`, freed by `smtp_pool_free()`.
+ */
+typedef struct smtp_pool smtp_pool;
 
 /**
  * An SMTP or LMTP session: one connection at a time, smtplib's state, the
@@ -990,6 +1088,163 @@ int smtp_session_send_message(struct smtp_session *s,
                               size_t n_rcpt_options,
                               unsigned int flags,
                               size_t *refused_count);
+
+/**
+ * Make a pool of at most `max_connections` connections to `host` and
+ * `port` (0: the kind's default; as `smtp_session_connect()`, `host` may
+ * carry `:port`, and for LMTP be a Unix socket path), each opened like
+ * `like` would open it: its kind, local hostname, source address, TLS
+ * configuration, TLS requirement, auth mechanisms and loopback trust are
+ * copied now; later changes to `like` do not reach the pool. Connections
+ * open on demand. On success `*pool` owns the new pool (free it with
+ * `smtp_pool_free()`); on failure `*pool` is NULL and the error is in
+ * `like`'s `smtp_session_errmsg()`.
+ *
+ * A pool is safe to use from many threads at once. Each call on it runs
+ * on the caller's own session (one per thread), which the pool lends a
+ * connection for the call: see `smtp_pool_sendmail()`.
+ *
+ * # Safety
+ * `like` is NULL or a live session; `host` is NULL or NUL-terminated;
+ * `pool` is NULL or writable.
+ */
+int smtp_pool_new(struct smtp_session *like,
+                  const char *host,
+                  uint16_t port,
+                  unsigned int max_connections,
+                  struct smtp_pool **pool);
+
+/**
+ * Free a pool and close its idle connections (without QUIT: freeing never
+ * waits on a server). No call may be running on it. NULL is ignored.
+ *
+ * # Safety
+ * `pool` is NULL or came from `smtp_pool_new()` and is not used again.
+ */
+void smtp_pool_free(struct smtp_pool *pool);
+
+/**
+ * Set one of the pool's `SMTP_POOL_*` options (see each); allowed at any
+ * time, from any thread, and applies to the calls that start after it.
+ * An unknown option is `SMTP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool.
+ */
+int smtp_pool_set_option(struct smtp_pool *pool, int option, uint64_t value);
+
+/**
+ * A counter of the pool (`SMTP_POOL_STAT_*`); 0 for NULL or an unknown one.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool.
+ */
+uint64_t smtp_pool_stat(const struct smtp_pool *pool, int which);
+
+/**
+ * Authenticate every new connection with `smtp_session_login()`'s rules
+ * (`flags` as there). The pool keeps a copy of the credentials, wiped
+ * when replaced or when the pool is freed. NULL `user` removes them.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `user` and `password` are NULL or
+ * NUL-terminated strings.
+ */
+int smtp_pool_set_login(struct smtp_pool *pool,
+                        const char *user,
+                        const char *password,
+                        unsigned int flags);
+
+/**
+ * Authenticate every new connection with `smtp_session_auth()`'s rules:
+ * `mechanism` with `callback` and `userdata`, `flags` as there. The
+ * callback runs on the thread of the pool call that opens the connection,
+ * on several threads at once when several open: it and `userdata` must be
+ * thread-safe, and live until the pool is freed or the auth replaced. NULL
+ * `callback` removes it.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `mechanism` is NULL or NUL-terminated;
+ * `callback` is NULL or valid for the pool's lifetime with `userdata`.
+ */
+int smtp_pool_set_auth(struct smtp_pool *pool,
+                       const char *mechanism,
+                       smtp_sasl_fn callback,
+                       void *userdata,
+                       unsigned int flags);
+
+/**
+ * `smtp_session_sendmail()` through the pool: the pool lends `s` a
+ * connection (an idle one, probed if it sat long; else a new one, opened
+ * and authenticated; else it waits for one), runs the call on `s`, and
+ * takes the connection back. `s` must be an unconnected session of the
+ * pool's kind (LMTP or not), used by one thread at a time; a thread keeps
+ * one for its pool calls. The call takes `s`'s timeouts (`SMTP_TIMEOUT_CALL`
+ * bounds all of it, the wait for a connection included), its trace,
+ * envelope (`smtp_session_set_envelope()`), pipelining and chunking
+ * switches, and `smtp_session_cancel(s)` ends it; the results are read
+ * from `s` exactly as after `smtp_session_sendmail()`.
+ *
+ * A connection that died before the message's data went out in full
+ * (dropped, or closed after a 421) is replaced and the message sent again
+ * on the new one, at most twice. Once the data went out in full it is
+ * never sent again: if no reply decided it the result is
+ * `SMTP_ERR_OUTCOME_UNKNOWN` (the cause in `smtp_session_errmsg(s)`). So
+ * a message is delivered at most once by the pool, and reported sent only
+ * when the server said so.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; the rest as `smtp_session_sendmail()`.
+ */
+int smtp_pool_sendmail(struct smtp_pool *pool,
+                       struct smtp_session *s,
+                       const char *from,
+                       const char *const *to,
+                       size_t to_count,
+                       const uint8_t *msg,
+                       size_t len,
+                       const char *const *mail_options,
+                       size_t n_mail_options,
+                       const char *const *rcpt_options,
+                       size_t n_rcpt_options,
+                       unsigned int flags,
+                       int *rcpt_codes,
+                       size_t *refused_count);
+
+/**
+ * `smtp_session_send_message()` through the pool, with the rules of
+ * `smtp_pool_sendmail()`.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; the rest as `smtp_session_send_message()`.
+ */
+int smtp_pool_send_message(struct smtp_pool *pool,
+                           struct smtp_session *s,
+                           const uint8_t *msg,
+                           size_t len,
+                           const char *from,
+                           const char *const *to,
+                           size_t n_to,
+                           const char *const *mail_options,
+                           size_t n_mail_options,
+                           const char *const *rcpt_options,
+                           size_t n_rcpt_options,
+                           unsigned int flags,
+                           size_t *refused_count);
+
+/**
+ * `smtp_session_sendmail_batch()` through the pool, with the rules of
+ * `smtp_pool_sendmail()`: the messages go on one lent connection; those a
+ * dying connection left unsent go again on a new one, and an item whose
+ * data went out without a deciding reply gets `SMTP_ERR_OUTCOME_UNKNOWN`.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; the rest as `smtp_session_sendmail_batch()`.
+ */
+int smtp_pool_sendmail_batch(struct smtp_pool *pool,
+                             struct smtp_session *s,
+                             struct smtp_batch_item *items,
+                             size_t n);
 
 /**
  * A static English description of a result code. Never NULL; an unknown

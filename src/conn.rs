@@ -221,6 +221,14 @@ impl Conn {
         self.timeouts = t;
     }
 
+    /// Run under another session's limits, deadline and cancel (a pooled
+    /// connection lent to the caller's session).
+    pub fn adopt(&mut self, timeouts: Timeouts, canceller: Arc<Canceller>, deadline: Option<Instant>) {
+        self.timeouts = timeouts;
+        self.canceller = canceller;
+        self.call_deadline = deadline;
+    }
+
     /// Bound everything until the next call to this instant.
     pub fn set_call_deadline(&mut self, deadline: Option<Instant>) {
         self.call_deadline = deadline;

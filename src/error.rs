@@ -27,6 +27,10 @@ pub enum Error {
     Io(String),
     /// The call was cancelled from another thread; the connection is closed.
     Cancelled(String),
+    /// A message's data went out in full, then the connection ended before
+    /// the reply that decides it: the server may have taken it (pool calls,
+    /// which never send such a message again).
+    OutcomeUnknown(String),
     /// TLS failed (used from the TLS issue on).
     Tls(String),
     /// The call would expose a secret (or, with TLS required, anything) on a
@@ -86,6 +90,7 @@ impl fmt::Display for Error {
             Error::Timeout(m) => write!(f, "timed out: {m}"),
             Error::Io(m) => write!(f, "I/O error: {m}"),
             Error::Cancelled(m) => write!(f, "cancelled: {m}"),
+            Error::OutcomeUnknown(m) => write!(f, "outcome unknown: {m}"),
             Error::Tls(m) => write!(f, "TLS error: {m}"),
             Error::NotEncrypted(m) => write!(f, "refused on an unprotected connection: {m}"),
             Error::ServerDisconnected(m) => write!(f, "server disconnected: {m}"),

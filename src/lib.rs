@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod features;
 pub mod message;
+pub mod pool;
 pub mod reply;
 pub mod session;
 pub mod tls;

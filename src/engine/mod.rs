@@ -89,16 +89,33 @@ pub struct Work<'a> {
     reset_sent: bool,
     /// The end of its data (final dot, or BDAT LAST) went out.
     data_sent: bool,
+    /// The connection ended after the end of its data went out and before
+    /// the reply that decides it came: the server may have taken it.
+    unanswered: bool,
 }
 
 impl<'a> Work<'a> {
     pub fn new(txn: Txn, body: Body<'a>, mode: LineEndings) -> Work<'a> {
-        Work { txn, source: Source::new(body, mode), mode, emit: Emit::Fresh, reset_sent: false, data_sent: false }
+        Work {
+            txn,
+            source: Source::new(body, mode),
+            mode,
+            emit: Emit::Fresh,
+            reset_sent: false,
+            data_sent: false,
+            unanswered: false,
+        }
     }
 
     /// It sent RSET after failing (smtplib's command encoding ends there).
     pub fn reset_sent(&self) -> bool {
         self.reset_sent
+    }
+
+    /// Its data went out in full and no reply decided it before the
+    /// connection ended: whether the server took it is unknown.
+    pub fn unanswered(&self) -> bool {
+        self.unanswered
     }
 }
 
@@ -152,6 +169,7 @@ impl<'a> Engine<'a> {
     pub fn end(&mut self, e: &Error) {
         for (i, w) in self.work.iter_mut().enumerate() {
             if i < self.next {
+                w.unanswered |= w.data_sent && w.txn.verdict.is_none();
                 w.txn.end(e);
             } else if w.txn.verdict.is_none() {
                 w.txn.verdict = Some(Err(match e {

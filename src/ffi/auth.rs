@@ -57,7 +57,7 @@ pub type smtp_sasl_fn = Option<
     ) -> c_int,
 >;
 
-fn options(flags: c_uint) -> CallResult<AuthOptions> {
+pub(super) fn options(flags: c_uint) -> CallResult<AuthOptions> {
     if flags & !(SMTP_AUTH_NO_INITIAL_RESPONSE | SMTP_AUTH_ALLOW_CLEARTEXT) != 0 {
         return Err(Error::InvalidArgument(format!("unknown auth flags {flags:#x}")).into());
     }
@@ -68,11 +68,14 @@ fn options(flags: c_uint) -> CallResult<AuthOptions> {
 }
 
 /// A mechanism whose steps the caller's callback computes.
-struct CallbackMechanism<'a> {
-    name: &'a str,
-    callback: unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8, usize, *mut usize) -> c_int,
-    userdata: *mut c_void,
+pub(super) struct CallbackMechanism<'a> {
+    pub name: &'a str,
+    pub callback: SaslCallback,
+    pub userdata: *mut c_void,
 }
+
+/// `smtp_sasl_fn` once checked not to be NULL.
+pub(super) type SaslCallback = unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8, usize, *mut usize) -> c_int;
 
 impl CallbackMechanism<'_> {
     fn ask(&mut self, challenge: Option<&[u8]>) -> Result<Option<Secret>, MechError> {

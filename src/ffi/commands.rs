@@ -9,6 +9,7 @@ use super::handle::{call, smtp_session, CallError, CallResult};
 use super::session::reply_call;
 use crate::data::LineEndings;
 use crate::error::Error;
+use crate::pool::Pool;
 
 /// Message flag: normalise line endings, lone CR and lone LF becoming CRLF
 /// (smtplib's handling of a `str` message). The default.
@@ -302,6 +303,44 @@ pub unsafe extern "C" fn smtp_session_sendmail(
     refused_count: *mut usize,
 ) -> c_int {
     unsafe {
+        sendmail_via(
+            None,
+            s,
+            from,
+            to,
+            to_count,
+            msg,
+            len,
+            (mail_options, n_mail_options),
+            (rcpt_options, n_rcpt_options),
+            flags,
+            rcpt_codes,
+            refused_count,
+        )
+    }
+}
+
+/// `smtp_session_sendmail()` on the session's own connection, or on one
+/// `pool` lends it.
+///
+/// # Safety
+/// As `smtp_session_sendmail()`.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn sendmail_via(
+    pool: Option<&Pool>,
+    s: *mut smtp_session,
+    from: *const c_char,
+    to: *const *const c_char,
+    to_count: usize,
+    msg: *const u8,
+    len: usize,
+    (mail_options, n_mail_options): (*const *const c_char, usize),
+    (rcpt_options, n_rcpt_options): (*const *const c_char, usize),
+    flags: c_uint,
+    rcpt_codes: *mut c_int,
+    refused_count: *mut usize,
+) -> c_int {
+    unsafe {
         if !rcpt_codes.is_null() {
             std::ptr::write_bytes(rcpt_codes, 0, to_count);
         }
@@ -313,7 +352,10 @@ pub unsafe extern "C" fn smtp_session_sendmail(
             let mail_opts = args::text_array(mail_options, n_mail_options, "mail_options")?;
             let rcpt_opts = args::text_array(rcpt_options, n_rcpt_options, "rcpt_options")?;
             let mode = line_endings(flags)?;
-            let result = i.core.sendmail(from, &to, &[msg], mode, &mail_opts, &rcpt_opts);
+            let result = match pool {
+                Some(p) => p.sendmail(&mut i.core, from, &to, &[msg], mode, &mail_opts, &rcpt_opts),
+                None => i.core.sendmail(from, &to, &[msg], mode, &mail_opts, &rcpt_opts),
+            };
             fill_rcpt_outputs(&i.core, rcpt_codes, to_count, refused_count);
             result.map(|_| ()).map_err(Into::into)
         })
@@ -499,6 +541,20 @@ pub unsafe extern "C" fn smtp_session_sendmail_batch(
     items: *mut smtp_batch_item,
     n: usize,
 ) -> c_int {
+    unsafe { sendmail_batch_via(None, s, items, n) }
+}
+
+/// `smtp_session_sendmail_batch()` on the session's own connection, or on
+/// those `pool` lends it.
+///
+/// # Safety
+/// As `smtp_session_sendmail_batch()`.
+pub(super) unsafe fn sendmail_batch_via(
+    pool: Option<&Pool>,
+    s: *mut smtp_session,
+    items: *mut smtp_batch_item,
+    n: usize,
+) -> c_int {
     unsafe {
         call(s, |i| {
             if n == 0 {
@@ -520,7 +576,10 @@ pub unsafe extern "C" fn smtp_session_sendmail_batch(
                 .iter()
                 .map(|(from, to, parts, mode)| crate::session::BatchMessage { from, to, parts, mode: *mode })
                 .collect();
-            let outcomes = i.core.sendmail_batch(&msgs);
+            let outcomes = match pool {
+                Some(p) => p.sendmail_batch(&mut i.core, &msgs),
+                None => i.core.sendmail_batch(&msgs),
+            };
             let mut first_error = None;
             for (it, o) in items.iter_mut().zip(&outcomes) {
                 it.result = match &o.result {

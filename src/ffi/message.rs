@@ -291,6 +291,38 @@ pub unsafe extern "C" fn smtp_session_send_message(
     refused_count: *mut usize,
 ) -> c_int {
     unsafe {
+        send_message_via(
+            None,
+            s,
+            (msg, len),
+            from,
+            (to, n_to),
+            (mail_options, n_mail_options),
+            (rcpt_options, n_rcpt_options),
+            flags,
+            refused_count,
+        )
+    }
+}
+
+/// `smtp_session_send_message()` on the session's own connection, or on
+/// one `pool` lends it.
+///
+/// # Safety
+/// As `smtp_session_send_message()`.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn send_message_via(
+    pool: Option<&crate::pool::Pool>,
+    s: *mut smtp_session,
+    (msg, len): (*const u8, usize),
+    from: *const c_char,
+    (to, n_to): (*const *const c_char, usize),
+    (mail_options, n_mail_options): (*const *const c_char, usize),
+    (rcpt_options, n_rcpt_options): (*const *const c_char, usize),
+    flags: c_uint,
+    refused_count: *mut usize,
+) -> c_int {
+    unsafe {
         args::put(refused_count, 0);
         call(s, |i| {
             let msg = args::bytes(msg, len, "msg")?;
@@ -299,7 +331,10 @@ pub unsafe extern "C" fn smtp_session_send_message(
             let mail_opts = args::text_array(mail_options, n_mail_options, "mail_options")?;
             let rcpt_opts = args::text_array(rcpt_options, n_rcpt_options, "rcpt_options")?;
             let mode = line_endings(flags)?;
-            let result = i.core.send_message(msg, from, to.as_deref(), mode, &mail_opts, &rcpt_opts);
+            let result = match pool {
+                Some(p) => p.send_message(&mut i.core, msg, from, to.as_deref(), mode, &mail_opts, &rcpt_opts),
+                None => i.core.send_message(msg, from, to.as_deref(), mode, &mail_opts, &rcpt_opts),
+            };
             args::put(refused_count, i.core.rcpt_results().iter().filter(|r| r.refused()).count());
             result.map(|_| ()).map_err(Into::into)
         })

@@ -54,6 +54,11 @@ pub enum smtp_result {
     /// thread; the connection is closed. A message whose final reply was
     /// not read is not reported as sent.
     SMTP_ERR_CANCELLED = 16,
+    /// A pool call (`smtp_pool_sendmail()`...): the message's data went out
+    /// in full, then the connection failed, timed out or was cancelled
+    /// before the reply that decides it. The server may or may not have
+    /// taken the message; the pool does not send it again.
+    SMTP_ERR_OUTCOME_UNKNOWN = 17,
     /// The server's reply could not be accepted (SMTPResponseException), for
     /// example a reply line over 8192 bytes (code 500, "Line too long.").
     SMTP_ERR_RESPONSE = 20,
@@ -91,6 +96,7 @@ pub fn code_of(e: &Error) -> smtp_result {
         Error::Timeout(_) => SMTP_ERR_TIMEOUT,
         Error::Io(_) => SMTP_ERR_IO,
         Error::Cancelled(_) => SMTP_ERR_CANCELLED,
+        Error::OutcomeUnknown(_) => SMTP_ERR_OUTCOME_UNKNOWN,
         Error::Tls(_) => SMTP_ERR_TLS,
         Error::NotEncrypted(_) => SMTP_ERR_NOT_ENCRYPTED,
         Error::ServerDisconnected(_) => SMTP_ERR_SERVER_DISCONNECTED,
@@ -123,6 +129,7 @@ fn description(code: c_int) -> &'static [u8] {
         14 => b"server disconnected\0",
         15 => b"refused to send secrets over an unprotected connection\0",
         16 => b"cancelled\0",
+        17 => b"the message was sent but no reply decided its fate\0",
         20 => b"unexpected server reply\0",
         21 => b"server refused the connection in its greeting\0",
         22 => b"server refused both EHLO and HELO\0",
@@ -169,7 +176,7 @@ mod tests {
 
     #[test]
     fn every_code_described() {
-        for code in [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30] {
+        for code in [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30] {
             let s = unsafe { CStr::from_ptr(smtp_result_str(code)) };
             assert_ne!(s.to_bytes(), b"unknown result code", "{code}");
         }

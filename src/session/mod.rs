@@ -22,6 +22,7 @@ use crate::trace::{Direction, Trace};
 use crate::transport::Socket;
 
 mod auth;
+mod link;
 mod message;
 mod prepare;
 mod tls;
@@ -29,6 +30,7 @@ mod transaction;
 
 pub use crate::engine::RcptResult;
 pub use auth::AuthOptions;
+pub use link::{Link, Profile};
 pub use transaction::{BatchMessage, BatchOutcome};
 
 /// The kind of session, fixed when it is made.
@@ -98,6 +100,8 @@ pub struct Session {
     chunking_enabled: bool,
     /// Ends the running call from another thread (`smtp_session_cancel`).
     canceller: Arc<Canceller>,
+    /// The last message's data went out but no reply decided it.
+    unanswered: bool,
 }
 
 impl Session {
@@ -126,6 +130,7 @@ impl Session {
             pipelining_enabled: true,
             chunking_enabled: true,
             canceller: Arc::new(Canceller::default()),
+            unanswered: false,
         }
     }
 
@@ -331,6 +336,7 @@ impl Session {
     /// Start one library call: the call deadline (`Timeouts::call`) runs
     /// from here until the next `begin_call`, and a cancel ends it.
     pub fn begin_call(&mut self) {
+        self.unanswered = false;
         self.canceller.begin();
         self.call_deadline = self.timeouts.call.map(|d| std::time::Instant::now() + d);
         if let Some(c) = &mut self.conn {

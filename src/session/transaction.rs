@@ -13,6 +13,7 @@ use crate::error::{Error, Refusal, Result};
 use crate::reply::{enhanced_status, Reply};
 
 /// One message of a batch.
+#[derive(Clone, Copy)]
 pub struct BatchMessage<'a> {
     pub from: &'a str,
     pub to: &'a [&'a str],
@@ -24,6 +25,9 @@ pub struct BatchMessage<'a> {
 pub struct BatchOutcome {
     pub result: Result<Vec<Refusal>>,
     pub rcpts: Vec<RcptResult>,
+    /// Its data went out in full but the connection ended before the reply
+    /// that decides it: the server may have taken it.
+    pub unanswered: bool,
 }
 
 impl Session {
@@ -165,7 +169,10 @@ impl Session {
     pub fn sendmail_batch(&mut self, msgs: &[BatchMessage<'_>]) -> Vec<BatchOutcome> {
         self.rcpts.clear();
         if let Err(e) = self.ehlo_or_helo_if_needed() {
-            return msgs.iter().map(|_| BatchOutcome { result: Err(e.clone()), rcpts: Vec::new() }).collect();
+            return msgs
+                .iter()
+                .map(|_| BatchOutcome { result: Err(e.clone()), rcpts: Vec::new(), unanswered: false })
+                .collect();
         }
         let mut out: Vec<Option<BatchOutcome>> = msgs.iter().map(|_| None).collect();
         let mut work = Vec::new();
@@ -185,17 +192,19 @@ impl Session {
                     ));
                     index.push(i);
                 }
-                Err(e) => out[i] = Some(BatchOutcome { result: Err(e), rcpts: Vec::new() }),
+                Err(e) => out[i] = Some(BatchOutcome { result: Err(e), rcpts: Vec::new(), unanswered: false }),
             }
         }
         let chunking = self.chunking();
         for (i, w) in index.into_iter().zip(self.run_engine(work, chunking)) {
+            let unanswered = w.unanswered();
             let (rcpts, verdict) = decided(w);
-            out[i] = Some(BatchOutcome { result: verdict.map(|s| s.refused), rcpts });
+            out[i] = Some(BatchOutcome { result: verdict.map(|s| s.refused), rcpts, unanswered });
         }
         if let Some(Some(last)) = out.last() {
             self.rcpts = last.rcpts.clone();
         }
+        self.unanswered = out.iter().flatten().any(|o| o.unanswered);
         out.into_iter().map(|o| o.expect("every message has an outcome")).collect()
     }
 
@@ -211,7 +220,16 @@ impl Session {
             return (txn.rcpts, Err(not_connected()));
         }
         let work = self.run_engine(vec![Work::new(txn, body, mode)], chunking);
-        decided(work.into_iter().next().expect("one transaction in, one out"))
+        let w = work.into_iter().next().expect("one transaction in, one out");
+        self.unanswered = w.unanswered();
+        decided(w)
+    }
+
+    /// The last message's data went out in full, but the connection ended
+    /// before the reply that decides it: whether the server took it is
+    /// unknown (for a batch: any message's). Reset by every call.
+    pub fn unanswered(&self) -> bool {
+        self.unanswered
     }
 
     /// Run transactions on the connection until every one is decided. A

@@ -3,6 +3,7 @@
 //! Python servers under tests/servers.
 #![allow(dead_code)]
 
+pub mod maildrop;
 pub mod pki;
 pub mod postfix;
 pub mod raw;
@@ -28,6 +29,7 @@ pub mod codes {
         SMTP_ERR_TLS,
         SMTP_ERR_SERVER_DISCONNECTED,
         SMTP_ERR_CANCELLED,
+        SMTP_ERR_OUTCOME_UNKNOWN,
         SMTP_ERR_RESPONSE,
         SMTP_ERR_CONNECT_REPLY,
         SMTP_ERR_SENDER_REFUSED,
