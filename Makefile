@@ -53,7 +53,7 @@ stage:
 examples: stage
 	mkdir -p build/bin
 	for src in examples-c/*.c; do \
-	  PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig $(CC) -Wall -Wextra -Werror -std=c99 -o build/bin/$$(basename $$src .c) $$src \
+	  PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig $(CC) -Wall -Wextra -Werror -std=c99 -pthread -o build/bin/$$(basename $$src .c) $$src \
 	    $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs smtp) -Wl,-rpath,$(STAGE)/lib || exit 1; \
 	done
 

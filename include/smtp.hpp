@@ -75,6 +75,7 @@ enum class errc : int {
     server_disconnected = SMTP_ERR_SERVER_DISCONNECTED,
     not_encrypted = SMTP_ERR_NOT_ENCRYPTED,
     cancelled = SMTP_ERR_CANCELLED,
+    outcome_unknown = SMTP_ERR_OUTCOME_UNKNOWN,
     response = SMTP_ERR_RESPONSE,
     connect_reply = SMTP_ERR_CONNECT_REPLY,
     helo = SMTP_ERR_HELO,
@@ -246,6 +247,14 @@ public:
     using TransportError::TransportError;
 };
 
+/** SMTP_ERR_OUTCOME_UNKNOWN: a Pool call whose message went out in full
+    without a reply that decided it; the server may have taken it, and the
+    pool does not send it again. */
+class OutcomeUnknown : public TransportError {
+public:
+    using TransportError::TransportError;
+};
+
 /** SMTP_ERR_SERVER_DISCONNECTED (SMTPServerDisconnected). */
 class ServerDisconnected : public Error {
 public:
@@ -360,6 +369,8 @@ namespace detail {
         throw TlsError(rc, what, reply_code, reply_text);
     case SMTP_ERR_CANCELLED:
         throw Cancelled(rc, what, reply_code, reply_text);
+    case SMTP_ERR_OUTCOME_UNKNOWN:
+        throw OutcomeUnknown(rc, what, reply_code, reply_text);
     case SMTP_ERR_SERVER_DISCONNECTED:
         throw ServerDisconnected(rc, what, reply_code, reply_text);
     case SMTP_ERR_NOT_ENCRYPTED:
@@ -672,8 +683,12 @@ struct SaslState {
 
 }  // namespace detail
 
+class Pool;
+
 /** An SMTP or LMTP session (smtp_session): smtplib's SMTP object; move-only. */
 class Session {
+    friend class Pool;
+
 public:
     typedef detail::SessionDeleter Deleter;
 
@@ -1101,6 +1116,95 @@ private:
     /* Declared before handle_ so that it is destroyed after it. */
     std::unique_ptr<detail::TraceState> trace_;
     std::unique_ptr<smtp_session, Deleter> handle_;
+};
+
+struct PoolDeleter {
+    void operator()(smtp_pool *p) const noexcept { smtp_pool_free(p); }
+};
+
+/**
+ * A pool of connections to one server (smtp_pool), shared between threads:
+ * each thread calls it with a Session of its own, unconnected, which the
+ * pool lends a connection for the call; results are read from that Session
+ * as after its own sendmail(). A message is sent at most once: one whose
+ * data went out without a deciding reply throws OutcomeUnknown. Move-only.
+ */
+class Pool {
+public:
+    /** At most `max_connections` connections to `host` (maybe "host:port"),
+        each opened like `like` would open it (its settings are copied now). */
+    Pool(Session &like, const std::string &host, std::uint16_t port, unsigned max_connections)
+    {
+        smtp_pool *p = nullptr;
+        like.check(smtp_pool_new(like.h(), detail::c_str(host, "host"), port, max_connections, &p));
+        handle_.reset(p);
+    }
+
+    /** STARTTLS (and EHLO again) on every new connection. */
+    void set_starttls(bool on) { option(SMTP_POOL_STARTTLS, on ? 1 : 0); }
+    /** Close a connection after this many messages (0: never). */
+    void set_max_messages(std::uint64_t n) { option(SMTP_POOL_MAX_MESSAGES, n); }
+    /** Close instead of reusing a connection idle this long (0: never). */
+    void set_max_idle(std::chrono::milliseconds d) { option(SMTP_POOL_MAX_IDLE_MS, ms(d)); }
+    /** Probe with NOOP a connection idle this long before reuse (0: never). */
+    void set_probe_idle(std::chrono::milliseconds d) { option(SMTP_POOL_PROBE_IDLE_MS, ms(d)); }
+    /** Messages per second at most over the pool (0: no limit). */
+    void set_rate(std::uint64_t per_second) { option(SMTP_POOL_RATE, per_second); }
+    void set_max_connections(unsigned n) { option(SMTP_POOL_MAX_CONNECTIONS, n); }
+
+    /** Log every new connection in (Session::login()'s rules; `flags`: SMTP_AUTH_*). */
+    void set_login(const std::string &user, const std::string &password, unsigned flags = 0)
+    {
+        check_code(smtp_pool_set_login(handle_.get(), detail::c_str(user, "user"),
+                                       detail::c_str(password, "password"), flags),
+                   "smtp_pool_set_login");
+    }
+    void clear_login() { check_code(smtp_pool_set_login(handle_.get(), nullptr, nullptr, 0), "smtp_pool_set_login"); }
+
+    /** A counter (SMTP_POOL_STAT_*). */
+    std::uint64_t stat(int which) const noexcept { return smtp_pool_stat(handle_.get(), which); }
+
+    /** Session::sendmail() through the pool, on `s` (unconnected, the pool's kind). */
+    Refused sendmail(Session &s, const std::string &from, const std::vector<std::string> &to,
+                     const std::string &message, const std::vector<std::string> &mail_options = {},
+                     const std::vector<std::string> &rcpt_options = {}, unsigned flags = SMTP_MSG_NORMALIZE)
+    {
+        const char *from_c = detail::c_str(from, "sender");
+        std::vector<const char *> to_c = detail::c_strs(to, "recipient");
+        std::vector<const char *> mo = detail::c_strs(mail_options, "mail option");
+        std::vector<const char *> ro = detail::c_strs(rcpt_options, "recipient option");
+        static const char *const no_recipient[1] = {nullptr};
+        const int rc = smtp_pool_sendmail(handle_.get(), s.h(), from_c, to_c.empty() ? no_recipient : to_c.data(),
+                                          to_c.size(), detail::bytes(message), message.size(),
+                                          detail::data_or_null(mo), mo.size(), detail::data_or_null(ro), ro.size(),
+                                          flags, nullptr, nullptr);
+        return s.transaction_result(rc, from);
+    }
+
+    /** Session::send_message() through the pool, on `s`. */
+    Refused send_message(Session &s, const std::string &message, unsigned flags = SMTP_MSG_NORMALIZE)
+    {
+        const int rc = smtp_pool_send_message(handle_.get(), s.h(), detail::bytes(message), message.size(), nullptr,
+                                              nullptr, 0, nullptr, 0, nullptr, 0, flags, nullptr);
+        return s.transaction_result(rc, std::string());
+    }
+
+private:
+    static std::uint64_t ms(std::chrono::milliseconds d) { return d.count() > 0 ? std::uint64_t(d.count()) : 0; }
+
+    void option(int which, std::uint64_t value)
+    {
+        check_code(smtp_pool_set_option(handle_.get(), which, value), "smtp_pool_set_option");
+    }
+
+    /* Pool setters have no errmsg of their own: the code and the call name. */
+    static void check_code(int rc, const char *what)
+    {
+        if (rc != SMTP_OK)
+            detail::throw_result(rc, std::string(what) + ": " + smtp_result_str(rc));
+    }
+
+    std::unique_ptr<smtp_pool, PoolDeleter> handle_;
 };
 
 /** The library's version at run time ("MAJOR.MINOR.PATCH"). */

@@ -31,6 +31,15 @@ check "send_file message arrives without its Bcc field" "cmp -s build/send_file.
 check "send_file delivered to the Bcc recipient too" "grep -q 'secret@example.com' build/examples-mail/0003.json"
 check "send_file reports the refused Bcc recipient" "grep -q 'refuse@example.com: 550 (refused)' build/send_file.out"
 
+# pool_send.c: 8 threads x 25 messages through a pool of at most 3
+# connections; every message arrives once.
+before=$(ls build/examples-mail/*.eml | wc -l)
+build/bin/pool_send "127.0.0.1:$SINK_PORT" 8 25 3 > build/pool_send.out 2>&1 || true
+after=$(ls build/examples-mail/*.eml | wc -l)
+check "pool_send reports 200 sent, none failed" "grep -q '^sent 200, failed 0, connections [1-9]' build/pool_send.out"
+check "pool_send's 200 messages arrived" "[ \$((after - before)) = 200 ]"
+check "pool_send's messages are distinct" "[ \$(cat build/examples-mail/*.eml | grep -c '@pool-send.example>') = 200 ]"
+
 # auth_callback.c: a custom SASL mechanism against the authenticating server.
 stop_sink
 rm -f build/auth.port

@@ -1009,6 +1009,7 @@ static void test_constants(void)
                                 SMTP_ERR_SERVER_DISCONNECTED,
                                 SMTP_ERR_NOT_ENCRYPTED,
                                 SMTP_ERR_CANCELLED,
+                                SMTP_ERR_OUTCOME_UNKNOWN,
                                 SMTP_ERR_RESPONSE,
                                 SMTP_ERR_CONNECT_REPLY,
                                 SMTP_ERR_HELO,
@@ -1020,8 +1021,8 @@ static void test_constants(void)
                                 SMTP_ERR_DATA,
                                 SMTP_ERR_SMTP,
                                 SMTP_ERR_TOO_LARGE};
-    /* Numbers no code has (yet): 17-19 and 31 sit beside the newest. */
-    static const int unknown[] = {-1, 5, 9, 17, 19, 31, 39, 1000, INT32_MIN};
+    /* Numbers no code has (yet): 18-19 and 31 sit beside the newest. */
+    static const int unknown[] = {-1, 5, 9, 18, 19, 31, 39, 1000, INT32_MIN};
     size_t i, j, n = sizeof codes / sizeof codes[0];
     char want[64];
     const char *v;
@@ -1041,6 +1042,7 @@ static void test_constants(void)
     CHECK_INT(SMTP_ERR_SERVER_DISCONNECTED, 14);
     CHECK_INT(SMTP_ERR_NOT_ENCRYPTED, 15);
     CHECK_INT(SMTP_ERR_CANCELLED, 16);
+    CHECK_INT(SMTP_ERR_OUTCOME_UNKNOWN, 17);
     CHECK_INT(SMTP_ERR_RESPONSE, 20);
     CHECK_INT(SMTP_ERR_CONNECT_REPLY, 21);
     CHECK_INT(SMTP_ERR_HELO, 22);
@@ -4635,6 +4637,200 @@ static int parse_server(struct server *srv, const char *hp, const char *dir)
     return 1;
 }
 
+/* One thread of test_pool: its own session, five messages through the
+ * shared pool. */
+struct pool_worker {
+    smtp_pool *pool;
+    int id, sent, failed;
+};
+
+static void *pool_worker_run(void *arg)
+{
+    struct pool_worker *w = arg;
+    const char *to[] = {"bob@example.com"};
+    smtp_session *s = smtp_session_new(SMTP_KIND_SMTP);
+    char msg[128];
+    int i, rc;
+
+    if (s == NULL || smtp_session_set_local_hostname(s, "client.example") != SMTP_OK) {
+        w->failed = 5;
+        smtp_session_free(s);
+        return NULL;
+    }
+    for (i = 0; i < 5; i++) {
+        snprintf(msg, sizeof msg, "Subject: pool %d.%d\r\n\r\nthrough the pool\r\n", w->id, i);
+        rc = smtp_pool_sendmail(w->pool, s, "alice@example.com", to, 1, (const uint8_t *)msg, strlen(msg), NULL, 0, NULL, 0,
+                                SMTP_MSG_NORMALIZE, NULL, NULL);
+        if (rc == SMTP_OK)
+            w->sent++;
+        else
+            w->failed++;
+    }
+    smtp_session_free(s);
+    return NULL;
+}
+
+/* A SASL callback that must never get as far as being asked: the sink
+ * offers no AUTH, so the pool's connections fail before it runs... or it
+ * answers PLAIN's initial response, and the sink refuses AUTH. */
+static int pool_sasl(void *userdata, const uint8_t *challenge, size_t challenge_len, uint8_t *response,
+                     size_t cap, size_t *len)
+{
+    static const char plain[] = "\0user\0secret";
+    (void)challenge;
+    (void)challenge_len;
+    ++*(int *)userdata;
+    if (cap < sizeof plain - 1)
+        return 0;
+    memcpy(response, plain, sizeof plain - 1);
+    *len = sizeof plain - 1;
+    return SMTP_SASL_CONTINUE;
+}
+
+/* smtp_pool: four threads, five messages each, through at most two
+ * connections that retire after three messages; send_message and a batch
+ * through the pool; credentials; bad arguments. */
+static void test_pool(void)
+{
+    static const char m[] = "Subject: pooled\r\n\r\nfrom the pool\r\n";
+    static const char whole[] = "From: alice@example.com\r\nTo: bob@example.com\r\nSubject: whole\r\n\r\nwhole\r\n";
+    const char *to[] = {"bob@example.com"};
+    struct pool_worker w[4];
+    pthread_t t[4];
+    smtp_batch_item items[2];
+    smtp_pool *pool = (smtp_pool *)1, *other = NULL;
+    smtp_session *like, *s;
+    size_t refused = 9;
+    int i, code, n0 = sink_count(), asked = 0;
+
+    section("pool");
+    smtp_pool_free(NULL);
+    CHECK_INT(smtp_pool_new(NULL, hostport, 0, 2, &pool), SMTP_ERR_NULL_ARGUMENT);
+    CHECK(pool == NULL);
+    like = smtp_session_new(SMTP_KIND_SMTP);
+    s = smtp_session_new(SMTP_KIND_SMTP);
+    CHECK(like != NULL && s != NULL);
+    if (like == NULL || s == NULL) {
+        smtp_session_free(like);
+        smtp_session_free(s);
+        return;
+    }
+    CHECK_RC(like, smtp_session_set_local_hostname(like, "client.example"), SMTP_OK);
+    CHECK_RC(like, smtp_pool_new(like, NULL, 0, 2, &pool), SMTP_ERR_NULL_ARGUMENT);
+    CHECK(names_word(smtp_session_errmsg(like), "host"));
+    CHECK_RC(like, smtp_pool_new(like, hostport, 0, 0, &pool), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(contains_ci(smtp_session_errmsg(like), "max_connections"));
+    CHECK_RC(like, smtp_pool_new(like, hostport, 0, 2, NULL), SMTP_ERR_NULL_ARGUMENT);
+    CHECK_RC(like, smtp_pool_new(like, "bad\r\nhost", 0, 2, &pool), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK_RC(like, smtp_pool_new(like, hostport, 0, 2, &pool), SMTP_OK);
+    CHECK(pool != NULL);
+    if (pool == NULL) {
+        smtp_session_free(like);
+        smtp_session_free(s);
+        return;
+    }
+    CHECK_INT(smtp_pool_set_option(NULL, SMTP_POOL_RATE, 1), SMTP_ERR_NULL_ARGUMENT);
+    CHECK_INT(smtp_pool_set_option(pool, 99, 1), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK_INT(smtp_pool_set_option(pool, SMTP_POOL_MAX_CONNECTIONS, 0), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK_INT(smtp_pool_set_option(pool, SMTP_POOL_MAX_CONNECTIONS, 2), SMTP_OK);
+    CHECK_INT(smtp_pool_set_option(pool, SMTP_POOL_MAX_MESSAGES, 3), SMTP_OK);
+    CHECK_INT(smtp_pool_set_option(pool, SMTP_POOL_MAX_IDLE_MS, 60000), SMTP_OK);
+    CHECK_INT(smtp_pool_set_option(pool, SMTP_POOL_PROBE_IDLE_MS, 0), SMTP_OK);
+    CHECK_INT(smtp_pool_set_option(pool, SMTP_POOL_RATE, 0), SMTP_OK);
+    CHECK_INT(smtp_pool_set_option(pool, SMTP_POOL_STARTTLS, 0), SMTP_OK);
+    CHECK(smtp_pool_stat(NULL, SMTP_POOL_STAT_SENT) == 0);
+    CHECK(smtp_pool_stat(pool, 99) == 0);
+
+    for (i = 0; i < 4; i++) {
+        w[i].pool = pool;
+        w[i].id = i;
+        w[i].sent = w[i].failed = 0;
+        CHECK(pthread_create(&t[i], NULL, pool_worker_run, &w[i]) == 0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_INT(w[i].sent, 5);
+        CHECK_INT(w[i].failed, 0);
+    }
+    CHECK_INT(sink_count(), n0 + 20);
+    CHECK(smtp_pool_stat(pool, SMTP_POOL_STAT_SENT) == 20);
+    CHECK(smtp_pool_stat(pool, SMTP_POOL_STAT_OPENED) >= 7);
+    CHECK(smtp_pool_stat(pool, SMTP_POOL_STAT_OPEN) <= 2);
+    CHECK(smtp_pool_stat(pool, SMTP_POOL_STAT_IDLE) <= 2);
+    CHECK(smtp_pool_stat(pool, SMTP_POOL_STAT_RETIRED) >= 6);
+    CHECK(smtp_pool_stat(pool, SMTP_POOL_STAT_RETRIED) == 0);
+    CHECK(smtp_pool_stat(pool, SMTP_POOL_STAT_UNKNOWN) == 0);
+    CHECK(smtp_pool_stat(pool, SMTP_POOL_STAT_PROBED) == 0);
+    CHECK(smtp_pool_stat(pool, SMTP_POOL_STAT_PROBE_FAILED) == 0);
+
+    /* The caller's session gets the results, as after a session call, and
+     * is unconnected again. */
+    CHECK_RC(s, smtp_pool_sendmail(pool, s, "alice@example.com", to, 1, (const uint8_t *)m, sizeof m - 1, NULL, 0, NULL, 0,
+                                   SMTP_MSG_NORMALIZE, NULL, &refused),
+             SMTP_OK);
+    CHECK_INT(refused, 0);
+    CHECK_INT(smtp_session_rcpt_count(s), 1);
+    CHECK_STR(smtp_session_rcpt_addr(s, 0), "bob@example.com");
+    CHECK_INT(smtp_session_last_reply_code(s), 250);
+    CHECK_INT(smtp_session_is_connected(s), 0);
+    CHECK_RC(s, smtp_pool_send_message(pool, s, (const uint8_t *)whole, sizeof whole - 1, NULL, NULL, 0, NULL, 0, NULL, 0,
+                                       SMTP_MSG_NORMALIZE, &refused),
+             SMTP_OK);
+    CHECK(sink_eml_equals(n0 + 22, whole, sizeof whole - 1));
+    batch_item(&items[0], to, 1, m, SMTP_MSG_NORMALIZE, NULL);
+    batch_item(&items[1], to, 1, whole, SMTP_MSG_NORMALIZE, NULL);
+    CHECK_RC(s, smtp_pool_sendmail_batch(pool, s, items, 2), SMTP_OK);
+    CHECK_INT(items[0].result, SMTP_OK);
+    CHECK_INT(items[1].result, SMTP_OK);
+    CHECK_INT(sink_count(), n0 + 24);
+
+    /* Bad calls: reported on the caller's session. */
+    CHECK_RC(s, smtp_pool_sendmail(NULL, s, "alice@example.com", to, 1, (const uint8_t *)m, sizeof m - 1, NULL, 0, NULL, 0,
+                                   SMTP_MSG_NORMALIZE, NULL, NULL),
+             SMTP_ERR_NULL_ARGUMENT);
+    CHECK(names_word(smtp_session_errmsg(s), "pool"));
+    CHECK_RC(s, smtp_pool_send_message(NULL, s, (const uint8_t *)whole, sizeof whole - 1, NULL, NULL, 0, NULL, 0, NULL, 0, 0, NULL),
+             SMTP_ERR_NULL_ARGUMENT);
+    CHECK_RC(s, smtp_pool_sendmail_batch(NULL, s, items, 2), SMTP_ERR_NULL_ARGUMENT);
+    CHECK_RC(s, smtp_pool_sendmail(pool, s, NULL, to, 1, (const uint8_t *)m, sizeof m - 1, NULL, 0, NULL, 0, 0, NULL, NULL),
+             SMTP_ERR_NULL_ARGUMENT);
+    CHECK_RC(s, smtp_session_connect(s, hostport, 0, &code), SMTP_OK);
+    CHECK_RC(s, smtp_pool_sendmail(pool, s, "alice@example.com", to, 1, (const uint8_t *)m, sizeof m - 1, NULL, 0, NULL, 0, 0, NULL,
+                                   NULL),
+             SMTP_ERR_BAD_STATE);
+    CHECK(contains_ci(smtp_session_errmsg(s), "unconnected"));
+    CHECK_RC(s, smtp_session_quit(s, &code), SMTP_OK);
+    CHECK_INT(sink_count(), n0 + 24);
+
+    /* Credentials: every new connection logs in (the sink offers no AUTH,
+     * so login is refused as the session's would be); removed, they go. */
+    CHECK_RC(like, smtp_pool_new(like, hostport, 0, 1, &other), SMTP_OK);
+    CHECK_INT(smtp_pool_set_login(NULL, "user", "secret", 0), SMTP_ERR_NULL_ARGUMENT);
+    CHECK_INT(smtp_pool_set_login(other, "user", NULL, 0), SMTP_ERR_NULL_ARGUMENT);
+    CHECK_INT(smtp_pool_set_login(other, "user", "secret", 99), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK_INT(smtp_pool_set_login(other, "user", "secret", 0), SMTP_OK);
+    CHECK_RC(s, smtp_pool_sendmail(other, s, "alice@example.com", to, 1, (const uint8_t *)m, sizeof m - 1, NULL, 0, NULL, 0, 0, NULL,
+                                   NULL),
+             SMTP_ERR_NOT_SUPPORTED);
+    CHECK(contains_ci(smtp_session_errmsg(s), "AUTH"));
+    CHECK_INT(smtp_pool_set_login(other, NULL, NULL, 0), SMTP_OK);
+    CHECK_INT(smtp_pool_set_auth(other, NULL, pool_sasl, &asked, 0), SMTP_ERR_NULL_ARGUMENT);
+    CHECK_INT(smtp_pool_set_auth(other, "PLAIN", pool_sasl, &asked, 0), SMTP_OK);
+    code = smtp_pool_sendmail(other, s, "alice@example.com", to, 1, (const uint8_t *)m, sizeof m - 1, NULL, 0, NULL, 0, 0, NULL, NULL);
+    CHECK(code != SMTP_OK);
+    CHECK_INT(asked, 1);
+    CHECK_INT(smtp_pool_set_auth(other, NULL, NULL, NULL, 0), SMTP_OK);
+    CHECK_RC(s, smtp_pool_sendmail(other, s, "alice@example.com", to, 1, (const uint8_t *)m, sizeof m - 1, NULL, 0, NULL, 0, 0, NULL,
+                                   NULL),
+             SMTP_OK);
+    CHECK_INT(sink_count(), n0 + 25);
+    CHECK(smtp_pool_stat(other, SMTP_POOL_STAT_OPENED) == 1);
+    smtp_pool_free(other);
+    smtp_pool_free(pool);
+    smtp_session_free(like);
+    smtp_session_free(s);
+}
+
 int main(int argc, char **argv)
 {
     static struct rec main_rec;
@@ -4733,6 +4929,7 @@ int main(int argc, char **argv)
     test_size_limit();
     test_tls_builder();
     test_tls_sessions();
+    test_pool();
 
     printf("c-tests: %d passed, %d failed\n", passed, failed);
     return failed > 0 ? 1 : 0;

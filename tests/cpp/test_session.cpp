@@ -228,13 +228,13 @@ void test_error_codes()
     /* Every SMTP_ERR_* value has its enumerator. */
     const int all[] = {SMTP_ERR_NULL_ARGUMENT, SMTP_ERR_INVALID_ARGUMENT, SMTP_ERR_BAD_STATE, SMTP_ERR_PANIC,
                        SMTP_ERR_CONNECT, SMTP_ERR_TIMEOUT, SMTP_ERR_IO, SMTP_ERR_TLS, SMTP_ERR_SERVER_DISCONNECTED,
-                       SMTP_ERR_NOT_ENCRYPTED, SMTP_ERR_CANCELLED, SMTP_ERR_RESPONSE, SMTP_ERR_CONNECT_REPLY, SMTP_ERR_HELO,
+                       SMTP_ERR_NOT_ENCRYPTED, SMTP_ERR_CANCELLED, SMTP_ERR_OUTCOME_UNKNOWN, SMTP_ERR_RESPONSE, SMTP_ERR_CONNECT_REPLY, SMTP_ERR_HELO,
                        SMTP_ERR_NOT_SUPPORTED, SMTP_ERR_AUTH, SMTP_ERR_AUTH_ABORTED, SMTP_ERR_SENDER_REFUSED,
                        SMTP_ERR_RECIPIENTS_REFUSED, SMTP_ERR_DATA, SMTP_ERR_SMTP, SMTP_ERR_TOO_LARGE};
     const smtp::errc named[] = {smtp::errc::null_argument, smtp::errc::invalid_argument, smtp::errc::bad_state,
                                 smtp::errc::panic, smtp::errc::connect, smtp::errc::timeout, smtp::errc::io,
                                 smtp::errc::tls, smtp::errc::server_disconnected, smtp::errc::not_encrypted,
-                                smtp::errc::cancelled, smtp::errc::response, smtp::errc::connect_reply, smtp::errc::helo,
+                                smtp::errc::cancelled, smtp::errc::outcome_unknown, smtp::errc::response, smtp::errc::connect_reply, smtp::errc::helo,
                                 smtp::errc::not_supported, smtp::errc::auth, smtp::errc::auth_aborted,
                                 smtp::errc::sender_refused, smtp::errc::recipients_refused, smtp::errc::data,
                                 smtp::errc::smtp, smtp::errc::too_large};
@@ -852,6 +852,72 @@ void test_cancel()
     CHECK(no_throw([&] { s.quit(); }, "quit"));
 }
 
+/* Pool: four threads, each with a Session of its own, share two
+   connections; results are read from each thread's Session; a connected
+   Session is refused; the setters check their arguments. */
+void test_pool()
+{
+    smtp::Session like;
+    like.set_local_hostname("client.example");
+    std::unique_ptr<smtp::Pool> pool;
+    CHECK(no_throw([&] { pool.reset(new smtp::Pool(like, sink_host, 0, 2)); }, "Pool"));
+    if (!pool)
+        return;
+    CHECK(catch_<smtp::InvalidArgument>([&] { smtp::Pool(like, sink_host, 0, 0); }, "max_connections 0") != nullptr);
+    CHECK(no_throw([&] {
+        pool->set_max_messages(3);
+        pool->set_probe_idle(std::chrono::milliseconds(0));
+        pool->set_max_idle(std::chrono::seconds(60));
+        pool->set_rate(0);
+        pool->set_starttls(false);
+        pool->set_max_connections(2);
+    }, "pool options"));
+    CHECK(catch_<smtp::InvalidArgument>([&] { pool->set_max_connections(0); }, "max_connections 0") != nullptr);
+    const std::string token = new_token();
+    std::vector<std::thread> threads;
+    int sent[4] = {0, 0, 0, 0};
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            smtp::Session seat;
+            for (int i = 0; i < 5; ++i) {
+                const std::string msg = "Subject: pool\r\n\r\n" + token + "-" + std::to_string(t) + "." +
+                                        std::to_string(i) + "\r\n";
+                try {
+                    pool->sendmail(seat, "alice@example.com", {"bob@example.com"}, msg);
+                    if (seat.recipients().size() == 1 && !seat.is_connected())
+                        ++sent[t];
+                } catch (const std::exception &) {
+                }
+            }
+        });
+    for (std::thread &t : threads)
+        t.join();
+    CHECK(sent[0] + sent[1] + sent[2] + sent[3] == 20);
+    CHECK(!stored(token + "-3.4").empty());
+    CHECK(pool->stat(SMTP_POOL_STAT_SENT) == 20);
+    CHECK(pool->stat(SMTP_POOL_STAT_OPEN) <= 2);
+    CHECK(pool->stat(SMTP_POOL_STAT_OPENED) >= 7);
+    smtp::Session seat;
+    const std::string whole = "From: alice@example.com\r\nTo: bob@example.com\r\n\r\n" + token + "-whole\r\n";
+    CHECK(no_throw([&] { pool->send_message(seat, whole); }, "send_message through the pool"));
+    CHECK(!stored(token + "-whole").empty());
+    smtp::Refused refused;
+    CHECK(no_throw([&] {
+        refused = pool->sendmail(seat, "alice@example.com", {"bob@example.com", "refuse@example.com"},
+                                 "Subject: x\r\n\r\n" + token + "-refused\r\n");
+    }, "sendmail with a refusal"));
+    CHECK(refused.size() == 1 && refused.count("refuse@example.com") == 1);
+    seat.connect(sink_host);
+    CHECK(catch_<smtp::Error>([&] { pool->send_message(seat, whole); }, "connected seat") != nullptr);
+    seat.quit();
+    /* Credentials: the sink offers no AUTH, so a new connection fails. */
+    smtp::Pool authed(like, sink_host, 0, 1);
+    authed.set_login("user", "secret");
+    CHECK(catch_<smtp::NotSupported>([&] { authed.send_message(seat, whole); }, "login refused") != nullptr);
+    authed.clear_login();
+    CHECK(no_throw([&] { authed.send_message(seat, whole); }, "no login"));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -870,7 +936,7 @@ int main(int argc, char **argv)
     } const tests[] = {
         {"error codes", test_error_codes}, {"connect errors", test_connect_errors}, {"commands", test_commands},
         {"sendmail", test_sendmail},       {"move and RAII", test_move_and_raii},  {"trace", test_trace},
-        {"auth", test_auth},               {"cancel", test_cancel},
+        {"auth", test_auth},               {"cancel", test_cancel},                {"pool", test_pool},
     };
     for (const auto &t : tests) {
         const int before = failed;
