@@ -5,6 +5,9 @@
  *   libsmtp_bench batch   HOST:PORT COUNT SIZE GROUP   one session, smtp_session_sendmail_batch in groups
  *   libsmtp_bench loop    HOST:PORT COUNT SIZE         one session, smtp_session_sendmail per message
  *   libsmtp_bench threads HOST:PORT THREADS PER SIZE GROUP   a session per thread, batches
+ *   libsmtp_bench dedicated HOST:PORT THREADS PER SIZE       a session per thread, sendmail per message
+ *   libsmtp_bench pool    HOST:PORT THREADS PER SIZE MAXCONN  one smtp_pool of MAXCONN connections shared by
+ *                                                       THREADS threads, smtp_pool_sendmail per message
  *   libsmtp_bench buffer  HOST:PORT FILE [raw|normalize]     one message read into memory, sendmail
  *   libsmtp_bench stream  HOST:PORT FILE [raw|normalize]     one message streamed from FILE (read callback)
  *   libsmtp_bench ssl     HOST:PORT FILE CAFILE [raw|normalize]  SMTP_KIND_SMTP_SSL, sendmail on a buffer
@@ -155,14 +158,36 @@ struct worker {
     const char *host;
     const uint8_t *msg;
     size_t size;
-    long per, group;
+    long per, group; /* group 0: sendmail per message */
+    smtp_pool *pool; /* set: smtp_pool_sendmail per message on a session of its own */
 };
 
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    smtp_session *s = open_session(w->host, SMTP_KIND_SMTP, NULL);
-    send_batches(s, w->msg, w->size, w->per, w->group);
+    smtp_session *s;
+    if (w->pool) {
+        s = smtp_session_new(SMTP_KIND_SMTP);
+        configure(s);
+        for (long i = 0; i < w->per; i++) {
+            int rc = smtp_pool_sendmail(w->pool, s, FROM, TO, 1, w->msg, w->size, NULL, 0, NULL, 0, SMTP_MSG_RAW,
+                                        NULL, NULL);
+            if (rc != SMTP_OK)
+                die("smtp_pool_sendmail", s, rc);
+        }
+        smtp_session_free(s);
+        return NULL;
+    }
+    s = open_session(w->host, SMTP_KIND_SMTP, NULL);
+    if (w->group > 0) {
+        send_batches(s, w->msg, w->size, w->per, w->group);
+    } else {
+        for (long i = 0; i < w->per; i++) {
+            int rc = smtp_session_sendmail(s, FROM, TO, 1, w->msg, w->size, NULL, 0, NULL, 0, SMTP_MSG_RAW, NULL, NULL);
+            if (rc != SMTP_OK)
+                die("sendmail", s, rc);
+        }
+    }
     close_session(s);
     return NULL;
 }
@@ -252,16 +277,28 @@ int main(int argc, char **argv)
         t1 = now();
         report(mode, count, (double)count * size, t1 - t0, before);
         free(msg);
-    } else if (strcmp(mode, "threads") == 0) {
-        long threads = atol(argv[3]), per = atol(argv[4]), group = atol(argv[6]);
+    } else if (strcmp(mode, "threads") == 0 || strcmp(mode, "dedicated") == 0 || strcmp(mode, "pool") == 0) {
+        long threads = atol(argv[3]), per = atol(argv[4]);
+        long group = mode[0] == 't' ? atol(argv[6]) : 0;
         size_t size = (size_t)atol(argv[5]);
         uint8_t *msg = make_message(size);
         struct worker *w = calloc((size_t)threads, sizeof *w);
+        smtp_pool *pool = NULL;
         long before = maxrss_kb();
+        if (mode[0] == 'p') {
+            smtp_session *like = smtp_session_new(SMTP_KIND_SMTP);
+            int rc = smtp_pool_new(like, argv[2], 0, (unsigned)atol(argv[6]), &pool);
+            if (rc != SMTP_OK)
+                die("smtp_pool_new", like, rc);
+            smtp_session_free(like);
+            if (getenv("BENCH_POOL_MAX_MESSAGES"))
+                smtp_pool_set_option(pool, SMTP_POOL_MAX_MESSAGES, (uint64_t)atol(getenv("BENCH_POOL_MAX_MESSAGES")));
+        }
         cpu0 = cpu_s();
         t0 = now();
         for (long i = 0; i < threads; i++) {
-            w[i] = (struct worker){.host = argv[2], .msg = msg, .size = size, .per = per, .group = group};
+            w[i] = (struct worker){
+                .host = argv[2], .msg = msg, .size = size, .per = per, .group = group, .pool = pool};
             if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0) {
                 perror("pthread_create");
                 return 1;
@@ -271,6 +308,7 @@ int main(int argc, char **argv)
             pthread_join(w[i].tid, NULL);
         t1 = now();
         report(mode, threads * per, (double)threads * per * size, t1 - t0, before);
+        smtp_pool_free(pool);
         free(w);
         free(msg);
     } else if (strcmp(mode, "buffer") == 0 || strcmp(mode, "ssl") == 0) {

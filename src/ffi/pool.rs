@@ -27,7 +27,8 @@ pub struct smtp_pool {
 /// new connection, failing when the server does not offer it; default 0.
 pub const SMTP_POOL_STARTTLS: c_int = 0;
 /// `smtp_pool_set_option()`: close a connection (QUIT) after it carried
-/// this many messages; 0: never. Default 100.
+/// this many messages; 0: never. Default 1000 (Exim's limit per
+/// connection; Postfix has none).
 pub const SMTP_POOL_MAX_MESSAGES: c_int = 1;
 /// `smtp_pool_set_option()`: close instead of reusing a connection that
 /// sat idle this many milliseconds; 0: never. Default 60000.

@@ -15,22 +15,21 @@
 //! - never sent again once its data went out in full: a connection lost
 //!   before the reply makes it [`Error::OutcomeUnknown`].
 
+mod queue;
 mod send;
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::cancel::{wait, Woke};
 use crate::error::{Error, Result};
 use crate::session::{Kind, Link, Profile, Session};
 use crate::trace::Direction;
+use queue::{Grant, Queue};
 
 /// How many times a message is tried: once, and again on a new connection
 /// after each connection that died before its data went out.
 const ATTEMPTS: usize = 3;
-
-/// How often a call waiting for a free connection looks at its cancel.
-const WAIT_SLICE: Duration = Duration::from_millis(10);
 
 /// What a pool may do; set before or between calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +53,7 @@ impl Options {
         Options {
             max_connections: max_connections.max(1),
             starttls: false,
-            max_messages: 100,
+            max_messages: 1000,
             max_idle: Some(Duration::from_secs(60)),
             probe_idle: Some(Duration::from_secs(5)),
             rate: 0,
@@ -99,14 +98,16 @@ struct Shared {
     options: Options,
     auth: Option<Authenticate>,
     idle: Vec<Idle>,
+    /// Connections open or being opened, lent or idle.
     open: usize,
+    queue: Queue,
     /// The earliest a message may start under the rate limit.
     next_slot: Option<Instant>,
     stats: Stats,
 }
 
 /// A connection lent to a call: how many messages it carried before. If
-/// the call never gives it back (a panic), its place in the pool frees.
+/// the call never gives it back (a panic), its room in the pool frees.
 struct Lent<'p> {
     pool: &'p Pool,
     messages: u64,
@@ -116,17 +117,24 @@ struct Lent<'p> {
 impl Drop for Lent<'_> {
     fn drop(&mut self) {
         if !self.returned {
-            self.pool.closed();
+            Pool::release(&mut self.pool.lock(), Grant::Room);
         }
     }
+}
+
+/// What one call did, counted when it gives its connection back.
+#[derive(Default)]
+struct Tally {
+    sent: u64,
+    retried: u64,
+    unknown: u64,
 }
 
 pub struct Pool {
     host: String,
     port: u16,
+    kind: Kind,
     shared: Mutex<Shared>,
-    /// Rung when a connection comes back or closes.
-    freed: Condvar,
 }
 
 impl Pool {
@@ -137,19 +145,21 @@ impl Pool {
             return Err(Error::InvalidArgument("host is empty".into()));
         }
         crate::command::check_line_text("host", host)?;
+        let kind = profile.kind;
         Ok(Pool {
             host: host.to_string(),
             port,
+            kind,
             shared: Mutex::new(Shared {
                 profile,
                 options,
                 auth: None,
                 idle: Vec::new(),
                 open: 0,
+                queue: Queue::default(),
                 next_slot: None,
                 stats: Stats::default(),
             }),
-            freed: Condvar::new(),
         })
     }
 
@@ -163,8 +173,9 @@ impl Pool {
     }
 
     pub fn set_options(&self, options: Options) {
-        self.lock().options = Options { max_connections: options.max_connections.max(1), ..options };
-        self.freed.notify_all();
+        let mut sh = self.lock();
+        sh.options = Options { max_connections: options.max_connections.max(1), ..options };
+        Pool::grant_room(&mut sh);
     }
 
     /// How new connections authenticate; `None`: they do not.
@@ -177,10 +188,6 @@ impl Pool {
         Stats { open: sh.open as u64, idle: sh.idle.len() as u64, ..sh.stats }
     }
 
-    fn count(&self, f: impl FnOnce(&mut Stats)) {
-        f(&mut self.lock().stats);
-    }
-
     /// A pool call runs on an unconnected session of the pool's kind.
     fn check_seat(&self, seat: &Session) -> Result<()> {
         if seat.is_connected() {
@@ -189,12 +196,11 @@ impl Pool {
                     .into(),
             ));
         }
-        let kind = self.lock().profile.kind;
-        if (seat.kind() == Kind::Lmtp) != (kind == Kind::Lmtp) {
+        if (seat.kind() == Kind::Lmtp) != (self.kind == Kind::Lmtp) {
             return Err(Error::InvalidArgument(format!(
                 "the session is {:?} and the pool {:?}: LMTP and SMTP do not mix",
                 seat.kind(),
-                kind
+                self.kind
             )));
         }
         Ok(())
@@ -227,57 +233,40 @@ impl Pool {
     }
 
     /// Put a connection into `seat`: an idle one (probed if it sat long,
-    /// closed if it sat too long), else a new one, else wait for one.
+    /// replaced if it sat too long or failed the probe), or a new one, in
+    /// turn with the other calls.
     fn lend(&self, seat: &mut Session) -> Result<Lent<'_>> {
-        let canceller = seat.canceller();
-        loop {
-            let mut sh = self.lock();
-            // Most recently used first: the others age out.
-            if let Some(idle) = sh.idle.pop() {
-                let opts = sh.options;
-                drop(sh);
-                let age = idle.since.elapsed();
-                if opts.max_idle.is_some_and(|m| age >= m) {
-                    self.retire(seat, idle.link);
-                    continue;
-                }
-                seat.put_link(idle.link);
-                if opts.probe_idle.is_some_and(|p| age >= p) && !self.probe(seat) {
-                    continue;
-                }
-                return Ok(Lent { pool: self, messages: idle.messages, returned: false });
-            }
-            if sh.open < sh.options.max_connections {
-                sh.open += 1;
-                let (profile, auth, starttls) = (sh.profile.clone(), sh.auth.clone(), sh.options.starttls);
-                drop(sh);
-                return match self.open(seat, &profile, auth, starttls) {
-                    Ok(link) => {
-                        seat.put_link(link);
-                        Ok(Lent { pool: self, messages: 0, returned: false })
-                    }
-                    Err(e) => {
-                        self.closed();
-                        Err(e)
-                    }
-                };
-            }
-            if canceller.is_cancelled() {
-                return Err(crate::connect::cancelled());
-            }
-            let slice = match seat.call_deadline() {
-                Some(d) => {
-                    let left = d.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return Err(Error::Timeout(
-                            "no connection of the pool became free within the call deadline (SMTP_TIMEOUT_CALL)".into(),
-                        ));
-                    }
-                    left.min(WAIT_SLICE)
-                }
-                None => WAIT_SLICE,
+        let grant = self.acquire(seat.call_deadline(), &seat.canceller())?;
+        let lent = |messages| Lent { pool: self, messages, returned: false };
+        if let Grant::Idle(idle) = grant {
+            let age = idle.since.elapsed();
+            let (max_idle, probe_idle) = {
+                let o = self.lock().options;
+                (o.max_idle, o.probe_idle)
             };
-            drop(self.freed.wait_timeout(sh, slice).unwrap_or_else(|p| p.into_inner()));
+            if max_idle.is_some_and(|m| age >= m) {
+                // Too old to trust: close it and open another in its room.
+                self.quit(seat, idle.link);
+            } else {
+                seat.put_link(idle.link);
+                if probe_idle.is_none_or(|p| age < p) || self.probe(seat) {
+                    return Ok(lent(idle.messages));
+                }
+            }
+        }
+        let (profile, auth, starttls) = {
+            let sh = self.lock();
+            (sh.profile.clone(), sh.auth.clone(), sh.options.starttls)
+        };
+        match self.open(seat, &profile, auth, starttls) {
+            Ok(link) => {
+                seat.put_link(link);
+                Ok(lent(0))
+            }
+            Err(e) => {
+                Pool::release(&mut self.lock(), Grant::Room);
+                Err(e)
+            }
         }
     }
 
@@ -303,67 +292,64 @@ impl Pool {
             s.close();
             return Err(e);
         }
-        if profile.local_hostname.is_none() {
-            // Learn the name once for the connections to come.
-            if let Ok(name) = s.local_hostname() {
-                self.lock().profile.local_hostname = Some(name);
-            }
+        let name = if profile.local_hostname.is_none() { s.local_hostname().ok() } else { None };
+        let mut sh = self.lock();
+        sh.stats.opened += 1;
+        if let Some(name) = name {
+            // Learned once for the connections to come.
+            sh.profile.local_hostname = Some(name);
         }
-        self.count(|st| st.opened += 1);
         Ok(s.take_link())
     }
 
-    /// NOOP on a connection that sat idle; a dead one is dropped.
+    /// NOOP on a connection that sat idle; a dead one is closed.
     fn probe(&self, seat: &mut Session) -> bool {
         let alive = matches!(seat.noop(), Ok(r) if r.code == 250);
-        self.count(|st| {
-            st.probed += 1;
-            st.probe_failed += u64::from(!alive);
-        });
+        {
+            let mut sh = self.lock();
+            sh.stats.probed += 1;
+            sh.stats.probe_failed += u64::from(!alive);
+        }
         if !alive {
             seat.trace.line(Direction::Info, "pool", "the idle connection failed its probe; opening another");
             seat.take_link().close();
-            self.closed();
         }
         alive
     }
 
-    /// Take the connection back from `seat` after `messages` more: keep it,
-    /// or retire it after `max_messages`. Returns whether it is still open.
-    fn give_back(&self, seat: &mut Session, mut lent: Lent<'_>, messages: u64) -> bool {
+    /// Take the connection back from `seat` after `messages` more: keep it
+    /// for the next call, or retire it after `max_messages`.
+    fn give_back(&self, seat: &mut Session, mut lent: Lent<'_>, messages: u64, tally: Tally) {
         lent.returned = true;
         let link = seat.take_link();
-        if !link.is_open() {
-            self.closed();
-            return false;
-        }
+        let open = link.is_open();
         let messages = lent.messages + messages;
-        let max = self.lock().options.max_messages;
-        if max > 0 && messages >= max {
-            self.retire(seat, link);
-            return true;
+        let mut sh = self.lock();
+        sh.stats.sent += tally.sent;
+        sh.stats.retried += tally.retried;
+        sh.stats.unknown += tally.unknown;
+        let o = sh.options;
+        let retire = open && ((o.max_messages > 0 && messages >= o.max_messages) || sh.open > o.max_connections);
+        if open && !retire {
+            Pool::release(&mut sh, Grant::Idle(Idle { link, since: Instant::now(), messages }));
+            return;
         }
-        self.lock().idle.push(Idle { link, since: Instant::now(), messages });
-        self.freed.notify_one();
-        true
+        drop(sh);
+        if retire {
+            self.quit(seat, link);
+        }
+        Pool::release(&mut self.lock(), Grant::Room);
     }
 
     /// QUIT and close a connection that served its time, within `seat`'s
     /// call (errors do not matter: the connection is done).
-    fn retire(&self, seat: &mut Session, link: Link) {
+    fn quit(&self, seat: &mut Session, link: Link) {
         let last = seat.last_reply().cloned();
         seat.put_link(link);
         let _ = seat.quit();
         seat.close();
         seat.restore_last_reply(last);
-        self.count(|st| st.retired += 1);
-        self.closed();
-    }
-
-    /// One connection fewer: a waiting call may open one.
-    fn closed(&self) {
-        self.lock().open -= 1;
-        self.freed.notify_one();
+        self.lock().stats.retired += 1;
     }
 }
 

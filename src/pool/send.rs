@@ -2,7 +2,7 @@
 //! the caller's session with a lent connection, and sends a message again
 //! on a new connection only when the server cannot have taken it.
 
-use super::{Pool, ATTEMPTS};
+use super::{Pool, Tally, ATTEMPTS};
 use crate::data::LineEndings;
 use crate::error::{Error, Refusal, Result};
 use crate::session::{BatchMessage, BatchOutcome, Session};
@@ -72,22 +72,21 @@ impl Pool {
             let lent = self.lend(seat)?;
             let result = op(seat);
             let unanswered = seat.unanswered();
-            let open = self.give_back(seat, lent, 1);
+            let open = seat.is_connected();
+            let retry = matches!(&result, Err(e) if !unanswered && attempt < ATTEMPTS && worth_retry(e, open));
+            let tally = Tally {
+                sent: u64::from(result.is_ok()),
+                retried: u64::from(retry),
+                unknown: u64::from(result.is_err() && unanswered),
+            };
+            self.give_back(seat, lent, 1, tally);
             match result {
-                Ok(refused) => {
-                    self.count(|st| st.sent += 1);
-                    return Ok(refused);
-                }
-                Err(e) if unanswered => {
-                    self.count(|st| st.unknown += 1);
-                    return Err(unknown(&e));
-                }
-                Err(e) if attempt < ATTEMPTS && worth_retry(&e, open) => {
+                Err(e) if unanswered => return Err(unknown(&e)),
+                Err(e) if retry => {
                     seat.trace.line(Direction::Info, "pool", &format!("{e}; sending again on a new connection"));
-                    self.count(|st| st.retried += 1);
                     attempt += 1;
                 }
-                Err(e) => return Err(e),
+                result => return result,
             }
         }
     }
@@ -117,14 +116,14 @@ impl Pool {
             };
             let these: Vec<BatchMessage<'_>> = todo.iter().map(|&i| msgs[i]).collect();
             let outcomes = seat.sendmail_batch(&these);
-            let open = self.give_back(seat, lent, these.len() as u64);
-            let mut again = Vec::new();
+            let open = seat.is_connected();
+            let (mut again, mut tally) = (Vec::new(), Tally::default());
             for (i, mut o) in todo.into_iter().zip(outcomes) {
                 match &o.result {
-                    Ok(_) => self.count(|st| st.sent += 1),
+                    Ok(_) => tally.sent += 1,
                     Err(e) if o.unanswered => {
                         o.result = Err(unknown(e));
-                        self.count(|st| st.unknown += 1);
+                        tally.unknown += 1;
                     }
                     Err(e) if attempt < ATTEMPTS && worth_retry(e, open) => {
                         again.push(i);
@@ -134,13 +133,14 @@ impl Pool {
                 }
                 out[i] = Some(o);
             }
+            tally.retried = again.len() as u64;
+            self.give_back(seat, lent, these.len() as u64, tally);
             if !again.is_empty() {
                 seat.trace.line(
                     Direction::Info,
                     "pool",
                     &format!("{} message(s) left unsent by a lost connection; sending them on a new one", again.len()),
                 );
-                self.count(|st| st.retried += again.len() as u64);
             }
             todo = again;
         }
