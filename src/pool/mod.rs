@@ -249,7 +249,7 @@ impl Pool {
                 self.quit(seat, idle.link);
             } else {
                 seat.put_link(idle.link);
-                if probe_idle.is_none_or(|p| age < p) || self.probe(seat) {
+                if !probe_idle.is_some_and(|p| age >= p) || self.probe(seat) {
                     return Ok(lent(idle.messages));
                 }
             }
@@ -331,7 +331,7 @@ impl Pool {
         let o = sh.options;
         let retire = open && ((o.max_messages > 0 && messages >= o.max_messages) || sh.open > o.max_connections);
         if open && !retire {
-            Pool::release(&mut sh, Grant::Idle(Idle { link, since: Instant::now(), messages }));
+            Pool::release(&mut sh, Grant::Idle(Box::new(Idle { link, since: Instant::now(), messages })));
             return;
         }
         drop(sh);

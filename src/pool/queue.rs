@@ -29,7 +29,7 @@ const CANCEL_POLL: Duration = Duration::from_millis(10);
 /// What a call is given.
 pub(super) enum Grant {
     /// An idle connection.
-    Idle(Idle),
+    Idle(Box<Idle>),
     /// Room to open a connection (counted in `open` already).
     Room,
 }
@@ -81,7 +81,7 @@ impl Pool {
     /// An idle connection or room for a new one, if there is one now.
     fn take_free(sh: &mut MutexGuard<'_, Shared>) -> Option<Grant> {
         if let Some(idle) = sh.idle.pop() {
-            return Some(Grant::Idle(idle));
+            return Some(Grant::Idle(Box::new(idle)));
         }
         if sh.open < sh.options.max_connections {
             sh.open += 1;
@@ -157,7 +157,7 @@ impl Pool {
             }
         }
         match grant {
-            Grant::Idle(idle) => sh.idle.push(idle),
+            Grant::Idle(idle) => sh.idle.push(*idle),
             Grant::Room => sh.open -= 1,
         }
     }
