@@ -21,7 +21,7 @@ impl Session {
         rcpt_options: &[&str],
     ) -> Result<Vec<Refusal>> {
         // The per-recipient results describe this call, however it ends.
-        self.rcpts.clear();
+        self.forget_results();
         self.ehlo_or_helo_if_needed()?;
         let prepared = message::prepare(msg, from, to)?;
         let international = !prepared.from.is_ascii() || prepared.to.iter().any(|a| !a.is_ascii());

@@ -51,6 +51,12 @@ impl Session {
         self.chunking_enabled = on;
     }
 
+    /// A new call's results: no recipients yet, no message unanswered.
+    pub(super) fn forget_results(&mut self) {
+        self.rcpts.clear();
+        self.unanswered = false;
+    }
+
     fn enhanced(&self) -> bool {
         self.has_extn("enhancedstatuscodes")
     }
@@ -58,7 +64,7 @@ impl Session {
     /// A MAIL that is going out: UTF-8 commands if it asked, a new transaction.
     fn begin_transaction(&mut self, utf8: bool) {
         self.utf8_commands |= utf8;
-        self.rcpts.clear();
+        self.forget_results();
     }
 
     /// smtplib's `mail`: options are sent only once EHLO succeeded; SMTPUTF8
@@ -124,7 +130,7 @@ impl Session {
         rcpt_options: &[&str],
     ) -> Result<Vec<Refusal>> {
         // The per-recipient results describe this call, however it ends.
-        self.rcpts.clear();
+        self.forget_results();
         check_line_endings(parts, mode)?;
         let size = || Some(normalized_len(parts, mode));
         let binary = || is_binary(parts, mode);
@@ -147,7 +153,7 @@ impl Session {
         mail_options: &[&str],
         rcpt_options: &[&str],
     ) -> Result<Vec<Refusal>> {
-        self.rcpts.clear();
+        self.forget_results();
         let env = self.prepare(from, to, &|| size_hint, &|| false, mail_options, rcpt_options)?;
         self.transact(env, Body::Reader(read), mode)
     }
@@ -167,7 +173,7 @@ impl Session {
     /// lost fail with "server disconnected". The per-recipient results are
     /// the last message's.
     pub fn sendmail_batch(&mut self, msgs: &[BatchMessage<'_>]) -> Vec<BatchOutcome> {
-        self.rcpts.clear();
+        self.forget_results();
         if let Err(e) = self.ehlo_or_helo_if_needed() {
             return msgs
                 .iter()
