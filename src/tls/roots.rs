@@ -39,17 +39,46 @@ pub fn load_system() -> Result<SystemRoots> {
 }
 
 /// Where rustls-native-certs looked: the variables when set (they replace
-/// the platform's locations).
+/// the platform's locations), else those locations.
 fn source() -> String {
     let vars: Vec<String> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
         .iter()
         .filter_map(|v| std::env::var_os(v).map(|p| format!("{v}={}", p.to_string_lossy())))
         .collect();
     if vars.is_empty() {
-        "the platform's locations".to_string()
+        platform_locations()
     } else {
         vars.join(", ")
     }
+}
+
+/// The bundle and directories OpenSSL would use, as rustls-native-certs
+/// finds them.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn platform_locations() -> String {
+    let found = openssl_probe::probe();
+    let paths: Vec<String> =
+        found.cert_file.iter().chain(found.cert_dir.iter()).map(|p| p.display().to_string()).collect();
+    if paths.is_empty() {
+        "no CA bundle or directory found in the usual places".to_string()
+    } else {
+        paths.join(", ")
+    }
+}
+
+#[cfg(target_os = "macos")]
+fn platform_locations() -> String {
+    "the keychain".to_string()
+}
+
+#[cfg(windows)]
+fn platform_locations() -> String {
+    "the Windows certificate store".to_string()
+}
+
+#[cfg(not(any(unix, windows)))]
+fn platform_locations() -> String {
+    "the platform's store".to_string()
 }
 
 fn report(source: &str, added: usize, unusable: usize, errors: &[String]) -> String {
