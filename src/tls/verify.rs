@@ -159,4 +159,22 @@ mod tests {
         assert!(!self_issued(b"not a certificate"));
         assert!(!self_issued(&[]));
     }
+
+    #[test]
+    fn self_issued_reads_issuer_and_subject() {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        let named = |cn: &str| {
+            let mut p = CertificateParams::new(vec![format!("{}.example", cn.to_lowercase())]).unwrap();
+            p.distinguished_name.push(DnType::CommonName, cn);
+            p
+        };
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca = named("CA");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        assert!(self_issued(ca.self_signed(&ca_key).unwrap().der()));
+        let key = KeyPair::generate().unwrap();
+        assert!(self_issued(named("leaf").self_signed(&key).unwrap().der()));
+        let issued = named("leaf").signed_by(&key, &Issuer::new(ca, ca_key)).unwrap();
+        assert!(!self_issued(issued.der()));
+    }
 }
