@@ -1135,7 +1135,7 @@ int smtp_session_set_trace(struct smtp_session *s, smtp_trace_fn callback, void 
  * has one colon, else the kind's default port. A host starting with `/` is
  * a Unix-domain socket path. An open connection is closed first. A host
  * name with non-ASCII labels (UTF-8) is looked up, sent as SNI and checked
- * against the certificate as its A-labels ("bücher.example" is
+ * against the certificate as its A-labels ("b\xc3\xbccher.example" is
  * "xn--bcher-kva.example", UTS #46); one UTS #46 refuses is
  * `SMTP_ERR_INVALID_ARGUMENT`.
  *
@@ -1465,9 +1465,10 @@ int smtp_tls_config_builder_set_client_cert(struct smtp_tls_config_builder *b,
 /**
  * Check the server's certificate against (and send as SNI) `name` instead
  * of the host given to connect. A name with non-ASCII labels (UTF-8) is
- * used as its A-labels ("bücher.example" is "xn--bcher-kva.example", UTS
- * #46). `SMTP_ERR_INVALID_ARGUMENT` for something that is neither a DNS
- * name nor an IP address, or an internationalized name UTS #46 refuses.
+ * used as its A-labels ("b\xc3\xbccher.example" is
+ * "xn--bcher-kva.example", UTS #46). `SMTP_ERR_INVALID_ARGUMENT` for
+ * something that is neither a DNS name nor an IP address, or an
+ * internationalized name UTS #46 refuses.
  *
  * # Safety
  * `b` is NULL or a live builder; `name` is NULL or NUL-terminated.

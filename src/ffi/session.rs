@@ -321,7 +321,7 @@ pub(crate) unsafe fn reply_call(
 /// has one colon, else the kind's default port. A host starting with `/` is
 /// a Unix-domain socket path. An open connection is closed first. A host
 /// name with non-ASCII labels (UTF-8) is looked up, sent as SNI and checked
-/// against the certificate as its A-labels ("bücher.example" is
+/// against the certificate as its A-labels ("b\xc3\xbccher.example" is
 /// "xn--bcher-kva.example", UTS #46); one UTS #46 refuses is
 /// `SMTP_ERR_INVALID_ARGUMENT`.
 ///

@@ -204,9 +204,10 @@ pub unsafe extern "C" fn smtp_tls_config_builder_set_client_cert(
 
 /// Check the server's certificate against (and send as SNI) `name` instead
 /// of the host given to connect. A name with non-ASCII labels (UTF-8) is
-/// used as its A-labels ("bücher.example" is "xn--bcher-kva.example", UTS
-/// #46). `SMTP_ERR_INVALID_ARGUMENT` for something that is neither a DNS
-/// name nor an IP address, or an internationalized name UTS #46 refuses.
+/// used as its A-labels ("b\xc3\xbccher.example" is
+/// "xn--bcher-kva.example", UTS #46). `SMTP_ERR_INVALID_ARGUMENT` for
+/// something that is neither a DNS name nor an IP address, or an
+/// internationalized name UTS #46 refuses.
 ///
 /// # Safety
 /// `b` is NULL or a live builder; `name` is NULL or NUL-terminated.
