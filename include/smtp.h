@@ -135,7 +135,8 @@
 
 /**
  * `smtp_pool_set_option()`: close a connection (QUIT) after it carried
- * this many messages; 0: never. Default 100.
+ * this many messages; 0: never. Default 1000 (Exim's limit per
+ * connection; Postfix has none).
  */
 #define SMTP_POOL_MAX_MESSAGES 1
 
@@ -329,6 +330,20 @@
  * Trace line direction: what the server sent.
  */
 #define SMTP_TRACE_RECV 2
+
+/**
+ * `smtp_tls_config_builder_set_roots()`: the Mozilla roots built into
+ * libsmtp (webpki-roots), the same on every platform. The default.
+ */
+#define SMTP_ROOTS_MOZILLA 1
+
+/**
+ * `smtp_tls_config_builder_set_roots()`: the operating system's trust
+ * store (on Linux and BSD the CA bundle OpenSSL uses, or the file and
+ * directory named by SSL_CERT_FILE and SSL_CERT_DIR; the keychain on
+ * macOS; the system store on Windows).
+ */
+#define SMTP_ROOTS_SYSTEM 2
 
 /**
  * Result codes. Every fallible function returns `int`: `SMTP_OK` (0) or one
@@ -1374,7 +1389,11 @@ int smtp_session_set_trace(struct smtp_session *s, smtp_trace_fn callback, void 
  * Like smtplib, a greeting other than 220 is not an error here (see
  * `smtp_session_open()`). Port 0 means: a `host:port` suffix when the host
  * has one colon, else the kind's default port. A host starting with `/` is
- * a Unix-domain socket path. An open connection is closed first.
+ * a Unix-domain socket path. An open connection is closed first. A host
+ * name with non-ASCII labels (UTF-8) is looked up, sent as SNI and checked
+ * against the certificate as its A-labels ("b\xc3\xbccher.example" is
+ * "xn--bcher-kva.example", UTS #46); one UTS #46 refuses is
+ * `SMTP_ERR_INVALID_ARGUMENT`.
  *
  * Errors: `SMTP_ERR_CONNECT`, `SMTP_ERR_TIMEOUT`,
  * `SMTP_ERR_SERVER_DISCONNECTED` (closed before a greeting),
@@ -1661,13 +1680,32 @@ int smtp_tls_config_builder_add_ca_file(struct smtp_tls_config_builder *b, const
 int smtp_tls_config_builder_add_ca_dir(struct smtp_tls_config_builder *b, const char *path);
 
 /**
- * Trust the built-in Mozilla roots (1, the default) or only the CAs added
- * (0: the added CAs replace them).
+ * Trust the built-in Mozilla roots (1, the default) or not (0: with no
+ * system store either, the added CAs replace them). Leaves the system
+ * store as `smtp_tls_config_builder_set_roots()` set it.
  *
  * # Safety
  * `b` is NULL or a live builder.
  */
 int smtp_tls_config_builder_set_default_roots(struct smtp_tls_config_builder *b, int use_defaults);
+
+/**
+ * Which built-in trust stores to trust beside the CAs added from files:
+ * `SMTP_ROOTS_MOZILLA`, `SMTP_ROOTS_SYSTEM`, both (or'ed), or 0 (only the
+ * added CAs). The default is `SMTP_ROOTS_MOZILLA`: the same roots on
+ * every platform and in containers without a CA bundle.
+ *
+ * With `SMTP_ROOTS_SYSTEM` the system store is loaded by this call (not
+ * again at build): after `SMTP_OK`, `smtp_tls_config_builder_errmsg()`
+ * says how many certificates were loaded and from where, and names files
+ * or certificates that failed (they are skipped). `SMTP_ERR_TLS` when not
+ * one certificate could be loaded, with the reason; the builder is then
+ * unchanged. Other bits are `SMTP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `b` is NULL or a live builder.
+ */
+int smtp_tls_config_builder_set_roots(struct smtp_tls_config_builder *b, unsigned int roots);
 
 /**
  * Present a client certificate (smtplib's `certfile` and `keyfile`): the
@@ -1682,8 +1720,11 @@ int smtp_tls_config_builder_set_client_cert(struct smtp_tls_config_builder *b,
 
 /**
  * Check the server's certificate against (and send as SNI) `name` instead
- * of the host given to connect. `SMTP_ERR_INVALID_ARGUMENT` for something
- * that is neither a DNS name nor an IP address.
+ * of the host given to connect. A name with non-ASCII labels (UTF-8) is
+ * used as its A-labels ("b\xc3\xbccher.example" is
+ * "xn--bcher-kva.example", UTS #46). `SMTP_ERR_INVALID_ARGUMENT` for
+ * something that is neither a DNS name nor an IP address, or an
+ * internationalized name UTS #46 refuses.
  *
  * # Safety
  * `b` is NULL or a live builder; `name` is NULL or NUL-terminated.

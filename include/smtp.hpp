@@ -190,6 +190,10 @@ enum class Timeout : int {
 
 enum class TraceDirection : int { info = SMTP_TRACE_INFO, send = SMTP_TRACE_SEND, recv = SMTP_TRACE_RECV };
 
+/** Built-in trust stores (TlsConfigBuilder::set_roots()); combine with |. */
+enum class Roots : unsigned { none = 0, mozilla = SMTP_ROOTS_MOZILLA, system = SMTP_ROOTS_SYSTEM };
+inline Roots operator|(Roots a, Roots b) { return static_cast<Roots>(static_cast<unsigned>(a) | static_cast<unsigned>(b)); }
+
 /* ------------------------------------------------------------------ errors */
 
 /** A libsmtp result other than SMTP_OK. what() is the library's message. */
@@ -499,11 +503,18 @@ public:
     {
         return check(smtp_tls_config_builder_set_default_roots(handle_.get(), use_defaults ? 1 : 0));
     }
+    /** Which built-in stores to trust (Roots::mozilla is the default); the
+     * system store is loaded now: message() then says what was loaded. */
+    TlsConfigBuilder &set_roots(Roots roots)
+    {
+        return check(smtp_tls_config_builder_set_roots(handle_.get(), static_cast<unsigned>(roots)));
+    }
     TlsConfigBuilder &set_client_cert(const std::string &chain_path, const std::string &key_path)
     {
         return check(smtp_tls_config_builder_set_client_cert(handle_.get(), detail::c_str(chain_path, "chain path"),
                                                              detail::c_str(key_path, "key path")));
     }
+    /** The name to check (and send as SNI); UTF-8 names go out as A-labels. */
     TlsConfigBuilder &set_server_name(const std::string &name)
     {
         return check(smtp_tls_config_builder_set_server_name(handle_.get(), detail::c_str(name, "server name")));
@@ -523,6 +534,9 @@ public:
         check(rc);
         return config;
     }
+
+    /** What the last call did ("no error", or set_roots()'s report). */
+    std::string message() const { return detail::str(smtp_tls_config_builder_errmsg(handle_.get())); }
 
     smtp_tls_config_builder *get() const noexcept { return handle_.get(); }
 

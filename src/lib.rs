@@ -15,6 +15,7 @@ pub mod deadline;
 pub mod engine;
 pub mod error;
 pub mod features;
+pub mod idna_host;
 pub mod message;
 pub mod pool;
 pub mod reply;

@@ -9,21 +9,38 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{
-    AlertDescription, CertificateError, ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore,
-    SignatureScheme,
-};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
 use crate::error::{Error, Result};
+
+mod describe;
+mod roots;
+mod verify;
+
+pub use describe::describe;
+use roots::SystemRoots;
+use verify::Verifier;
+
+/// The built-in trust stores a config may use, besides the CAs added from
+/// files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roots {
+    /// Mozilla's roots as shipped in webpki-roots (the default).
+    pub mozilla: bool,
+    /// The operating system's trust store (see `roots`).
+    pub system: bool,
+}
 
 /// What a caller sets before building a [`TlsConfig`].
 #[derive(Debug)]
 pub struct TlsSettings {
-    default_roots: bool,
+    mozilla_roots: bool,
+    /// Loaded when chosen, so that a store that cannot be read is reported
+    /// by the call that chose it.
+    system_roots: Option<SystemRoots>,
     extra_roots: Vec<CertificateDer<'static>>,
     client_cert: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     server_name: Option<ServerName<'static>>,
@@ -33,7 +50,8 @@ pub struct TlsSettings {
 impl Default for TlsSettings {
     fn default() -> TlsSettings {
         TlsSettings {
-            default_roots: true,
+            mozilla_roots: true,
+            system_roots: None,
             extra_roots: Vec::new(),
             client_cert: None,
             server_name: None,
@@ -83,9 +101,31 @@ impl TlsSettings {
         Ok(n)
     }
 
-    /// Trust the Mozilla roots of webpki-roots (the default) or not.
+    /// Trust the Mozilla roots of webpki-roots (the default) or not; the
+    /// system store is left as it is.
     pub fn set_default_roots(&mut self, on: bool) {
-        self.default_roots = on;
+        self.mozilla_roots = on;
+    }
+
+    /// Which built-in stores to trust. The system store is loaded now;
+    /// returns what was loaded ("Mozilla roots: 146 certificates; system
+    /// trust store (...): 140 certificates loaded, ..."). A system store
+    /// without one usable certificate is an error and changes nothing.
+    pub fn set_roots(&mut self, roots: Roots) -> Result<String> {
+        let system = if roots.system { Some(roots::load_system()?) } else { None };
+        self.mozilla_roots = roots.mozilla;
+        self.system_roots = system;
+        let mut parts = Vec::new();
+        if roots.mozilla {
+            parts.push(format!("Mozilla roots: {} certificates", webpki_roots::TLS_SERVER_ROOTS.len()));
+        }
+        if let Some(s) = &self.system_roots {
+            parts.push(s.report.clone());
+        }
+        if parts.is_empty() {
+            parts.push("no built-in roots: only the CAs added are trusted".to_string());
+        }
+        Ok(parts.join("; "))
     }
 
     /// smtplib's certfile and keyfile: a PEM chain (leaf first) and its key.
@@ -102,7 +142,7 @@ impl TlsSettings {
 
     /// Verify (and send as SNI) this name instead of the host connected to.
     pub fn set_server_name(&mut self, name: &str) -> Result<()> {
-        let name = ServerName::try_from(name.to_string())
+        let name = ServerName::try_from(crate::idna_host::to_ascii(name)?.into_owned())
             .map_err(|_| Error::InvalidArgument(format!("{name:?} is not a DNS name or IP address")))?;
         self.server_name = Some(name);
         Ok(())
@@ -118,21 +158,27 @@ impl TlsSettings {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| Error::Tls(e.to_string()))?;
-        let builder = if self.no_verify {
-            builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+        let verifier = if self.no_verify {
+            Verifier::dangerous_none(provider)
         } else {
             let mut roots = RootCertStore::empty();
-            if self.default_roots {
+            if self.mozilla_roots {
                 roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            }
+            if let Some(system) = &self.system_roots {
+                roots.extend(system.anchors.iter().cloned());
             }
             for cert in &self.extra_roots {
                 roots.add(cert.clone()).map_err(|e| Error::Tls(format!("a CA certificate was refused: {e}")))?;
             }
             if roots.is_empty() {
-                return Err(Error::Tls("no trust anchors: the default roots are off and no CA was added".into()));
+                return Err(Error::Tls(
+                    "no trust anchors: the Mozilla and system roots are off and no CA was added".into(),
+                ));
             }
-            builder.with_root_certificates(roots)
+            Verifier::new(roots, provider)?
         };
+        let builder = builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier));
         let config = match &self.client_cert {
             Some((chain, key)) => builder
                 .with_client_auth_cert(chain.clone(), key.clone_key())
@@ -177,79 +223,6 @@ impl TlsConfig {
     }
 }
 
-/// The verifier behind `dangerous_disable_verification`: any certificate,
-/// but handshake signatures are still checked.
-#[derive(Debug)]
-struct NoVerification(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// A rustls error (a failed check, an alert) in words a user can act on.
-pub fn describe(tls: &rustls::Error, host: &str) -> Error {
-    use rustls::Error as R;
-    Error::Tls(match tls {
-        R::InvalidCertificate(c) => match c {
-            CertificateError::UnknownIssuer => {
-                "certificate verification failed: unknown issuer (the server's certificate is not signed by a trusted CA; add the CA with smtp_tls_config_builder_add_ca_file)".to_string()
-            }
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-                format!("certificate verification failed: name mismatch (the certificate is not valid for {host:?})")
-            }
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                "certificate verification failed: expired (the server's certificate is past its end date)".to_string()
-            }
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                "certificate verification failed: not valid yet (check the clock)".to_string()
-            }
-            CertificateError::Revoked => "certificate verification failed: revoked".to_string(),
-            other => format!("certificate verification failed: {other:?}"),
-        },
-        R::AlertReceived(AlertDescription::ProtocolVersion) | R::PeerIncompatible(_) => {
-            format!("protocol version: the server offers no TLS version or cipher suite libsmtp accepts (TLS 1.2 minimum): {tls}")
-        }
-        R::AlertReceived(a @ (AlertDescription::CertificateRequired | AlertDescription::HandshakeFailure | AlertDescription::BadCertificate | AlertDescription::UnknownCA)) => {
-            format!("the server refused the handshake ({a:?}); it may require a client certificate")
-        }
-        R::InvalidMessage(_) | R::InappropriateMessage { .. } | R::InappropriateHandshakeMessage { .. } => {
-            format!("the server did not answer in TLS (a plaintext port?): {tls}")
-        }
-        other => format!("TLS handshake: {other}"),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,7 +245,22 @@ mod tests {
         assert!(matches!(s.set_server_name("not a name"), Err(Error::InvalidArgument(_))));
         s.set_default_roots(false);
         assert!(matches!(s.build(), Err(Error::Tls(_))), "no roots at all");
+        let none = s.set_roots(Roots { mozilla: false, system: false }).unwrap();
+        assert!(none.contains("only the CAs added"), "{none}");
+        assert!(matches!(s.build(), Err(Error::Tls(m)) if m.contains("Mozilla and system roots are off")));
+        let mozilla = s.set_roots(Roots { mozilla: true, system: false }).unwrap();
+        assert!(mozilla.starts_with("Mozilla roots: ") && mozilla.ends_with(" certificates"), "{mozilla}");
+        assert!(s.build().is_ok());
         s.dangerous_disable_verification();
         assert!(s.build().unwrap().verification_disabled());
+    }
+
+    #[test]
+    fn server_names_go_out_as_a_labels() {
+        let mut s = TlsSettings::default();
+        s.set_server_name("Bücher.example").unwrap();
+        assert_eq!(s.server_name.as_ref().map(|n| n.to_str().into_owned()).as_deref(), Some("xn--bcher-kva.example"));
+        let e = s.set_server_name("\u{301}bücher.example").unwrap_err();
+        assert!(matches!(&e, Error::InvalidArgument(m) if m.contains("internationalized")), "{e:?}");
     }
 }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::pki::{ca, leaf, Leaf};
+use common::pki::{ca, cert, leaf, Leaf, Shape};
 use common::{cstr, text, PyServer, Scripted, Session};
 use rcgen::Issuer;
 use rustls::pki_types::CertificateDer;
@@ -25,6 +25,7 @@ use smtp::ffi::state::*;
 use smtp::ffi::tls::*;
 
 const OK: c_int = 0;
+const ERR_CONNECT: c_int = 10;
 const ERR_TIMEOUT: c_int = 11;
 const ERR_TLS: c_int = 13;
 const ERR_NOT_ENCRYPTED: c_int = 15;
@@ -40,6 +41,14 @@ struct Pki {
     wrong_name: Leaf,
     expired: Leaf,
     unknown_ca: Leaf,
+    /// Signed by itself, not a CA: webpki says "unknown issuer".
+    self_signed: Leaf,
+    /// A self-signed CA certificate, as `openssl req -x509` makes.
+    self_signed_ca: Leaf,
+    /// A CA certificate issued by the test CA, used as a server's.
+    ca_as_leaf: Leaf,
+    /// For bücher.example, by its A-labels.
+    idn: Leaf,
     client_ca: CertificateDer<'static>,
     client: Leaf,
 }
@@ -59,10 +68,28 @@ fn pki() -> &'static Pki {
         let (other_params, other_key, _, _) = ca("someone else's CA");
         let unknown_ca =
             leaf(&dir, "unknown", &["localhost", "127.0.0.1"], &Issuer::new(other_params, other_key), false);
+        let here = ["localhost", "127.0.0.1"];
+        let self_signed = cert(&dir, "self-signed", &here, None, Shape::default());
+        let self_signed_ca = cert(&dir, "self-signed-ca", &here, None, Shape { ca: true, ..Shape::default() });
+        let ca_as_leaf = cert(&dir, "ca-as-leaf", &here, Some(&issuer), Shape { ca: true, ..Shape::default() });
+        let idn = leaf(&dir, "idn", &["xn--bcher-kva.example"], &issuer, false);
         let (client_params, client_key, client_ca, client_ca_pem) = ca("libsmtp client CA");
         std::fs::write(dir.join("client-ca.pem"), client_ca_pem).unwrap();
         let client = leaf(&dir, "client", &["client.example"], &Issuer::new(client_params, client_key), false);
-        Pki { dir, ca_path, server, wrong_name, expired, unknown_ca, client_ca, client }
+        Pki {
+            dir,
+            ca_path,
+            server,
+            wrong_name,
+            expired,
+            unknown_ca,
+            self_signed,
+            self_signed_ca,
+            ca_as_leaf,
+            idn,
+            client_ca,
+            client,
+        }
     })
 }
 
@@ -94,6 +121,13 @@ fn config(setup: impl FnOnce(*mut smtp_tls_config_builder)) -> Config {
 
 fn trusting_test_ca() -> Config {
     config(|_| {})
+}
+
+/// Trusting the test CA, checking certificates against `name`.
+fn checking_name(name: &CStr) -> Config {
+    config(|b| unsafe {
+        assert_eq!(smtp_tls_config_builder_set_server_name(b, name.as_ptr()), OK);
+    })
 }
 
 fn session(kind: c_int, cfg: Option<&Config>) -> Session {
@@ -173,7 +207,8 @@ fn rustls_server_config(leaf: &Leaf, require_client_cert: bool) -> Arc<rustls::S
 
 /// A rustls SMTP server: `starttls` offers STARTTLS in clear first, else TLS
 /// from the first byte. After the handshake it answers EHLO, NOOP and QUIT.
-/// Returns the lines it read in TLS (None when the handshake failed).
+/// Returns the SNI it got ("SNI name" or "SNI none") and the lines it read
+/// in TLS (None when the handshake failed).
 fn rustls_smtp_server(
     leaf: &Leaf,
     starttls: bool,
@@ -201,11 +236,11 @@ fn rustls_smtp_server(
                 return None;
             }
         }
+        let mut seen = vec![format!("SNI {}", conn.server_name().unwrap_or("none"))];
         let mut tls = rustls::StreamOwned::new(conn, sock);
         if !starttls {
             tls.write_all(b"220 tls ready\r\n").ok()?;
         }
-        let mut seen = Vec::new();
         let mut r = BufReader::new(tls);
         loop {
             let mut l = String::new();
@@ -297,15 +332,37 @@ fn refused(leaf: &Leaf, cfg: &Config, host: &str) -> Session {
     s
 }
 
+/// A handshake the client accepts: what the server saw, SNI first.
+fn accepted(leaf: &Leaf, cfg: &Config, host: &str) -> Vec<String> {
+    let (port, h) = rustls_smtp_server(leaf, false, false);
+    let s = session(SMTP_KIND_SMTP_SSL, Some(cfg));
+    assert_eq!(connect(&s, host, port), OK, "{}", s.errmsg());
+    let mut code = 0;
+    unsafe { smtp_session_quit(s.0, &mut code) };
+    drop(s);
+    h.join().unwrap().expect("the handshake must succeed on the server too")
+}
+
 #[test]
 fn wrong_name_unknown_ca_expired_are_refused_by_name() {
     let cfg = trusting_test_ca();
     let s = refused(&pki().wrong_name, &cfg, "127.0.0.1");
-    assert!(s.errmsg().contains("name mismatch"), "{}", s.errmsg());
+    assert_eq!(
+        s.errmsg(),
+        "TLS error: certificate verification failed: name mismatch: the certificate is for \"other.example\" only, not \
+         \"127.0.0.1\" (connect by a name it has, or check it against one with smtp_tls_config_builder_set_server_name)"
+    );
     let s = refused(&pki().unknown_ca, &cfg, "127.0.0.1");
-    assert!(s.errmsg().contains("unknown issuer"), "{}", s.errmsg());
+    assert!(s.errmsg().starts_with("TLS error: certificate verification failed: unknown issuer: "), "{}", s.errmsg());
     let s = refused(&pki().expired, &cfg, "localhost");
-    assert!(s.errmsg().contains("expired"), "{}", s.errmsg());
+    assert!(
+        s.errmsg().starts_with(
+            "TLS error: certificate verification failed: expired: the certificate of \"localhost\" was valid until \
+             2021-01-01 00:00:00 UTC; it is now 20"
+        ),
+        "{}",
+        s.errmsg()
+    );
     // The default config (Mozilla roots only) does not know the test CA.
     let (port, _h) = rustls_smtp_server(&pki().server, false, false);
     let s = session(SMTP_KIND_SMTP_SSL, None);
@@ -314,17 +371,90 @@ fn wrong_name_unknown_ca_expired_are_refused_by_name() {
 }
 
 #[test]
+fn self_signed_and_ca_certificates_are_refused_in_plain_words() {
+    let cfg = trusting_test_ca();
+    let s = refused(&pki().self_signed, &cfg, "127.0.0.1");
+    assert!(
+        s.errmsg().starts_with(
+            "TLS error: certificate verification failed: self-signed: the certificate of \"127.0.0.1\" is signed by itself"
+        ),
+        "{}",
+        s.errmsg()
+    );
+    let s = refused(&pki().self_signed_ca, &cfg, "127.0.0.1");
+    assert!(
+        s.errmsg().starts_with(
+            "TLS error: certificate verification failed: self-signed CA certificate used as end entity: \"127.0.0.1\" \
+             presents a self-signed CA certificate (basicConstraints CA:TRUE, as `openssl req -x509` makes"
+        ),
+        "{}",
+        s.errmsg()
+    );
+    let s = refused(&pki().ca_as_leaf, &cfg, "localhost");
+    assert!(
+        s.errmsg().starts_with(
+            "TLS error: certificate verification failed: CA certificate used as end entity: \"localhost\" presents a CA \
+             certificate (basicConstraints CA:TRUE) as its own"
+        ),
+        "{}",
+        s.errmsg()
+    );
+    for s in [&s, &refused(&pki().self_signed, &cfg, "localhost")] {
+        assert!(!s.errmsg().contains("Other"), "{}", s.errmsg());
+    }
+
+    // What the messages advise holds: a self-signed certificate added as a
+    // CA verifies; a self-signed CA certificate does not, trusted or not.
+    let trust = |leaf: &'static Leaf| {
+        config(move |b| unsafe {
+            assert_eq!(smtp_tls_config_builder_add_ca_file(b, cstr(leaf.cert_path.to_str().unwrap()).as_ptr()), OK);
+        })
+    };
+    accepted(&pki().self_signed, &trust(&pki().self_signed), "localhost");
+    let s = refused(&pki().self_signed_ca, &trust(&pki().self_signed_ca), "localhost");
+    assert!(s.errmsg().contains("used as end entity"), "{}", s.errmsg());
+}
+
+#[test]
+fn unicode_server_name_goes_out_as_a_labels() {
+    // The certificate names xn--bcher-kva.example; the config names
+    // Bücher.example: SNI and the check both use the A-labels.
+    let cfg = checking_name(c"B\u{fc}cher.example");
+    assert_eq!(accepted(&pki().idn, &cfg, "127.0.0.1")[0], "SNI xn--bcher-kva.example");
+
+    // Another certificate: the mismatch names the A-labels asked for.
+    let s = refused(&pki().server, &cfg, "127.0.0.1");
+    assert!(s.errmsg().contains("not \"xn--bcher-kva.example\""), "{}", s.errmsg());
+
+    unsafe {
+        let b = smtp_tls_config_builder_new();
+        assert_eq!(smtp_tls_config_builder_set_server_name(b, c"\u{301}b\u{fc}cher.example".as_ptr()), 2);
+        let m = text(smtp_tls_config_builder_errmsg(b)).unwrap();
+        assert!(m.contains("not a valid internationalized domain name"), "{m}");
+        smtp_tls_config_builder_free(b);
+    }
+}
+
+#[test]
+fn unicode_host_is_mapped_for_the_resolver_and_tls() {
+    // Full-width "localhost" maps (UTS #46) to the name /etc/hosts has: the
+    // lookup and SNI get the ASCII form, and nothing leaves the machine.
+    let fullwidth = "\u{ff4c}\u{ff4f}\u{ff43}\u{ff41}\u{ff4c}\u{ff48}\u{ff4f}\u{ff53}\u{ff54}";
+    assert_eq!(accepted(&pki().server, &trusting_test_ca(), fullwidth)[0], "SNI localhost");
+
+    // Refused before any lookup.
+    let s = session(SMTP_KIND_SMTP, None);
+    assert_eq!(connect(&s, "\u{301}b\u{fc}cher.invalid", 25), 2, "{}", s.errmsg());
+    assert!(s.errmsg().contains("internationalized domain name"), "{}", s.errmsg());
+    // A Unix socket path is no host name: left as it is.
+    assert_eq!(connect(&s, "/nonexistent/b\u{fc}cher.sock", 0), ERR_CONNECT);
+    assert!(s.errmsg().contains("/nonexistent/b\u{fc}cher.sock"), "{}", s.errmsg());
+}
+
+#[test]
 fn server_name_override_and_disabled_verification() {
-    let cfg = config(|b| unsafe {
-        assert_eq!(smtp_tls_config_builder_set_server_name(b, c"other.example".as_ptr()), OK);
-    });
-    let (port, h) = rustls_smtp_server(&pki().wrong_name, false, false);
-    let s = session(SMTP_KIND_SMTP_SSL, Some(&cfg));
-    assert_eq!(connect(&s, "127.0.0.1", port), OK, "{}", s.errmsg());
-    let mut code = 0;
-    unsafe { smtp_session_quit(s.0, &mut code) };
-    drop(s);
-    assert!(h.join().unwrap().is_some());
+    let cfg = checking_name(c"other.example");
+    assert_eq!(accepted(&pki().wrong_name, &cfg, "127.0.0.1")[0], "SNI other.example");
 
     let insecure = config(|b| unsafe {
         assert_eq!(smtp_tls_config_builder_dangerous_disable_verification(b), OK);

@@ -2,7 +2,7 @@
 //! makes an immutable `smtp_tls_config` that any number of sessions on any
 //! threads share; `smtp_session_starttls()` and SMTP_SSL sessions use it.
 
-use std::ffi::{c_char, c_int, CString};
+use std::ffi::{c_char, c_int, c_uint, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -10,7 +10,7 @@ use super::args;
 use super::handle::{c_text, call, get, ptr, smtp_session, CallError, CallResult};
 use super::result::{code_of, smtp_result};
 use super::session::reply_call;
-use crate::tls::{TlsConfig, TlsSettings};
+use crate::tls::{Roots, TlsConfig, TlsSettings};
 
 /// Collects TLS settings; made by `smtp_tls_config_builder_new()`, turned
 /// into a config by `smtp_tls_config_builder_build()`, freed by
@@ -29,14 +29,31 @@ pub struct smtp_tls_config {
     config: TlsConfig,
 }
 
+/// `smtp_tls_config_builder_set_roots()`: the Mozilla roots built into
+/// libsmtp (webpki-roots), the same on every platform. The default.
+pub const SMTP_ROOTS_MOZILLA: c_uint = 1;
+/// `smtp_tls_config_builder_set_roots()`: the operating system's trust
+/// store (on Linux and BSD the CA bundle OpenSSL uses, or the file and
+/// directory named by SSL_CERT_FILE and SSL_CERT_DIR; the keychain on
+/// macOS; the system store on Windows).
+pub const SMTP_ROOTS_SYSTEM: c_uint = 2;
+
 /// Run a builder call: NULL check, panic boundary, errmsg.
 unsafe fn builder_call(b: *mut smtp_tls_config_builder, f: impl FnOnce(&mut TlsSettings) -> CallResult) -> c_int {
+    unsafe { builder_call_reporting(b, |t| f(t).map(|()| "no error".to_string())) }
+}
+
+/// A builder call whose success leaves its own message in errmsg.
+unsafe fn builder_call_reporting(
+    b: *mut smtp_tls_config_builder,
+    f: impl FnOnce(&mut TlsSettings) -> Result<String, CallError>,
+) -> c_int {
     // SAFETY: NULL or a live builder, per every caller's contract.
     let Some(b) = (unsafe { b.as_mut() }) else {
         return smtp_result::SMTP_ERR_NULL_ARGUMENT as c_int;
     };
     let (code, msg) = match catch_unwind(AssertUnwindSafe(|| f(&mut b.settings))) {
-        Ok(Ok(())) => (smtp_result::SMTP_OK, "no error".to_string()),
+        Ok(Ok(report)) => (smtp_result::SMTP_OK, report),
         Ok(Err(CallError::Null(what))) => (smtp_result::SMTP_ERR_NULL_ARGUMENT, format!("{what} is NULL")),
         Ok(Err(CallError::Core(e))) => (code_of(&e), e.to_string()),
         Err(_) => (smtp_result::SMTP_ERR_PANIC, "internal panic".to_string()),
@@ -115,8 +132,9 @@ pub unsafe extern "C" fn smtp_tls_config_builder_add_ca_dir(
     }
 }
 
-/// Trust the built-in Mozilla roots (1, the default) or only the CAs added
-/// (0: the added CAs replace them).
+/// Trust the built-in Mozilla roots (1, the default) or not (0: with no
+/// system store either, the added CAs replace them). Leaves the system
+/// store as `smtp_tls_config_builder_set_roots()` set it.
 ///
 /// # Safety
 /// `b` is NULL or a live builder.
@@ -129,6 +147,36 @@ pub unsafe extern "C" fn smtp_tls_config_builder_set_default_roots(
         builder_call(b, |t| {
             t.set_default_roots(use_defaults != 0);
             Ok(())
+        })
+    }
+}
+
+/// Which built-in trust stores to trust beside the CAs added from files:
+/// `SMTP_ROOTS_MOZILLA`, `SMTP_ROOTS_SYSTEM`, both (or'ed), or 0 (only the
+/// added CAs). The default is `SMTP_ROOTS_MOZILLA`: the same roots on
+/// every platform and in containers without a CA bundle.
+///
+/// With `SMTP_ROOTS_SYSTEM` the system store is loaded by this call (not
+/// again at build): after `SMTP_OK`, `smtp_tls_config_builder_errmsg()`
+/// says how many certificates were loaded and from where, and names files
+/// or certificates that failed (they are skipped). `SMTP_ERR_TLS` when not
+/// one certificate could be loaded, with the reason; the builder is then
+/// unchanged. Other bits are `SMTP_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `b` is NULL or a live builder.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_tls_config_builder_set_roots(b: *mut smtp_tls_config_builder, roots: c_uint) -> c_int {
+    unsafe {
+        builder_call_reporting(b, |t| {
+            if roots & !(SMTP_ROOTS_MOZILLA | SMTP_ROOTS_SYSTEM) != 0 {
+                return Err(crate::Error::InvalidArgument(format!(
+                    "roots {roots:#x}: only SMTP_ROOTS_MOZILLA (1) and SMTP_ROOTS_SYSTEM (2) are known"
+                ))
+                .into());
+            }
+            let which = Roots { mozilla: roots & SMTP_ROOTS_MOZILLA != 0, system: roots & SMTP_ROOTS_SYSTEM != 0 };
+            Ok(t.set_roots(which)?)
         })
     }
 }
@@ -155,8 +203,11 @@ pub unsafe extern "C" fn smtp_tls_config_builder_set_client_cert(
 }
 
 /// Check the server's certificate against (and send as SNI) `name` instead
-/// of the host given to connect. `SMTP_ERR_INVALID_ARGUMENT` for something
-/// that is neither a DNS name nor an IP address.
+/// of the host given to connect. A name with non-ASCII labels (UTF-8) is
+/// used as its A-labels ("b\xc3\xbccher.example" is
+/// "xn--bcher-kva.example", UTS #46). `SMTP_ERR_INVALID_ARGUMENT` for
+/// something that is neither a DNS name nor an IP address, or an
+/// internationalized name UTS #46 refuses.
 ///
 /// # Safety
 /// `b` is NULL or a live builder; `name` is NULL or NUL-terminated.

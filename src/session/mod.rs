@@ -238,6 +238,8 @@ impl Session {
             return Err(Error::InvalidArgument("host is empty".into()));
         }
         let (host, port) = connect::split_host_port(host, port)?;
+        // IDNA: DNS and SNI see A-labels (a Unix socket path is no host name).
+        let host = if connect::is_unix_path(&host) { host } else { crate::idna_host::to_ascii(&host)?.into_owned() };
         let port = if port == 0 { self.kind.default_port() } else { port };
         self.close();
         let limits =

@@ -4829,6 +4829,101 @@ static void test_pool(void)
     smtp_pool_free(pool);
     smtp_session_free(like);
     smtp_session_free(s);
+/* A config from `b` (NULL on failure, a failure). */
+static smtp_tls_config *build_config(smtp_tls_config_builder *b)
+{
+    smtp_tls_config *c = NULL;
+    CHECK_RC(NULL, smtp_tls_config_builder_build(b, &c), SMTP_OK);
+    if (c == NULL)
+        printf("   (build: %s)\n", smtp_tls_config_builder_errmsg(b));
+    return c;
+}
+
+/* The system trust store option (SSL_CERT_FILE names the test CA alone:
+ * rustls-native-certs reads it in place of the system's bundle),
+ * certificate errors in words, and internationalized names (UTF-8 in,
+ * A-labels out). No name is resolved. */
+static void test_tls_trust_and_idna(void)
+{
+    char ca[1024], missing[1024];
+    const char *e, *old_env = getenv("SSL_CERT_FILE");
+    char *saved = old_env != NULL ? strdup(old_env) : NULL;
+    smtp_tls_config_builder *b;
+    smtp_tls_config *system = NULL, *mozilla = NULL, *idn = NULL;
+    smtp_session *s;
+    int code = -7;
+
+    section("TLS: the system trust store, certificate errors in words, IDNA");
+    CHECK(tls_dir != NULL);
+    if (tls_dir == NULL)
+        return;
+    tls_path(ca, sizeof ca, "ca.pem");
+    tls_path(missing, sizeof missing, "no-such-bundle.pem");
+    CHECK_INT(SMTP_ROOTS_MOZILLA, 1);
+    CHECK_INT(SMTP_ROOTS_SYSTEM, 2);
+    CHECK_RC(NULL, smtp_tls_config_builder_set_roots(NULL, SMTP_ROOTS_SYSTEM), SMTP_ERR_NULL_ARGUMENT);
+
+    b = smtp_tls_config_builder_new();
+    CHECK_RC(NULL, smtp_tls_config_builder_set_roots(b, 4), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(contains(smtp_tls_config_builder_errmsg(b), "SMTP_ROOTS_SYSTEM"));
+    /* The store is loaded by set_roots, which says what it found. */
+    CHECK(setenv("SSL_CERT_FILE", ca, 1) == 0);
+    CHECK(unsetenv("SSL_CERT_DIR") == 0);
+    CHECK_RC(NULL, smtp_tls_config_builder_set_roots(b, SMTP_ROOTS_SYSTEM), SMTP_OK);
+    e = smtp_tls_config_builder_errmsg(b);
+    CHECK(contains(e, "system trust store (SSL_CERT_FILE=") && contains(e, ca) && contains(e, "): 1 certificate loaded"));
+    CHECK(!contains(e, "Mozilla"));
+    system = build_config(b);
+    CHECK_RC(NULL, smtp_tls_config_builder_set_roots(b, SMTP_ROOTS_MOZILLA), SMTP_OK);
+    CHECK(strncmp(smtp_tls_config_builder_errmsg(b), "Mozilla roots: ", 15) == 0);
+    mozilla = build_config(b);
+    /* A store that cannot be loaded: the file and the count; nothing changes. */
+    CHECK(setenv("SSL_CERT_FILE", missing, 1) == 0);
+    CHECK_RC(NULL, smtp_tls_config_builder_set_roots(b, SMTP_ROOTS_MOZILLA | SMTP_ROOTS_SYSTEM), SMTP_ERR_TLS);
+    e = smtp_tls_config_builder_errmsg(b);
+    CHECK(contains(e, missing) && contains(e, "0 certificates loaded") && contains(e, "1 failed"));
+    if (saved != NULL)
+        CHECK(setenv("SSL_CERT_FILE", saved, 1) == 0);
+    else
+        CHECK(unsetenv("SSL_CERT_FILE") == 0);
+    free(saved);
+
+    /* Server names in UTF-8 become A-labels; UTS #46 refusals say so. */
+    CHECK_RC(NULL, smtp_tls_config_builder_add_ca_file(b, ca), SMTP_OK);
+    CHECK_RC(NULL, smtp_tls_config_builder_set_server_name(b, "\xcc\x81" "bad.example"), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(contains(smtp_tls_config_builder_errmsg(b), "internationalized domain name"));
+    CHECK_RC(NULL, smtp_tls_config_builder_set_server_name(b, "B\xc3\xbc" "cher.example"), SMTP_OK);
+    idn = build_config(b);
+    smtp_tls_config_builder_free(b);
+
+    s = smtp_session_new(SMTP_KIND_SMTP_SSL);
+    CHECK(s != NULL);
+    if (s != NULL) {
+        /* An invalid internationalized host: refused before any lookup. */
+        CHECK_RC(s, smtp_session_connect(s, "\xcc\x81" "bad.example", 25, &code), SMTP_ERR_INVALID_ARGUMENT);
+        CHECK(contains(smtp_session_errmsg(s), "internationalized domain name"));
+        if (have(&implicit_srv)) {
+            /* The test CA from the "system" store verifies; the Mozilla roots do not know it. */
+            CHECK_RC(s, smtp_session_set_tls_config(s, system), SMTP_OK);
+            CHECK_RC(s, smtp_session_connect(s, implicit_srv.hostport, 0, &code), SMTP_OK);
+            CHECK_INT(code, 220);
+            check_tls_info(s);
+            CHECK_RC(s, smtp_session_quit(s, NULL), SMTP_OK);
+            CHECK_RC(s, smtp_session_set_tls_config(s, mozilla), SMTP_OK);
+            CHECK_RC(s, smtp_session_connect(s, implicit_srv.hostport, 0, &code), SMTP_ERR_TLS);
+            CHECK(contains(smtp_session_errmsg(s), "certificate verification failed: unknown issuer: "));
+            /* The certificate's names against the A-labels asked for. */
+            CHECK_RC(s, smtp_session_set_tls_config(s, idn), SMTP_OK);
+            CHECK_RC(s, smtp_session_connect(s, implicit_srv.hostport, 0, &code), SMTP_ERR_TLS);
+            CHECK(contains(smtp_session_errmsg(s), "certificate verification failed: name mismatch: the certificate "
+                                                   "is for \"localhost\", \"127.0.0.1\", not \"xn--bcher-kva.example\""));
+            CHECK(!contains(smtp_session_errmsg(s), "Other"));
+        }
+        smtp_session_free(s);
+    }
+    smtp_tls_config_free(system);
+    smtp_tls_config_free(mozilla);
+    smtp_tls_config_free(idn);
 }
 
 int main(int argc, char **argv)
@@ -4930,6 +5025,7 @@ int main(int argc, char **argv)
     test_tls_builder();
     test_tls_sessions();
     test_pool();
+    test_tls_trust_and_idna();
 
     printf("c-tests: %d passed, %d failed\n", passed, failed);
     return failed > 0 ? 1 : 0;

@@ -33,6 +33,21 @@ pub fn ca(name: &str) -> (CertificateParams, KeyPair, CertificateDer<'static>, S
 
 /// A leaf for `names` (DNS names or IP addresses) issued by `issuer`.
 pub fn leaf(dir: &Path, file: &str, names: &[&str], issuer: &Issuer<'_, KeyPair>, expired: bool) -> Leaf {
+    cert(dir, file, names, Some(issuer), Shape { expired, ca: false })
+}
+
+/// What is odd about a test certificate.
+#[derive(Clone, Copy, Default)]
+pub struct Shape {
+    /// Valid only in 2020.
+    pub expired: bool,
+    /// basicConstraints CA:TRUE, as `openssl req -x509` makes by default.
+    pub ca: bool,
+}
+
+/// A certificate for `names` (DNS names or IP addresses) issued by
+/// `issuer`, or by itself when `None`.
+pub fn cert(dir: &Path, file: &str, names: &[&str], issuer: Option<&Issuer<'_, KeyPair>>, shape: Shape) -> Leaf {
     let key = KeyPair::generate().unwrap();
     let dns: Vec<String> =
         names.iter().filter(|n| n.parse::<std::net::IpAddr>().is_err()).map(|n| n.to_string()).collect();
@@ -43,11 +58,17 @@ pub fn leaf(dir: &Path, file: &str, names: &[&str], issuer: &Issuer<'_, KeyPair>
         }
     }
     params.distinguished_name.push(DnType::CommonName, names[0]);
-    if expired {
+    if shape.expired {
         params.not_before = rcgen::date_time_ymd(2020, 1, 1);
         params.not_after = rcgen::date_time_ymd(2021, 1, 1);
     }
-    let cert = params.signed_by(&key, issuer).unwrap();
+    if shape.ca {
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    }
+    let cert = match issuer {
+        Some(issuer) => params.signed_by(&key, issuer).unwrap(),
+        None => params.self_signed(&key).unwrap(),
+    };
     let cert_path = dir.join(format!("{file}.pem"));
     let key_path = dir.join(format!("{file}.key"));
     std::fs::write(&cert_path, cert.pem()).unwrap();

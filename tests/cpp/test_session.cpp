@@ -24,6 +24,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -916,6 +917,55 @@ void test_pool()
     CHECK(catch_<smtp::NotSupported>([&] { authed.send_message(seat, whole); }, "login refused") != nullptr);
     authed.clear_login();
     CHECK(no_throw([&] { authed.send_message(seat, whole); }, "no login"));
+/* Trust stores and internationalized server names (no server needed). */
+void test_tls_roots_and_names()
+{
+    /* A CA certificate as the whole "system" store (SSL_CERT_FILE): its key
+     * is gone, it is only loaded and counted. */
+    static const char ca_pem[] = "-----BEGIN CERTIFICATE-----\n"
+                                 "MIIBkzCCATmgAwIBAgIUct2x9PY045r+OezSC/kqoZkKpqgwCgYIKoZIzj0EAwIw\n"
+                                 "HjEcMBoGA1UEAwwTbGlic210cCBjcHAgdGVzdCBDQTAgFw0yNjEyMDcxODM2NTBa\n"
+                                 "GA8yMTI2MTExMzE4MzY1MFowHjEcMBoGA1UEAwwTbGlic210cCBjcHAgdGVzdCBD\n"
+                                 "QTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABAdx648SSgcqjIqcVETsHJKv3thC\n"
+                                 "Bm8BHxWnKN7tU9cDf430aydkLCfqDXgmEneW2Rn/YHOhL3r4+IkZbyX/JbujUzBR\n"
+                                 "MB0GA1UdDgQWBBTwX0QfYDAQoMmJURFzwTD0RrNapDAfBgNVHSMEGDAWgBTwX0Qf\n"
+                                 "YDAQoMmJURFzwTD0RrNapDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gA\n"
+                                 "MEUCIQDGXsL0khePEyZec2B8V9vQ9QrOTEMEruQaGFzaoUW8TwIgU7AHLYgKGbRE\n"
+                                 "rdKcImAFzHafY/bPAcE8A1GPEF3Jrd8=\n"
+                                 "-----END CERTIFICATE-----\n";
+    char path[] = "/tmp/libsmtp-cpp-ca-XXXXXX";
+    const int fd = mkstemp(path);
+    CHECK(fd >= 0 && write(fd, ca_pem, sizeof ca_pem - 1) == static_cast<ssize_t>(sizeof ca_pem - 1));
+    if (fd >= 0)
+        close(fd);
+    const char *old = std::getenv("SSL_CERT_FILE");
+    const std::string saved = old ? old : "";
+    const bool had = old != nullptr;
+    CHECK(setenv("SSL_CERT_FILE", path, 1) == 0 && unsetenv("SSL_CERT_DIR") == 0);
+
+    smtp::TlsConfigBuilder b;
+    CHECK(no_throw([&] { b.set_roots(smtp::Roots::mozilla | smtp::Roots::system); }, "set_roots"));
+    CHECK(b.message().compare(0, 15, "Mozilla roots: ") == 0);
+    CHECK(ends_with(b.message(), std::string(path) + "): 1 certificate loaded"));
+    CHECK(no_throw([&] { b.build(); }, "build with the system roots"));
+    CHECK(setenv("SSL_CERT_FILE", "/nonexistent/libsmtp-bundle.pem", 1) == 0);
+    std::unique_ptr<smtp::TlsError> te =
+        catch_<smtp::TlsError>([&] { b.set_roots(smtp::Roots::system); }, "a missing bundle");
+    CHECK(te && std::strstr(te->what(), "/nonexistent/libsmtp-bundle.pem") && std::strstr(te->what(), "0 certificates"));
+    CHECK(had ? setenv("SSL_CERT_FILE", saved.c_str(), 1) == 0 : unsetenv("SSL_CERT_FILE") == 0);
+    unlink(path);
+
+    std::unique_ptr<smtp::InvalidArgument> ia =
+        catch_<smtp::InvalidArgument>([&] { b.set_roots(static_cast<smtp::Roots>(8)); }, "unknown roots");
+    CHECK(ia != nullptr);
+    CHECK(no_throw([&] { b.set_roots(smtp::Roots::none); }, "no built-in roots"));
+    te = catch_<smtp::TlsError>([&] { b.build(); }, "no trust anchor");
+    CHECK(te && std::strstr(te->what(), "no trust anchors"));
+
+    /* Server names in UTF-8 are checked as A-labels; UTS #46 refusals say so. */
+    CHECK(no_throw([&] { b.set_server_name("B\xc3\xbc" "cher.example"); }, "an internationalized server name"));
+    ia = catch_<smtp::InvalidArgument>([&] { b.set_server_name("\xcc\x81" "bad.example"); }, "an invalid one");
+    CHECK(ia && std::strstr(ia->what(), "internationalized domain name"));
 }
 
 int main(int argc, char **argv)
@@ -937,6 +987,7 @@ int main(int argc, char **argv)
         {"error codes", test_error_codes}, {"connect errors", test_connect_errors}, {"commands", test_commands},
         {"sendmail", test_sendmail},       {"move and RAII", test_move_and_raii},  {"trace", test_trace},
         {"auth", test_auth},               {"cancel", test_cancel},                {"pool", test_pool},
+        {"TLS roots and names", test_tls_roots_and_names},
     };
     for (const auto &t : tests) {
         const int before = failed;
