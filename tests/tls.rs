@@ -311,6 +311,76 @@ fn starttls_to_aiosmtpd_delivers() {
     wait_for_file(&dir.join("0002.eml"));
 }
 
+/// A pool whose connections run STARTTLS (or TLS from the first byte),
+/// verified with the TLS configuration of the session it was made from;
+/// threads send through it, each on a session of its own.
+fn pool_over_tls(kind: c_int, mode: &str, starttls: bool) {
+    use smtp::ffi::pool::*;
+    let dir = mail_dir(&format!("pool-{mode}-mail"));
+    let server = tls_server(mode, &pki().server, false, &dir);
+    let cfg = trusting_test_ca();
+    let like = session(kind, Some(&cfg));
+    let mut pool = std::ptr::null_mut();
+    let host = cstr(&format!("localhost:{}", server.port));
+    assert_eq!(unsafe { smtp_pool_new(like.0, host.as_ptr(), 0, 2, &mut pool) }, OK, "{}", like.errmsg());
+    assert_eq!(unsafe { smtp_pool_set_option(pool, SMTP_POOL_STARTTLS, u64::from(starttls)) }, OK);
+    struct Shared(*mut smtp_pool);
+    // SAFETY: a pool is documented as safe to share between threads.
+    unsafe impl Send for Shared {}
+    unsafe impl Sync for Shared {}
+    let shared = Arc::new(Shared(pool));
+    let threads: Vec<_> = (0..3)
+        .map(|_| {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let seat = session(kind, None);
+                // The seat sends only on an encrypted connection: the lent
+                // one must be.
+                assert_eq!(unsafe { smtp_session_set_require_tls(seat.0, 1) }, OK);
+                (0..4)
+                    .map(|_| {
+                        let to = [c"b@example.com".as_ptr()];
+                        unsafe {
+                            smtp_pool_sendmail(
+                                shared.0,
+                                seat.0,
+                                c"a@example.com".as_ptr(),
+                                to.as_ptr(),
+                                1,
+                                MSG.as_ptr(),
+                                MSG.len(),
+                                std::ptr::null(),
+                                0,
+                                std::ptr::null(),
+                                0,
+                                SMTP_MSG_NORMALIZE,
+                                std::ptr::null_mut(),
+                                std::ptr::null_mut(),
+                            )
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert!(t.join().unwrap().iter().all(|&rc| rc == OK));
+    }
+    assert_eq!(wait_for_file(&dir.join("0012.eml")), MSG);
+    assert!(unsafe { smtp_pool_stat(pool, SMTP_POOL_STAT_OPENED) } <= 2);
+    unsafe { smtp_pool_free(pool) };
+}
+
+#[test]
+fn a_pool_runs_starttls_on_each_connection() {
+    pool_over_tls(SMTP_KIND_SMTP, "starttls", true);
+}
+
+#[test]
+fn a_pool_of_implicit_tls_connections() {
+    pool_over_tls(SMTP_KIND_SMTP_SSL, "implicit", false);
+}
+
 #[test]
 fn implicit_tls_to_aiosmtpd_delivers() {
     let dir = mail_dir("implicit-mail");
