@@ -318,7 +318,9 @@ pub(crate) unsafe fn reply_call(
 /// goes to `*code` (NULL allowed) and text to `smtp_session_last_reply_text()`.
 /// Like smtplib, a greeting other than 220 is not an error here (see
 /// `smtp_session_open()`). Port 0 means: a `host:port` suffix when the host
-/// has one colon, else the kind's default port. A host starting with `/` is
+/// has one colon (a suffix that is not a port number is `SMTP_ERR_CONNECT`,
+/// "nonnumeric port", as smtplib's `OSError`), else the kind's default
+/// port. A host starting with `/` is
 /// a Unix-domain socket path. An open connection is closed first.
 ///
 /// Errors: `SMTP_ERR_CONNECT`, `SMTP_ERR_TIMEOUT`,

@@ -24,6 +24,7 @@ use crate::transport::Socket;
 mod auth;
 mod message;
 mod prepare;
+mod raw;
 mod tls;
 mod transaction;
 
