@@ -1271,6 +1271,17 @@ const char *smtp_session_last_reply_text(const struct smtp_session *s);
 int smtp_session_is_connected(const struct smtp_session *s);
 
 /**
+ * smtplib's `command_encoding`: 1 while commands may be UTF-8 ("utf-8":
+ * from a MAIL with the SMTPUTF8 option until RSET), else 0 ("ascii": a
+ * command that is not ASCII is `SMTP_ERR_INVALID_ARGUMENT`, nothing sent).
+ * 0 for NULL.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_utf8_commands(const struct smtp_session *s);
+
+/**
  * smtplib's `does_esmtp`: 1 once an EHLO got 250 (until QUIT), else 0.
  *
  * # Safety

@@ -773,6 +773,8 @@ public:
     }
 
     bool does_esmtp() const noexcept { return smtp_session_does_esmtp(h()) != 0; }
+    /** smtplib's command_encoding == "utf-8": commands may be UTF-8 (a MAIL with SMTPUTF8, until RSET). */
+    bool utf8_commands() const noexcept { return smtp_session_utf8_commands(h()) != 0; }
     /** The last EHLO reply's text ("" when none). */
     std::string ehlo_resp() const { return detail::str(smtp_session_ehlo_resp(h())); }
     /** The last HELO reply's text ("" when none). */

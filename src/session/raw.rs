@@ -30,6 +30,12 @@ impl Session {
         self.get_reply()
     }
 
+    /// smtplib's `command_encoding == "utf-8"`: a MAIL with SMTPUTF8 went
+    /// out since the last RSET, so commands may be UTF-8.
+    pub fn utf8_commands(&self) -> bool {
+        self.utf8_commands
+    }
+
     /// The connection's socket descriptor, `None` when not connected.
     pub fn fileno(&self) -> Option<RawFd> {
         self.conn.as_ref().map(|c| c.fd())

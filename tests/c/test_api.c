@@ -2155,9 +2155,12 @@ static void test_smtputf8(smtp_session *s)
     CHECK_RC(s, smtp_session_rcpt(s, "b\xc3\xb8" "b@example.com", NULL, 0, &code), SMTP_ERR_INVALID_ARGUMENT);
     CHECK_RC(s, smtp_session_rset(s, &code), SMTP_OK);
     CHECK_RC(s, smtp_session_verify(s, "j\xc3\xb6s\xc3\xa9@example.com", &code), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK_INT(smtp_session_utf8_commands(s), 0);
+    CHECK_INT(smtp_session_utf8_commands(NULL), 0);
     /* With it (the sink offers SMTPUTF8). */
     CHECK_RC(s, smtp_session_mail(s, "j\xc3\xb6s\xc3\xa9@example.com", utf8_opt, 1, &code), SMTP_OK);
     CHECK_INT(code, 250);
+    CHECK_INT(smtp_session_utf8_commands(s), 1);
     CHECK_RC(s, smtp_session_rcpt(s, "b\xc3\xb8" "b@example.com", NULL, 0, &code), SMTP_OK);
     CHECK_INT(code, 250);
     CHECK_STR(smtp_session_rcpt_addr(s, 0), "b\xc3\xb8" "b@example.com");
@@ -2173,6 +2176,7 @@ static void test_smtputf8(smtp_session *s)
     free(json);
     /* Until RSET. */
     CHECK_RC(s, smtp_session_rset(s, &code), SMTP_OK);
+    CHECK_INT(smtp_session_utf8_commands(s), 0);
     CHECK_RC(s, smtp_session_verify(s, "j\xc3\xb6s\xc3\xa9@example.com", &code), SMTP_ERR_INVALID_ARGUMENT);
 }
 

@@ -322,6 +322,7 @@ void test_commands()
     CHECK(no_throw([&] { r = s.docmd("NOOP"); }, "docmd") && r.code == 250);
     /* smtplib's send/getreply: a command the caller builds, its reply read apart. */
     CHECK(s.fileno() >= 0);
+    CHECK(!s.utf8_commands());
     CHECK(no_throw([&] { s.send("NOOP\r\nNO"); }, "send"));
     CHECK(no_throw([&] { s.send("OP\r\n"); }, "send the rest"));
     CHECK(no_throw([&] { r = s.getreply(); }, "getreply") && r.code == 250);
