@@ -184,22 +184,21 @@ class _Socket:
             raise OSError(errno.EBADF, "the connection is closed")
         return fd
 
-    def _peek(self, what):
-        # A duplicate of the descriptor: its addresses, and closing it
-        # leaves the connection alone.
+    def _peek(self, read):
+        # Through a duplicate of the descriptor: closing it leaves the
+        # connection alone.
         with socket.socket(fileno=os.dup(self.fileno())) as dup:
-            return getattr(dup, what)()
+            return read(dup)
 
     def getpeername(self):
-        return self._peek("getpeername")
+        return self._peek(lambda d: d.getpeername())
 
     def getsockname(self):
-        return self._peek("getsockname")
+        return self._peek(lambda d: d.getsockname())
 
     @property
     def family(self):
-        with socket.socket(fileno=os.dup(self.fileno())) as dup:
-            return dup.family
+        return self._peek(lambda d: d.family)
 
     def gettimeout(self):
         """The limit on one read or write, in seconds (None: no limit)."""
