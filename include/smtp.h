@@ -1262,6 +1262,63 @@ int smtp_pool_sendmail_batch(struct smtp_pool *pool,
                              size_t n);
 
 /**
+ * smtplib's `send`: write `len` bytes from `data` to the server exactly as
+ * they are (no CRLF is added and nothing is checked: the caller builds the
+ * whole line, CRLF included) and read no reply. Anything the session had
+ * queued goes first. The write is bounded by the I/O limit and the call
+ * limit and ends at `smtp_session_cancel()`, as every call is; a reply that
+ * arrives meanwhile is kept for `smtp_session_getreply()`. `len` 0 sends
+ * nothing. The session's state is not changed: a command sent this way is
+ * the caller's to follow up (read its reply with `smtp_session_getreply()`).
+ * A line starting with "AUTH " is traced with its payload redacted; other
+ * bytes are traced as sent (do not send secrets this way with tracing on).
+ *
+ * Errors: `SMTP_ERR_SERVER_DISCONNECTED` when not connected ("please run
+ * connect() first") or when the server closed the connection,
+ * `SMTP_ERR_TIMEOUT`, `SMTP_ERR_IO`, `SMTP_ERR_CANCELLED`; after any of
+ * them the connection is closed (how much was written is unknown).
+ *
+ * # Safety
+ * `s` is NULL or a live session; `data` is NULL (only when `len` is 0) or
+ * valid for reading `len` bytes.
+ */
+int smtp_session_send(struct smtp_session *s, const void *data, size_t len);
+
+/**
+ * smtplib's `getreply`: read one reply from the server (after
+ * `smtp_session_send()`, say), whatever its code: the code goes to `*code`
+ * (NULL allowed; -1 when the server sent no number where the code belongs)
+ * and the text to `smtp_session_last_reply_text()`. A reply already read
+ * ahead is returned at once; otherwise the wait is bounded by the reply
+ * limit (`SMTP_TIMEOUT_REPLY`), the I/O limit and the call limit, and ends
+ * at `smtp_session_cancel()`. The session's state is not changed.
+ *
+ * Errors: `SMTP_ERR_SERVER_DISCONNECTED` when not connected or when the
+ * server closed the connection ("Connection unexpectedly closed"),
+ * `SMTP_ERR_RESPONSE` (500, a reply line over 8192 bytes), `SMTP_ERR_TIMEOUT`,
+ * `SMTP_ERR_IO`, `SMTP_ERR_CANCELLED`; after any of them the connection is
+ * closed.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `code` is NULL or writable.
+ */
+int smtp_session_getreply(struct smtp_session *s, int *code);
+
+/**
+ * The descriptor of the connection's socket, -1 when not connected (and
+ * for NULL, and from inside one of the session's own callbacks). It stays
+ * the session's: valid until the connection is closed (`smtp_session_close()`,
+ * `smtp_session_quit()`, a failure, a new connect, the free); poll it,
+ * read its address or set socket options, but do not read, write, close
+ * or change its blocking mode (the session's driver owns the stream, and
+ * on TLS the bytes on it are encrypted).
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_fileno(const struct smtp_session *s);
+
+/**
  * A static English description of a result code. Never NULL; an unknown
  * code gives "unknown result code". The string must not be freed.
  */
@@ -1388,12 +1445,13 @@ int smtp_session_set_trace(struct smtp_session *s, smtp_trace_fn callback, void 
  * goes to `*code` (NULL allowed) and text to `smtp_session_last_reply_text()`.
  * Like smtplib, a greeting other than 220 is not an error here (see
  * `smtp_session_open()`). Port 0 means: a `host:port` suffix when the host
- * has one colon, else the kind's default port. A host starting with `/` is
- * a Unix-domain socket path. An open connection is closed first. A host
- * name with non-ASCII labels (UTF-8) is looked up, sent as SNI and checked
- * against the certificate as its A-labels ("b\xc3\xbccher.example" is
- * "xn--bcher-kva.example", UTS #46); one UTS #46 refuses is
- * `SMTP_ERR_INVALID_ARGUMENT`.
+ * has one colon (a suffix that is not a port number is `SMTP_ERR_CONNECT`,
+ * "nonnumeric port", as smtplib's `OSError`), else the kind's default
+ * port. A host starting with `/` is a Unix-domain socket path. An open
+ * connection is closed first. A host name with non-ASCII labels (UTF-8) is
+ * looked up, sent as SNI and checked against the certificate as its
+ * A-labels ("b\xc3\xbccher.example" is "xn--bcher-kva.example", UTS #46);
+ * one UTS #46 refuses is `SMTP_ERR_INVALID_ARGUMENT`.
  *
  * Errors: `SMTP_ERR_CONNECT`, `SMTP_ERR_TIMEOUT`,
  * `SMTP_ERR_SERVER_DISCONNECTED` (closed before a greeting),
@@ -1484,6 +1542,17 @@ const char *smtp_session_last_reply_text(const struct smtp_session *s);
  * `s` is NULL or a live session.
  */
 int smtp_session_is_connected(const struct smtp_session *s);
+
+/**
+ * smtplib's `command_encoding`: 1 while commands may be UTF-8 ("utf-8":
+ * from a MAIL with the SMTPUTF8 option until RSET), else 0 ("ascii": a
+ * command that is not ASCII is `SMTP_ERR_INVALID_ARGUMENT`, nothing sent).
+ * 0 for NULL.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_utf8_commands(const struct smtp_session *s);
 
 /**
  * smtplib's `does_esmtp`: 1 once an EHLO got 250 (until QUIT), else 0.

@@ -763,6 +763,10 @@ public:
 
     bool is_connected() const noexcept { return smtp_session_is_connected(h()) != 0; }
 
+    /** The connection's socket descriptor, -1 when not connected. The session's: poll it, never read,
+     *  write or close it (smtp_session_fileno()). */
+    int fileno() const noexcept { return smtp_session_fileno(h()); }
+
     /* ---- greeting and extensions */
 
     /** EHLO (LHLO on LMTP) with `name`, or the local hostname for "". A refusal is returned, not thrown. */
@@ -798,6 +802,8 @@ public:
     }
 
     bool does_esmtp() const noexcept { return smtp_session_does_esmtp(h()) != 0; }
+    /** smtplib's command_encoding == "utf-8": commands may be UTF-8 (a MAIL with SMTPUTF8, until RSET). */
+    bool utf8_commands() const noexcept { return smtp_session_utf8_commands(h()) != 0; }
     /** The last EHLO reply's text ("" when none). */
     std::string ehlo_resp() const { return detail::str(smtp_session_ehlo_resp(h())); }
     /** The last HELO reply's text ("" when none). */
@@ -809,6 +815,17 @@ public:
     {
         int code = 0;
         check(smtp_session_docmd(h(), detail::c_str(cmd, "command"), detail::c_str_or_null(args, "arguments"), &code));
+        return reply(code);
+    }
+
+    /** smtplib's send(): `data` written as it is (the caller's CRLF), no reply read (smtp_session_send()). */
+    void send(const std::string &data) { check(smtp_session_send(h(), data.data(), data.size())); }
+
+    /** smtplib's getreply(): one reply, whatever its code (after send(), say). */
+    Reply getreply()
+    {
+        int code = 0;
+        check(smtp_session_getreply(h(), &code));
         return reply(code);
     }
 

@@ -264,6 +264,23 @@ impl Conn {
         Ok(one.got.expect("a finished OneReply has its reply"))
     }
 
+    /// Write `bytes` as they are (after anything queued), within the I/O
+    /// limit and the call, and read no reply: a reply that arrives
+    /// meanwhile stays buffered for a later [`Conn::read_reply`].
+    pub fn send_raw(&mut self, bytes: &[u8], trace: &mut Trace) -> Result<()> {
+        // An AUTH line keeps its payload out of the trace, as the
+        // session's own AUTH does (what follows it cannot be told apart).
+        let auth = bytes.len() >= 5 && bytes[..5].eq_ignore_ascii_case(b"auth ");
+        queue_command(&mut self.out, trace, bytes, if auth { Sensitivity::Secret } else { Sensitivity::Plain });
+        self.run(&mut Nothing, trace)?;
+        Ok(())
+    }
+
+    /// The socket's descriptor (owned by the connection).
+    pub fn fd(&self) -> std::os::fd::RawFd {
+        self.sock.fd()
+    }
+
     /// TLS from here on: the handshake on this connection, within the
     /// greeting limit, each wait within the I/O limit, all within the call.
     pub fn start_tls(&mut self, tls: ClientConnection, host: &str, trace: &mut Trace) -> Result<()> {

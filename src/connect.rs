@@ -27,10 +27,17 @@ pub struct SourceAddr {
 pub fn split_host_port(host: &str, port: u16) -> Result<(String, u16)> {
     if port == 0 && host.matches(':').count() == 1 {
         let (h, p) = host.rsplit_once(':').expect("one colon");
-        let port = p
-            .trim()
-            .parse::<u16>()
-            .map_err(|_| Error::InvalidArgument(format!("nonnumeric port {p:?} in {host:?}")))?;
+        // smtplib raises OSError("nonnumeric port") here, a connection
+        // failure rather than a bad argument: the same code as a host name
+        // that does not resolve.
+        let digits = p.trim();
+        let port = digits.parse::<u16>().map_err(|_| {
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                Error::Connect(format!("port {digits} out of range in {host:?} (0-65535)"))
+            } else {
+                Error::Connect(format!("nonnumeric port {p:?} in {host:?}"))
+            }
+        })?;
         return Ok((h.to_string(), port));
     }
     Ok((host.to_string(), port))
@@ -408,7 +415,9 @@ mod tests {
         assert_eq!(split_host_port("mx:2525", 25).unwrap(), ("mx:2525".into(), 25));
         assert_eq!(split_host_port("mx", 0).unwrap(), ("mx".into(), 0));
         assert_eq!(split_host_port("::1", 0).unwrap(), ("::1".into(), 0));
-        assert!(matches!(split_host_port("mx:smtp", 0), Err(Error::InvalidArgument(_))));
+        assert!(matches!(split_host_port("mx:smtp", 0), Err(Error::Connect(m)) if m.starts_with("nonnumeric port")));
+        assert!(matches!(split_host_port("mx:", 0), Err(Error::Connect(m)) if m.starts_with("nonnumeric port")));
+        assert!(matches!(split_host_port("mx:70000", 0), Err(Error::Connect(m)) if m.contains("out of range")));
     }
 
     #[test]

@@ -458,3 +458,89 @@ fn cancel_while_waiting_for_the_final_reply() {
     assert_eq!(codes, vec![250]);
     server.finish().expect("server script");
 }
+
+// ---- smtplib's send and getreply (smtp_session_send/getreply) -------------------
+
+use smtp::ffi::raw::{smtp_session_getreply, smtp_session_send};
+
+fn raw_send(s: &Client, bytes: &[u8]) -> c_int {
+    unsafe { smtp_session_send(s.0, bytes.as_ptr().cast(), bytes.len()) }
+}
+
+fn raw_getreply(s: &Client) -> c_int {
+    let mut code = 0;
+    unsafe { smtp_session_getreply(s.0, &mut code) }
+}
+
+/// A raw write to a server that never reads ends at the I/O limit.
+#[test]
+fn raw_send_to_a_server_that_stops_reading() {
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let server = Server::start(move |p| {
+        p.greet()?;
+        let _ = stop_rx.recv_timeout(SERVER_CAP);
+        Ok(())
+    });
+    let s = Client::new();
+    s.timeout(SMTP_TIMEOUT_ALL, 1000);
+    assert_eq!(s.connect(server.port), (SMTP_OK, 220));
+    let bytes = big_message(16 << 20);
+    let (rc, took) = timed(|| raw_send(&s, &bytes));
+    drop(stop_tx);
+    assert_eq!(rc, SMTP_ERR_TIMEOUT, "{}", s.errmsg());
+    assert_errmsg(&s, "SMTP_TIMEOUT_IO");
+    within(took, Duration::from_millis(1000));
+    server.finish().expect("server script");
+    assert_closed_and_reusable(&s);
+}
+
+/// A reply trickled a byte per 100 ms ends at the reply limit as a whole.
+#[test]
+fn raw_getreply_of_a_trickled_reply() {
+    let server = Server::start(|p| {
+        p.greet()?;
+        p.expect("XCLIENT")?;
+        let end = Instant::now() + Duration::from_secs(3);
+        for b in b"250-trickle\r\n".iter().cycle() {
+            if Instant::now() > end || p.stream.write_all(&[*b]).is_err() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    });
+    let s = Client::new();
+    s.timeout(SMTP_TIMEOUT_ALL, 1000);
+    assert_eq!(s.connect(server.port), (SMTP_OK, 220));
+    assert_eq!(raw_send(&s, b"XCLIENT NAME=x\r\n"), SMTP_OK);
+    let (rc, took) = timed(|| raw_getreply(&s));
+    assert_eq!(rc, SMTP_ERR_TIMEOUT, "{}", s.errmsg());
+    assert_errmsg(&s, "SMTP_TIMEOUT_REPLY");
+    within(took, Duration::from_millis(1000));
+    server.finish().expect("server script");
+    assert_closed_and_reusable(&s);
+}
+
+#[test]
+fn cancel_during_a_raw_send_and_a_getreply() {
+    let (stop_tx, stop_rx) = mpsc::channel::<()>();
+    let server = Server::start(move |p| {
+        p.greet()?;
+        let _ = stop_rx.recv_timeout(SERVER_CAP);
+        Ok(())
+    });
+    let s = Client::new();
+    s.timeout(SMTP_TIMEOUT_ALL, 20_000);
+    assert_eq!(s.connect(server.port), (SMTP_OK, 220));
+    let bytes = big_message(16 << 20);
+    cancelled(&s, || raw_send(&s, &bytes));
+    drop(stop_tx);
+    server.finish().expect("server script");
+    let server = Server::start(|p| {
+        p.greet()?;
+        p.drain_until_eof()
+    });
+    assert_eq!(s.connect(server.port), (SMTP_OK, 220), "{}", s.errmsg());
+    cancelled(&s, || raw_getreply(&s));
+    server.finish().expect("server script");
+}

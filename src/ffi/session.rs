@@ -318,12 +318,13 @@ pub(crate) unsafe fn reply_call(
 /// goes to `*code` (NULL allowed) and text to `smtp_session_last_reply_text()`.
 /// Like smtplib, a greeting other than 220 is not an error here (see
 /// `smtp_session_open()`). Port 0 means: a `host:port` suffix when the host
-/// has one colon, else the kind's default port. A host starting with `/` is
-/// a Unix-domain socket path. An open connection is closed first. A host
-/// name with non-ASCII labels (UTF-8) is looked up, sent as SNI and checked
-/// against the certificate as its A-labels ("b\xc3\xbccher.example" is
-/// "xn--bcher-kva.example", UTS #46); one UTS #46 refuses is
-/// `SMTP_ERR_INVALID_ARGUMENT`.
+/// has one colon (a suffix that is not a port number is `SMTP_ERR_CONNECT`,
+/// "nonnumeric port", as smtplib's `OSError`), else the kind's default
+/// port. A host starting with `/` is a Unix-domain socket path. An open
+/// connection is closed first. A host name with non-ASCII labels (UTF-8) is
+/// looked up, sent as SNI and checked against the certificate as its
+/// A-labels ("b\xc3\xbccher.example" is "xn--bcher-kva.example", UTS #46);
+/// one UTS #46 refuses is `SMTP_ERR_INVALID_ARGUMENT`.
 ///
 /// Errors: `SMTP_ERR_CONNECT`, `SMTP_ERR_TIMEOUT`,
 /// `SMTP_ERR_SERVER_DISCONNECTED` (closed before a greeting),

@@ -57,6 +57,18 @@ pub unsafe extern "C" fn smtp_session_is_connected(s: *const smtp_session) -> c_
     unsafe { get(s, 0, |i| c_int::from(i.core.is_connected())) }
 }
 
+/// smtplib's `command_encoding`: 1 while commands may be UTF-8 ("utf-8":
+/// from a MAIL with the SMTPUTF8 option until RSET), else 0 ("ascii": a
+/// command that is not ASCII is `SMTP_ERR_INVALID_ARGUMENT`, nothing sent).
+/// 0 for NULL.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_utf8_commands(s: *const smtp_session) -> c_int {
+    unsafe { get(s, 0, |i| c_int::from(i.core.utf8_commands())) }
+}
+
 /// smtplib's `does_esmtp`: 1 once an EHLO got 250 (until QUIT), else 0.
 ///
 /// # Safety

@@ -25,6 +25,7 @@ mod auth;
 mod link;
 mod message;
 mod prepare;
+mod raw;
 mod tls;
 mod transaction;
 

@@ -55,14 +55,14 @@ impl Session {
             }
             opts = options;
         }
-        Ok((command::path_args("from:", &quote_addr(sender), opts)?, utf8))
+        Ok((command::path_args("mail", "from:", &quote_addr(sender), opts)?, utf8))
     }
 
     /// RCPT's arguments, checked (options only once EHLO succeeded).
     pub(super) fn rcpt_args(&self, recipient: &str, options: &[&str]) -> Result<String> {
         check_line_text("recipient", recipient)?;
         let opts: &[&str] = if self.does_esmtp { options } else { &[] };
-        command::path_args("to:", &quote_addr(recipient), opts)
+        command::path_args("rcpt", "to:", &quote_addr(recipient), opts)
     }
 
     /// Everything sendmail checks and decides before a byte is sent: the
@@ -84,9 +84,9 @@ impl Session {
         for addr in std::iter::once(&from).chain(to) {
             check_line_text("address", addr)?;
         }
-        for opt in mail_options.iter().chain(rcpt_options) {
-            command::path_args("", "", &[opt])?;
-        }
+        // The options as the first MAIL and RCPT would carry them.
+        command::path_args("mail", "from:", &quote_addr(from), mail_options)?;
+        command::path_args("rcpt", "to:", &quote_addr(to[0]), rcpt_options)?;
         self.ehlo_or_helo_if_needed()?;
         // The message's size and whether it is binary take a pass over it:
         // only when the server's extensions make them matter.

@@ -189,3 +189,33 @@ fn non_ascii_recipient_without_smtputf8_is_refused_before_mail() {
     let sent = server.join().unwrap();
     assert_eq!(sent, ["ehlo client.example\r\n", "noop\r\n"], "no MAIL went out");
 }
+
+#[test]
+fn raw_send_and_getreply_leave_the_state_alone() {
+    let (stream, server) = scripted("220 hi\r\n", vec!["250-mx\r\n250 XCLIENT NAME\r\n", "220 xclient ok\r\n"]);
+    let mut s = session(Kind::Smtp, stream);
+    assert!(s.fileno().is_some());
+    s.ehlo(None).unwrap();
+    s.send(b"XCLIENT NAME=x").unwrap();
+    s.send(b"\r\n").unwrap();
+    let reply = s.getreply().unwrap();
+    assert_eq!((reply.code, &reply.text[..]), (220, &b"xclient ok"[..]));
+    assert_eq!(s.last_reply().unwrap().code, 220);
+    assert!(s.has_extn("xclient"), "the EHLO state stays");
+    // The server is done: the next reply is the end of the stream.
+    assert!(matches!(s.getreply(), Err(Error::ServerDisconnected(_))));
+    assert!(!s.is_connected() && s.fileno().is_none());
+    assert!(matches!(s.send(b"NOOP\r\n"), Err(Error::ServerDisconnected(m)) if m.contains("connect() first")));
+    assert_eq!(server.join().unwrap(), ["ehlo client.example\r\n", "XCLIENT NAME=x\r\n"]);
+}
+
+#[test]
+fn getreply_returns_a_reply_read_ahead() {
+    // Two replies in one segment: the second waits in the parser.
+    let (stream, server) = scripted("220 hi\r\n", vec!["250 one\r\n251 two\r\n"]);
+    let mut s = session(Kind::Smtp, stream);
+    assert_eq!(s.noop().unwrap().code, 250);
+    assert_eq!(s.getreply().unwrap().code, 251);
+    drop(s);
+    server.join().unwrap();
+}

@@ -1719,7 +1719,10 @@ static void test_bad_arguments(smtp_session *s, struct rec *r)
 
     /* Host forms. */
     CHECK_RC(s, smtp_session_connect(s, "", 25, &code), SMTP_ERR_INVALID_ARGUMENT);
-    CHECK_RC(s, smtp_session_connect(s, "127.0.0.1:notaport", 0, &code), SMTP_ERR_INVALID_ARGUMENT);
+    /* A port that is not a number: smtplib's OSError("nonnumeric port"), a
+     * connect error; found before anything is closed. */
+    CHECK_RC(s, smtp_session_connect(s, "127.0.0.1:notaport", 0, &code), SMTP_ERR_CONNECT);
+    CHECK(contains(smtp_session_errmsg(s), "nonnumeric port"));
     CHECK_INT(smtp_session_is_connected(s), 1);
 
     /* CR or LF bound for a command line. */
@@ -2154,9 +2157,12 @@ static void test_smtputf8(smtp_session *s)
     CHECK_RC(s, smtp_session_rcpt(s, "b\xc3\xb8" "b@example.com", NULL, 0, &code), SMTP_ERR_INVALID_ARGUMENT);
     CHECK_RC(s, smtp_session_rset(s, &code), SMTP_OK);
     CHECK_RC(s, smtp_session_verify(s, "j\xc3\xb6s\xc3\xa9@example.com", &code), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK_INT(smtp_session_utf8_commands(s), 0);
+    CHECK_INT(smtp_session_utf8_commands(NULL), 0);
     /* With it (the sink offers SMTPUTF8). */
     CHECK_RC(s, smtp_session_mail(s, "j\xc3\xb6s\xc3\xa9@example.com", utf8_opt, 1, &code), SMTP_OK);
     CHECK_INT(code, 250);
+    CHECK_INT(smtp_session_utf8_commands(s), 1);
     CHECK_RC(s, smtp_session_rcpt(s, "b\xc3\xb8" "b@example.com", NULL, 0, &code), SMTP_OK);
     CHECK_INT(code, 250);
     CHECK_STR(smtp_session_rcpt_addr(s, 0), "b\xc3\xb8" "b@example.com");
@@ -2172,6 +2178,7 @@ static void test_smtputf8(smtp_session *s)
     free(json);
     /* Until RSET. */
     CHECK_RC(s, smtp_session_rset(s, &code), SMTP_OK);
+    CHECK_INT(smtp_session_utf8_commands(s), 0);
     CHECK_RC(s, smtp_session_verify(s, "j\xc3\xb6s\xc3\xa9@example.com", &code), SMTP_ERR_INVALID_ARGUMENT);
 }
 
@@ -2354,6 +2361,83 @@ static void test_quit_and_close(void)
     CHECK_RC(s, smtp_session_connect(s, hostport, 0, &code), SMTP_OK);
     CHECK_RC(s, smtp_session_noop(s, &code), SMTP_OK);
     /* Free while connected: no QUIT, no leak. */
+    smtp_session_free(s);
+}
+
+/* smtplib's send/getreply and the socket's descriptor, against the sink. */
+static void test_raw(void)
+{
+    smtp_session *s = smtp_session_new(SMTP_KIND_SMTP);
+    struct sockaddr_storage peer;
+    socklen_t peer_len = sizeof peer;
+    int code = -7, fd;
+    double t0, elapsed;
+
+    section("raw send, getreply, fileno");
+    CHECK(s != NULL);
+    if (s == NULL)
+        return;
+    CHECK_INT(smtp_session_fileno(NULL), -1);
+    CHECK_RC(NULL, smtp_session_send(NULL, "NOOP\r\n", 6), SMTP_ERR_NULL_ARGUMENT);
+    CHECK_RC(NULL, smtp_session_getreply(NULL, &code), SMTP_ERR_NULL_ARGUMENT);
+    /* Not connected: smtplib's SMTPServerDisconnected("please run connect() first"). */
+    CHECK_INT(smtp_session_fileno(s), -1);
+    CHECK_RC(s, smtp_session_send(s, "NOOP\r\n", 6), SMTP_ERR_SERVER_DISCONNECTED);
+    CHECK(contains(smtp_session_errmsg(s), "connect() first"));
+    CHECK_RC(s, smtp_session_getreply(s, &code), SMTP_ERR_SERVER_DISCONNECTED);
+    CHECK_INT(code, 0);
+    CHECK_RC(s, smtp_session_set_local_hostname(s, "client.example"), SMTP_OK);
+
+    CHECK_RC(s, smtp_session_connect(s, hostport, 0, &code), SMTP_OK);
+    fd = smtp_session_fileno(s);
+    CHECK(fd >= 0);
+    /* The descriptor is the connection's: its peer is the server. */
+    CHECK_INT(getpeername(fd, (struct sockaddr *)&peer, &peer_len), 0);
+    if (peer.ss_family == AF_INET)
+        CHECK_INT(ntohs(((struct sockaddr_in *)&peer)->sin_port), port);
+    else
+        CHECK_INT(ntohs(((struct sockaddr_in6 *)&peer)->sin6_port), port);
+
+    /* A command in two writes, CRLF the caller's; the reply read apart. */
+    CHECK_RC(s, smtp_session_send(s, "NO", 2), SMTP_OK);
+    CHECK_RC(s, smtp_session_send(s, "OP\r\n", 4), SMTP_OK);
+    CHECK_RC(s, smtp_session_send(s, NULL, 0), SMTP_OK);
+    CHECK_RC(s, smtp_session_send(s, NULL, 3), SMTP_ERR_NULL_ARGUMENT);
+    code = -7;
+    CHECK_RC(s, smtp_session_getreply(s, &code), SMTP_OK);
+    CHECK_INT(code, 250);
+    CHECK_INT(smtp_session_last_reply_code(s), 250);
+    /* Two commands sent before either reply is read: both replies, in order. */
+    CHECK_RC(s, smtp_session_send(s, "XFOO\r\nNOOP\r\n", 12), SMTP_OK);
+    CHECK_RC(s, smtp_session_getreply(s, &code), SMTP_OK);
+    CHECK_INT(code / 100, 5);
+    CHECK(contains(smtp_session_last_reply_text(s), "XFOO"));
+    CHECK_RC(s, smtp_session_getreply(s, NULL), SMTP_OK);
+    CHECK_INT(smtp_session_last_reply_code(s), 250);
+    /* The session's own commands go on in step. */
+    CHECK_RC(s, smtp_session_noop(s, &code), SMTP_OK);
+    CHECK_INT(code, 250);
+
+    /* A reply that never comes ends at the reply limit, and closes. */
+    CHECK_RC(s, smtp_session_set_timeout_ms(s, SMTP_TIMEOUT_REPLY, 300), SMTP_OK);
+    t0 = now_s();
+    CHECK_RC(s, smtp_session_getreply(s, &code), SMTP_ERR_TIMEOUT);
+    elapsed = now_s() - t0;
+    CHECK(elapsed >= 0.25 && elapsed < 0.33 + 0.2);
+    CHECK_INT(smtp_session_is_connected(s), 0);
+    CHECK_INT(smtp_session_fileno(s), -1);
+
+    /* A line break in a command: refused with smtplib's message (bpo-43124). */
+    CHECK_RC(s, smtp_session_connect(s, hostport, 0, &code), SMTP_OK);
+    CHECK_RC(s, smtp_session_ehlo(s, "hi\nX-INJECTED", &code), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(contains(smtp_session_errmsg(s), "prohibited newline characters: ehlo hi\\nX-INJECTED"));
+    CHECK_RC(s, smtp_session_quit(s, &code), SMTP_OK);
+    CHECK_RC(s, smtp_session_send(s, "NOOP\r\n", 6), SMTP_ERR_SERVER_DISCONNECTED);
+
+    /* host:port with a port that is not a number: a connect error, as
+     * smtplib's OSError("nonnumeric port"). */
+    CHECK_RC(s, smtp_session_connect(s, "localhost:bogus", 0, &code), SMTP_ERR_CONNECT);
+    CHECK(contains(smtp_session_errmsg(s), "nonnumeric port"));
     smtp_session_free(s);
 }
 
@@ -5009,6 +5093,7 @@ int main(int argc, char **argv)
     test_source_address();
     test_quit_and_close();
     test_connect_errors();
+    test_raw();
     test_cancel();
     test_scripted();
     test_untrusted_loopback();

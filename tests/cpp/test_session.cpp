@@ -321,6 +321,13 @@ void test_commands()
     CHECK(no_throw([&] { s.ehlo_or_helo_if_needed(); }, "ehlo_or_helo_if_needed"));
     CHECK(no_throw([&] { r = s.noop(); }, "noop") && r.code == 250);
     CHECK(no_throw([&] { r = s.docmd("NOOP"); }, "docmd") && r.code == 250);
+    /* smtplib's send/getreply: a command the caller builds, its reply read apart. */
+    CHECK(s.fileno() >= 0);
+    CHECK(!s.utf8_commands());
+    CHECK(no_throw([&] { s.send("NOOP\r\nNO"); }, "send"));
+    CHECK(no_throw([&] { s.send("OP\r\n"); }, "send the rest"));
+    CHECK(no_throw([&] { r = s.getreply(); }, "getreply") && r.code == 250);
+    CHECK(no_throw([&] { r = s.getreply(); }, "getreply, second") && r.code == 250 && s.last_reply() == r);
     CHECK(no_throw([&] { r = s.rset(); }, "rset") && r.code == 250);
     CHECK(no_throw([&] { r = s.help(); }, "help") && r.code == 250 && !r.text.empty());
     CHECK(no_throw([&] { r = s.verify("Jane <jane@example.com>"); }, "verify") && r.code == 252);
@@ -402,6 +409,9 @@ void test_commands()
     CHECK(!s.is_connected());
     CHECK(!s.does_esmtp());
     std::unique_ptr<smtp::ServerDisconnected> d = catch_<smtp::ServerDisconnected>([&] { s.noop(); }, "after quit");
+    CHECK(s.fileno() == -1);
+    CHECK(catch_<smtp::ServerDisconnected>([&] { s.send("NOOP\r\n"); }, "send after quit") != nullptr);
+    CHECK(catch_<smtp::ServerDisconnected>([&] { s.getreply(); }, "getreply after quit") != nullptr);
     CHECK(d != nullptr);
     /* close() on a closed session is fine; a new connect works. */
     CHECK(no_throw([&] { s.close(); }, "close"));

@@ -29,6 +29,10 @@ from ._client import (CRLF, LMTP, LMTP_PORT, MSG_NORMALIZE, MSG_RAW, MSG_REJECT_
 
 __version__ = "0.1.0"
 
+# smtplib's _MAXLINE: the longest reply line libsmtp reads, line end included
+# (a longer one is SMTPResponseException 500 "Line too long.").
+_MAXLINE = 8192
+
 # smtplib's __all__, then libsmtp's additions.
 __all__ = ["SMTPException", "SMTPNotSupportedError", "SMTPServerDisconnected",
            "SMTPResponseException", "SMTPSenderRefused", "SMTPRecipientsRefused", "SMTPDataError",

@@ -1,17 +1,21 @@
 """SMTP, SMTP_SSL and LMTP: smtplib's classes over libsmtp's C API."""
 import collections
+import copy
 import email.generator
 import email.message
 import email.utils
+import errno
 import hmac
 import io
+import os
 import socket
 import sys
 import threading
 from ctypes import byref, c_char_p, c_int, c_size_t, memmove, string_at
 
 from . import _native as N
-from ._errors import (SMTPBadStateError, SMTPConnectError, SMTPResponseException, SMTPServerDisconnected,
+from ._errors import (SMTPBadStateError, SMTPConnectError, SMTPConnectFailedError, SMTPHeloError,
+                      SMTPNotSupportedError, SMTPResponseException, SMTPServerDisconnected,
                       make_error)
 from ._tls import TLSConfig, as_tls_config
 
@@ -131,47 +135,104 @@ def _default_local_hostname():
     return "[%s]" % addr
 
 
-def _envelope_addresses(msg, from_addr, to_addrs):
-    """The envelope smtplib's send_message derives from a Message (only to
-    decide whether the message needs SMTPUTF8; libsmtp finds the envelope
-    itself)."""
-    resent = msg.get_all("Resent-Date")
-    prefix = "" if resent is None else "Resent-"
-    if from_addr is None:
-        field = msg[prefix + "Sender"] if (prefix + "Sender") in msg else msg[prefix + "From"]
-        from_addr = email.utils.getaddresses([str(field)])[0][1] if field is not None else ""
-    if to_addrs is None:
-        fields = [str(f) for f in (msg[prefix + "To"], msg[prefix + "Bcc"], msg[prefix + "Cc"]) if f is not None]
-        to_addrs = [a[1] for a in email.utils.getaddresses(fields)]
-    return [from_addr, *to_addrs]
+def _newline_error(line):
+    """smtplib's refusal of CR or LF in a command line (bpo-43124)."""
+    shown = line.replace("\n", "\\n").replace("\r", "\\r")
+    return ValueError("command and arguments contain prohibited newline characters: %s" % (shown,))
 
 
-def _flatten(msg, from_addr, to_addrs):
-    """The bytes smtplib's send_message sends for a Message (Bcc included:
-    libsmtp removes it)."""
-    international = False
-    try:
-        "".join(_envelope_addresses(msg, from_addr, to_addrs)).encode("ascii")
-    except UnicodeEncodeError:
-        international = True
-    except Exception:  # noqa: BLE001 - a malformed field: libsmtp reports it
-        pass
-    with io.BytesIO() as out:
-        if international:
-            g = email.generator.BytesGenerator(out, policy=msg.policy.clone(utf8=True))
-        else:
-            g = email.generator.BytesGenerator(out)
-        g.flatten(msg, linesep="\r\n")
-        return out.getvalue()
+def _has_smtputf8(options):
+    return any(isinstance(o, str) and o.lower() == "smtputf8" for o in options or ())
+
+
+def _check_ascii(texts):
+    """smtplib sends commands encoded as ASCII unless SMTPUTF8 is in force:
+    text that is not raises UnicodeEncodeError (libsmtp refuses it too,
+    with a plain ValueError, and nothing is sent either way)."""
+    for t in texts:
+        if isinstance(t, str):
+            t.encode("ascii")
 
 
 def _sender_of(body):
     """For SMTPSenderRefused.sender when send_message found the sender in
-    the headers: the same address, read as smtplib reads it."""
+    the headers of a raw message: the same address, read as smtplib reads it."""
     try:
-        return _envelope_addresses(email.message_from_bytes(body), None, [])[0]
+        msg = email.message_from_bytes(body)
+        prefix = "Resent-" if msg.get_all("Resent-Date") else ""
+        field = msg[prefix + "Sender"] if (prefix + "Sender") in msg else msg[prefix + "From"]
+        return email.utils.getaddresses([str(field)])[0][1] if field is not None else ""
     except Exception:  # noqa: BLE001
         return None
+
+
+class _Socket:
+    """SMTP.sock: what smtplib users reach for on the socket, backed by the
+    session's connection (libsmtp opens and drives the socket itself). The
+    descriptor stays the session's: poll it or read its addresses, never
+    read, write or close it through another object."""
+
+    def __init__(self, smtp):
+        self._smtp = smtp
+
+    def fileno(self):
+        """The connection's descriptor (OSError EBADF once it is closed)."""
+        smtp = self._smtp
+        with smtp._lock:
+            fd = N.lib.smtp_session_fileno(smtp._s) if smtp._s else -1
+        if fd < 0:
+            raise OSError(errno.EBADF, "the connection is closed")
+        return fd
+
+    def _peek(self, read):
+        # Through a duplicate of the descriptor: closing it leaves the
+        # connection alone.
+        with socket.socket(fileno=os.dup(self.fileno())) as dup:
+            return read(dup)
+
+    def getpeername(self):
+        return self._peek(lambda d: d.getpeername())
+
+    def getsockname(self):
+        return self._peek(lambda d: d.getsockname())
+
+    @property
+    def family(self):
+        return self._peek(lambda d: d.family)
+
+    def gettimeout(self):
+        """The limit on one read or write, in seconds (None: no limit)."""
+        return self._smtp.get_timeout("io")
+
+    def settimeout(self, value):
+        """As a socket's settimeout, on this connection: a number bounds
+        every single wait (as timeout= does; every reply stays bounded as a
+        whole too), None lifts the connect and read/write limits. 0
+        (non-blocking) is ValueError. The next connect() applies timeout= again."""
+        smtp = self._smtp
+        lib = N.lib
+        with smtp._lock:
+            if value is None:
+                for which in (N.SMTP_TIMEOUT_CONNECT, N.SMTP_TIMEOUT_IO):
+                    smtp._call(lib.smtp_session_set_timeout_ms, which, 0)
+                return
+            t = float(value)
+            if t == 0:
+                raise ValueError("Non-blocking socket (timeout=0) is not supported")
+            if t < 0 or t != t:
+                raise ValueError("Timeout value out of range")
+            smtp._call(lib.smtp_session_set_timeout_ms, N.SMTP_TIMEOUT_ALL, _ms(t))
+
+    def close(self):
+        """Close the connection (SMTP.close())."""
+        self._smtp.close()
+
+    def __repr__(self):
+        try:
+            fd = self.fileno()
+        except OSError:
+            fd = -1
+        return "<libsmtp connection fd=%d>" % fd
 
 
 class _AuthBridge:
@@ -245,6 +306,7 @@ class SMTP:
         self.source_address = source_address
         self._auth_challenge_count = 0
         self._local_hostname = None
+        self._newline_hostname = None  # a local_hostname with CR or LF, refused when it would be sent
         s = N.lib.smtp_session_new(self._kind)
         if not s:
             raise MemoryError("smtp_session_new failed")
@@ -374,7 +436,16 @@ class SMTP:
 
     @local_hostname.setter
     def local_hostname(self, name):
+        if isinstance(name, str) and ("\r" in name or "\n" in name):
+            # smtplib takes any name here and refuses it (bpo-43124) when
+            # EHLO or HELO would carry it; libsmtp's C API refuses it at
+            # once, so the binding keeps it and refuses in _hello_name().
+            with self._lock:
+                self._newline_hostname = name
+                self._local_hostname = name
+            return
         self._call(N.lib.smtp_session_set_local_hostname, _text(name, "local_hostname"))
+        self._newline_hostname = None
         self._local_hostname = name
 
     @property
@@ -405,6 +476,21 @@ class SMTP:
                 name = lib.smtp_session_feature_name(s, i).decode("latin-1")
                 out[name] = (lib.smtp_session_feature_params(s, i) or b"").decode("latin-1")
             return out
+
+    @property
+    def sock(self):
+        """smtplib's sock: None when not connected, else an object with
+        fileno(), gettimeout(), settimeout(), getpeername(), getsockname()
+        and close(), backed by the session's connection (a new object on
+        each access: the object holds no reference the session holds back)."""
+        return _Socket(self) if self.connected else None
+
+    @property
+    def command_encoding(self):
+        """smtplib's command_encoding: "utf-8" from a MAIL with SMTPUTF8
+        until RSET, else "ascii" (read-only)."""
+        with self._lock:
+            return "utf-8" if self._s and N.lib.smtp_session_utf8_commands(self._s) else "ascii"
 
     @property
     def connected(self):
@@ -552,7 +638,11 @@ class SMTP:
             self.source_address = source_address
         if not host:
             raise ValueError("empty host")
-        port = int(port)
+        try:
+            port = int(port)
+        except ValueError:
+            # smtplib: OSError("nonnumeric port"), as for "host:bogus" (the library's)
+            raise SMTPConnectFailedError("nonnumeric port") from None
         if not 0 <= port <= 65535:
             raise OverflowError("port must be 0-65535.")
         sys.audit("smtplib.connect", self, host, port)
@@ -561,14 +651,63 @@ class SMTP:
             self._apply_settings()
             return self._reply_call(N.lib.smtp_session_connect, _text(host, "host"), port)
 
+    def _hello_name(self, verb, name):
+        """A local_hostname with CR or LF is refused as smtplib's putcmd
+        refuses it, before anything is sent."""
+        if not name and self._newline_hostname is not None:
+            raise _newline_error("%s %s" % (verb, self._newline_hostname))
+        return _opt_text(name, "name")
+
     def helo(self, name=""):
-        return self._reply_call(N.lib.smtp_session_helo, _opt_text(name, "name"))
+        return self._reply_call(N.lib.smtp_session_helo, self._hello_name("helo", name))
 
     def ehlo(self, name=""):
-        return self._reply_call(N.lib.smtp_session_ehlo, _opt_text(name, "name"))
+        return self._reply_call(N.lib.smtp_session_ehlo, self._hello_name(self.ehlo_msg, name))
 
     def ehlo_or_helo_if_needed(self):
-        self._call(N.lib.smtp_session_ehlo_or_helo_if_needed)
+        """smtplib's: EHLO, then HELO if EHLO was refused, unless one of
+        them was done (through self.ehlo and self.helo, as smtplib)."""
+        if self.helo_resp is None and self.ehlo_resp is None:
+            if not (200 <= self.ehlo()[0] <= 299):
+                code, resp = self.helo()
+                if not (200 <= code <= 299):
+                    raise SMTPHeloError(code, resp)
+
+    def _hello_first(self):
+        """Calls that say EHLO themselves when needed (sendmail, login, ...)
+        do it here first while local_hostname has a line break, so that it
+        is refused as smtplib refuses it."""
+        if self._newline_hostname is not None:
+            self.ehlo_or_helo_if_needed()
+
+    # ---- smtplib's low-level methods --------------------------------------------
+
+    def send(self, s):
+        """smtplib's send: write s (str, encoded as command_encoding, or
+        bytes) as it is, no reply read. Bounded by the I/O limit."""
+        if self.sock is None:
+            raise SMTPServerDisconnected("please run connect() first")
+        if isinstance(s, str):
+            s = s.encode(self.command_encoding)
+        elif isinstance(s, (bytes, bytearray, memoryview)):
+            s = bytes(s)
+        else:
+            raise TypeError("send() takes str or bytes, not %s" % type(s).__name__)
+        sys.audit("smtplib.send", self, s)
+        self._call(N.lib.smtp_session_send, s, len(s))
+
+    def putcmd(self, cmd, args=""):
+        """smtplib's putcmd: send 'cmd args' and CRLF; CR or LF in them is
+        ValueError (bpo-43124), nothing sent."""
+        s = cmd if args == "" else "%s %s" % (cmd, args)
+        if "\r" in s or "\n" in s:
+            raise _newline_error(s)
+        self.send("%s%s" % (s, CRLF))
+
+    def getreply(self):
+        """smtplib's getreply: read one reply, (code, message). Bounded by
+        the reply limit; a failure closes the connection."""
+        return self._reply_call(N.lib.smtp_session_getreply)
 
     def has_extn(self, opt):
         with self._lock:
@@ -596,10 +735,14 @@ class SMTP:
 
     def mail(self, sender, options=()):
         opts, n = _strings(options, "options")
+        if not (options and self.does_esmtp and _has_smtputf8(options)) and self.command_encoding == "ascii":
+            _check_ascii([sender, *(options if self.does_esmtp else ())])
         return self._reply_call(N.lib.smtp_session_mail, _text(sender, "sender"), opts, n)
 
     def rcpt(self, recip, options=()):
         opts, n = _strings(options, "options")
+        if self.command_encoding == "ascii":
+            _check_ascii([recip, *(options if self.does_esmtp else ())])
         return self._reply_call(N.lib.smtp_session_rcpt, _text(recip, "recip"), opts, n)
 
     def data(self, msg, *, msg_flags=None):
@@ -616,6 +759,9 @@ class SMTP:
         mo, n_mo = _strings(mail_options, "mail_options")
         ro, n_ro = _strings(rcpt_options, "rcpt_options")
         body, flags = _message(msg, msg_flags, N.SMTP_MSG_NORMALIZE)
+        self._hello_first()
+        if not _has_smtputf8(mail_options) and self.command_encoding == "ascii":
+            _check_ascii([from_addr, *to_addrs])
         codes = (c_int * max(1, n_to))()
         refused = c_size_t(0)
         self._call(N.lib.smtp_session_sendmail, frm, to, n_to, body, len(body), mo, n_mo, ro, n_ro,
@@ -625,14 +771,16 @@ class SMTP:
 
     def send_message(self, msg, from_addr=None, to_addrs=None, mail_options=(), rcpt_options=(), *,
                      msg_flags=None):
-        """smtplib's send_message: msg is an email.message.Message (flattened
-        as smtplib does, with CRLF line ends) or a whole RFC 5322 message as
-        bytes or str. The envelope comes from the headers unless given; Bcc
-        and Resent-Bcc are not sent. Line endings are normalised unless
-        msg_flags says otherwise."""
+        """smtplib's send_message. An email.message.Message goes as smtplib
+        sends it: the envelope from its headers unless given, Bcc and
+        Resent-Bcc removed, flattened with CRLF line ends (SMTPUTF8 and
+        BODY=8BITMIME when an address is not ASCII), then self.sendmail().
+        libsmtp also takes a whole RFC 5322 message as bytes or str: the
+        library finds the envelope and removes Bcc; its line endings are
+        normalised unless msg_flags says otherwise."""
         if isinstance(msg, email.message.Message):
-            body = _flatten(msg, from_addr, to_addrs)
-        elif isinstance(msg, str):
+            return self._send_message_object(msg, from_addr, to_addrs, mail_options, rcpt_options, msg_flags)
+        if isinstance(msg, str):
             body = msg.encode("utf-8")
         elif isinstance(msg, (bytes, bytearray, memoryview)):
             body = bytes(msg)
@@ -651,10 +799,54 @@ class SMTP:
         mo, n_mo = _strings(mail_options, "mail_options")
         ro, n_ro = _strings(rcpt_options, "rcpt_options")
         refused = c_size_t(0)
+        self._hello_first()
         self._call(N.lib.smtp_session_send_message, body, len(body), frm, to, n_to, mo, n_mo, ro, n_ro,
                    flags, byref(refused), sender=from_addr if from_addr is not None else (lambda: _sender_of(body)))
         with self._lock:
             return self._refused()
+
+    def _send_message_object(self, msg, from_addr, to_addrs, mail_options, rcpt_options, msg_flags):
+        """smtplib's send_message for a Message, line for line."""
+        self.ehlo_or_helo_if_needed()
+        resent = msg.get_all("Resent-Date")
+        if resent is None:
+            header_prefix = ""
+        elif len(resent) == 1:
+            header_prefix = "Resent-"
+        else:
+            raise ValueError("message has more than one 'Resent-' header block")
+        if from_addr is None:
+            # Prefer the sender field per RFC 2822:3.6.2.
+            from_addr = (msg[header_prefix + "Sender"] if (header_prefix + "Sender") in msg
+                         else msg[header_prefix + "From"])
+            from_addr = email.utils.getaddresses([from_addr])[0][1]
+        if to_addrs is None:
+            addr_fields = [f for f in (msg[header_prefix + "To"], msg[header_prefix + "Bcc"],
+                                       msg[header_prefix + "Cc"]) if f is not None]
+            to_addrs = [a[1] for a in email.utils.getaddresses(addr_fields)]
+        msg_copy = copy.copy(msg)
+        del msg_copy["Bcc"]
+        del msg_copy["Resent-Bcc"]
+        international = False
+        try:
+            "".join([from_addr, *to_addrs]).encode("ascii")
+        except UnicodeEncodeError:
+            if not self.has_extn("smtputf8"):
+                raise SMTPNotSupportedError(
+                    "One or more source or delivery addresses require internationalized email support, but "
+                    "the server does not advertise the required SMTPUTF8 capability") from None
+            international = True
+        with io.BytesIO() as bytesmsg:
+            if international:
+                g = email.generator.BytesGenerator(bytesmsg, policy=msg.policy.clone(utf8=True))
+                mail_options = (*mail_options, "SMTPUTF8", "BODY=8BITMIME")
+            else:
+                g = email.generator.BytesGenerator(bytesmsg)
+            g.flatten(msg_copy, linesep="\r\n")
+            flatmsg = bytesmsg.getvalue()
+        if msg_flags is None:
+            return self.sendmail(from_addr, to_addrs, flatmsg, mail_options, rcpt_options)
+        return self.sendmail(from_addr, to_addrs, flatmsg, mail_options, rcpt_options, msg_flags=msg_flags)
 
     def login(self, user, password, *, initial_response_ok=True, allow_cleartext=False):
         """smtplib's login (CRAM-MD5, then PLAIN, then LOGIN, as advertised);
@@ -662,6 +854,7 @@ class SMTP:
         only over TLS, a Unix socket or loopback unless allow_cleartext."""
         flags = (0 if initial_response_ok else N.SMTP_AUTH_NO_INITIAL_RESPONSE) | \
                 (N.SMTP_AUTH_ALLOW_CLEARTEXT if allow_cleartext else 0)
+        self._hello_first()
         with self._lock:
             self._call(N.lib.smtp_session_login, _text(user, "user"), _text(password, "password"), flags)
             return self._last_reply()
@@ -676,6 +869,7 @@ class SMTP:
         flags = (0 if initial_response_ok else N.SMTP_AUTH_NO_INITIAL_RESPONSE) | \
                 (N.SMTP_AUTH_ALLOW_CLEARTEXT if allow_cleartext else 0)
         bridge = _AuthBridge(self, authobject)
+        self._hello_first()
         with self._lock:
             self._auth_challenge_count = 0
             session = self._session()
@@ -721,6 +915,7 @@ class SMTP:
             config = TLSConfig(certfile=certfile, keyfile=keyfile)
         else:
             config = as_tls_config(context)
+        self._hello_first()
         return self._reply_call(N.lib.smtp_session_starttls, config._handle() if config else None)
 
     def quit(self):
