@@ -18,6 +18,7 @@ pub mod features;
 pub mod message;
 pub mod reply;
 pub mod session;
+pub mod sys;
 pub mod tls;
 pub mod trace;
 pub mod transport;
