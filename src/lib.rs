@@ -14,6 +14,7 @@ pub mod data;
 pub mod deadline;
 pub mod engine;
 pub mod error;
+pub mod eyeballs;
 pub mod features;
 pub mod message;
 pub mod reply;

@@ -18,11 +18,12 @@ use std::os::fd::RawFd;
 
 use socket2::SockRef;
 
-/// poll(2) event bits, as `PollFd` takes and gives them.
-pub const POLLIN: i16 = libc::POLLIN;
-pub const POLLOUT: i16 = libc::POLLOUT;
-pub const POLLERR: i16 = libc::POLLERR;
-pub const POLLHUP: i16 = libc::POLLHUP;
+/// poll(2) event bits, as `PollFd` takes and gives them. (Constants here
+/// are `pub(crate)`: cbindgen would put a `pub` one in the C header.)
+pub(crate) const POLLIN: i16 = libc::POLLIN;
+pub(crate) const POLLOUT: i16 = libc::POLLOUT;
+pub(crate) const POLLERR: i16 = libc::POLLERR;
+pub(crate) const POLLHUP: i16 = libc::POLLHUP;
 
 /// One entry of a poll(2) set.
 #[derive(Clone, Copy)]
@@ -55,10 +56,10 @@ pub fn poll(fds: &mut [PollFd], ms: i32) -> io::Result<usize> {
 
 /// Flags for every send: no SIGPIPE where the flag exists.
 #[cfg(not(target_vendor = "apple"))]
-pub const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+pub(crate) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 /// Apple's platforms have no MSG_NOSIGNAL: [`no_sigpipe`] covers them.
 #[cfg(target_vendor = "apple")]
-pub const SEND_FLAGS: libc::c_int = 0;
+pub(crate) const SEND_FLAGS: libc::c_int = 0;
 
 /// Make writes to a closed peer an EPIPE error, not a SIGPIPE, where that
 /// is a socket option (Apple's); elsewhere [`SEND_FLAGS`] does it per send.
