@@ -59,9 +59,8 @@ enum Failure {
 /// addresses of a family that has a source address are tried, each bound
 /// to the first source address of its family.
 pub fn race(host: &str, addrs: &[SocketAddr], sources: &[SocketAddr], limits: &ConnectLimits<'_>) -> Result<Socket> {
-    let bind_for = |a: &SocketAddr| sources.iter().find(|s| s.is_ipv4() == a.is_ipv4()).copied();
     let usable: Vec<SocketAddr> =
-        addrs.iter().filter(|a| sources.is_empty() || bind_for(a).is_some()).copied().collect();
+        addrs.iter().filter(|a| sources.is_empty() || bind_for(sources, a).is_some()).copied().collect();
     if usable.is_empty() {
         return Err(Error::Connect(if addrs.is_empty() {
             format!("{host:?} resolved to no address")
@@ -69,79 +68,117 @@ pub fn race(host: &str, addrs: &[SocketAddr], sources: &[SocketAddr], limits: &C
             format!("no address of {host:?} is of the source address's family ({})", list(addrs))
         }));
     }
-    let mut queue: VecDeque<SocketAddr> = interleave(&usable).into();
-    let mut flight: Vec<Attempt> = Vec::new();
-    let mut failed: Vec<(SocketAddr, Failure)> = Vec::new();
-    let mut next_start = Instant::now();
-    let connect_limit = limits.timeouts.connect;
+    let mut race = Race {
+        queue: interleave(&usable).into(),
+        flight: Vec::new(),
+        failed: Vec::new(),
+        next_start: Instant::now(),
+        sources,
+        limits,
+    };
     loop {
         let now = Instant::now();
         if limits.call_deadline.is_some_and(|t| now >= t) {
             return Err(limits.expired(Limit::Call, &format!("connecting to {}", list(&usable))));
         }
-        // Attempts past their own limit give way to the next address.
-        flight.retain(|a| {
+        race.expire(now);
+        if !race.queue.is_empty() && (race.flight.is_empty() || now >= race.next_start) {
+            if let Some(won) = race.start_next(now) {
+                return won;
+            }
+        } else if race.flight.is_empty() {
+            return Err(all_failed(&race.failed, limits));
+        } else if let Some(won) = race.wait()? {
+            return won;
+        }
+    }
+}
+
+/// The first source address of `addr`'s family.
+fn bind_for(sources: &[SocketAddr], addr: &SocketAddr) -> Option<SocketAddr> {
+    sources.iter().find(|s| s.is_ipv4() == addr.is_ipv4()).copied()
+}
+
+/// The state of a race: what is still to start, in flight, and failed.
+struct Race<'a> {
+    queue: VecDeque<SocketAddr>,
+    flight: Vec<Attempt>,
+    failed: Vec<(SocketAddr, Failure)>,
+    /// When the next address starts (sooner when an attempt fails).
+    next_start: Instant,
+    sources: &'a [SocketAddr],
+    limits: &'a ConnectLimits<'a>,
+}
+
+impl Race<'_> {
+    /// Attempts past their own limit give way to the next address.
+    fn expire(&mut self, now: Instant) {
+        let (failed, next_start) = (&mut self.failed, &mut self.next_start);
+        self.flight.retain(|a| {
             let over = a.end.is_some_and(|t| now >= t);
             if over {
                 failed.push((a.addr, Failure::TimedOut));
-                next_start = now;
+                *next_start = now;
             }
             !over
         });
-        if !queue.is_empty() && (flight.is_empty() || now >= next_start) {
-            let addr = queue.pop_front().expect("not empty");
-            match start(&addr, if sources.is_empty() { None } else { bind_for(&addr) }) {
-                Ok((sock, true)) => return won(&addr, sock),
-                Ok((sock, false)) => {
-                    flight.push(Attempt { addr, sock, end: connect_limit.map(|d| now + d) });
-                    next_start = now + ATTEMPT_DELAY;
-                }
-                Err(e) => {
-                    failed.push((addr, Failure::Failed(e)));
-                    next_start = now;
-                }
+    }
+
+    /// Start the next address: the result when it connected at once.
+    fn start_next(&mut self, now: Instant) -> Option<Result<Socket>> {
+        let addr = self.queue.pop_front()?;
+        match start(&addr, bind_for(self.sources, &addr)) {
+            Ok((sock, true)) => return Some(won(&addr, sock)),
+            Ok((sock, false)) => {
+                let end = self.limits.timeouts.connect.map(|d| now + d);
+                self.flight.push(Attempt { addr, sock, end });
+                self.next_start = now + ATTEMPT_DELAY;
             }
-            continue;
+            Err(e) => {
+                self.failed.push((addr, Failure::Failed(e)));
+                self.next_start = now;
+            }
         }
-        if flight.is_empty() {
-            return Err(all_failed(&failed, limits));
-        }
-        // Wake for the first of: a socket, the next start, an attempt's
-        // limit, the call's deadline.
-        let until = flight
+        None
+    }
+
+    /// Wait for the first of: a socket, the next start, an attempt's limit,
+    /// the call's deadline, a cancel. Then settle every socket poll has news
+    /// of: the first connected wins (returning drops, and so closes, the
+    /// rest); the failed give way.
+    fn wait(&mut self) -> Result<Option<Result<Socket>>> {
+        let until = self
+            .flight
             .iter()
             .filter_map(|a| a.end)
-            .chain(limits.call_deadline)
-            .chain((!queue.is_empty()).then_some(next_start))
+            .chain(self.limits.call_deadline)
+            .chain((!self.queue.is_empty()).then_some(self.next_start))
             .min();
         let mut set: Vec<PollFd> = std::iter::once(PollFd::new(-1, 0))
-            .chain(flight.iter().map(|a| PollFd::new(a.sock.as_raw_fd(), POLLOUT)))
+            .chain(self.flight.iter().map(|a| PollFd::new(a.sock.as_raw_fd(), POLLOUT)))
             .collect();
-        match wait_set(&mut set, until, limits.canceller).map_err(|e| Error::Io(format!("waiting to connect: {e}")))? {
+        match wait_set(&mut set, until, self.limits.canceller)
+            .map_err(|e| Error::Io(format!("waiting to connect: {e}")))?
+        {
             Woke::Cancelled => return Err(cancelled()),
-            Woke::Rung | Woke::TimedOut => continue,
+            Woke::Rung | Woke::TimedOut => return Ok(None),
             Woke::Ready(_) => {}
         }
-        // Settle every socket poll has news of: the first connected wins
-        // (returning drops, and so closes, the rest).
-        let mut i = 0;
-        for p in &set[1..] {
-            if p.revents() == 0 {
-                i += 1;
-                continue;
-            }
-            match connected(&flight[i].sock) {
+        let mut gone = Vec::new();
+        for (i, _) in set[1..].iter().enumerate().filter(|(_, p)| p.revents() != 0) {
+            match connected(&self.flight[i].sock) {
                 Ok(()) => {
-                    let a = flight.swap_remove(i);
-                    return won(&a.addr, a.sock);
+                    let a = self.flight.swap_remove(i);
+                    return Ok(Some(won(&a.addr, a.sock)));
                 }
-                Err(e) => {
-                    let a = flight.remove(i);
-                    failed.push((a.addr, Failure::Failed(e)));
-                    next_start = Instant::now();
-                }
+                Err(e) => gone.push((i, e)),
             }
         }
+        for (i, e) in gone.into_iter().rev() {
+            self.failed.push((self.flight.remove(i).addr, Failure::Failed(e)));
+            self.next_start = Instant::now();
+        }
+        Ok(None)
     }
 }
 
