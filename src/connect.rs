@@ -175,7 +175,7 @@ pub fn connect_unix(path: &str, limits: &ConnectLimits<'_>) -> Result<Socket> {
     loop {
         match sock.connect(&addr) {
             Ok(()) => break,
-            // The BSDs may finish the connect in the background, as for TCP.
+            // A system may finish the connect in the background, as for TCP.
             Err(e) if sys::in_progress(&e) => {
                 loop {
                     match limits.wait(Some(sock.as_raw_fd()), sys::POLLOUT, end.get())? {
