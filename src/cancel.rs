@@ -8,11 +8,14 @@
 //! reads the mark, so a stale byte costs one spurious wake, never a lost
 //! cancel. A cancel while no call runs does nothing.
 
-use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
+
+use crate::sys::{self, PollFd, POLLIN};
 
 const IDLE: u8 = 0;
 const RUNNING: u8 = 1;
@@ -23,8 +26,9 @@ const CANCELLED: u8 = 2;
 pub struct Canceller {
     state: AtomicU8,
     /// (read end, write end), both non-blocking; made by the call thread on
-    /// first use, only read (never made) by the cancelling thread.
-    pipe: OnceLock<(OwnedFd, OwnedFd)>,
+    /// first use, only read (never made) by the cancelling thread. A socket
+    /// pair rather than pipe2(2), which Apple's systems lack.
+    pipe: OnceLock<(UnixStream, UnixStream)>,
 }
 
 impl Canceller {
@@ -54,9 +58,8 @@ impl Canceller {
     /// cancel mark, or a resolver thread's answer).
     pub fn wake(&self) {
         if let Some((_, w)) = self.pipe.get() {
-            // SAFETY: w is an open pipe owned by self; one byte from a valid buffer.
-            // A full pipe (EAGAIN) already holds a wake-up: nothing lost.
-            let _ = unsafe { libc::write(w.as_raw_fd(), [1u8].as_ptr().cast(), 1) };
+            // A full pipe (WouldBlock) already holds a wake-up: nothing lost.
+            let _ = (&*w).write(&[1u8]);
         }
     }
 
@@ -67,13 +70,10 @@ impl Canceller {
         if let Some((r, _)) = self.pipe.get() {
             return Ok(r.as_raw_fd());
         }
-        let mut fds = [0 as libc::c_int; 2];
-        // SAFETY: fds is writable for two ints.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: pipe2 just made both fds and nothing else owns them.
-        let pair = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        // std makes both ends close-on-exec.
+        let pair = UnixStream::pair()?;
+        pair.0.set_nonblocking(true)?;
+        pair.1.set_nonblocking(true)?;
         // Only the call thread makes the pipe, so this set cannot lose a race.
         let _ = self.pipe.set(pair);
         Ok(self.pipe.get().expect("just set").0.as_raw_fd())
@@ -82,8 +82,7 @@ impl Canceller {
     fn drain(&self) {
         if let Some((r, _)) = self.pipe.get() {
             let mut buf = [0u8; 64];
-            // SAFETY: r is an open non-blocking pipe; buf is writable.
-            while unsafe { libc::read(r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+            while (&*r).read(&mut buf).is_ok_and(|n| n > 0) {}
         }
     }
 }
@@ -91,7 +90,8 @@ impl Canceller {
 /// How a [`wait`] ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Woke {
-    /// The socket is ready: poll's revents.
+    /// The socket is ready: poll's revents (of [`wait_set`]: of every
+    /// socket of the set, or'ed; each entry has its own).
     Ready(i16),
     /// The doorbell rang and the call is not cancelled: look again.
     Rung,
@@ -104,7 +104,15 @@ pub enum Woke {
 /// Wait until `fd` (when given) has one of `events`, `until` comes, or the
 /// call is cancelled; whichever is first.
 pub fn wait(fd: Option<RawFd>, events: i16, until: Option<Instant>, canceller: &Canceller) -> io::Result<Woke> {
-    let wake = canceller.wake_fd()?;
+    let mut set = [PollFd::new(-1, 0), PollFd::new(fd.unwrap_or(-1), events)];
+    wait_set(&mut set, until, canceller)
+}
+
+/// [`wait`] for several sockets at once: `set[1..]` are the sockets and
+/// `set[0]` is the doorbell's place, filled in here. After `Ready` each
+/// entry's `revents` says whether that socket is.
+pub fn wait_set(set: &mut [PollFd], until: Option<Instant>, canceller: &Canceller) -> io::Result<Woke> {
+    set[0] = PollFd::new(canceller.wake_fd()?, POLLIN);
     loop {
         if canceller.is_cancelled() {
             return Ok(Woke::Cancelled);
@@ -120,30 +128,24 @@ pub fn wait(fd: Option<RawFd>, events: i16, until: Option<Instant>, canceller: &
                 left.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32
             }
         };
-        let mut fds = [
-            libc::pollfd { fd: wake, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: fd.unwrap_or(-1), events, revents: 0 },
-        ];
-        // SAFETY: fds holds two valid pollfd entries (a negative fd is ignored).
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
+        if let Err(e) = sys::poll(set, ms) {
             if e.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
             return Err(e);
         }
-        if fds[0].revents != 0 {
+        if set[0].revents() != 0 {
             canceller.drain();
             if canceller.is_cancelled() {
                 return Ok(Woke::Cancelled);
             }
             return Ok(Woke::Rung);
         }
-        if fds[1].revents != 0 {
-            return Ok(Woke::Ready(fds[1].revents));
+        let ready = set[1..].iter().fold(0, |acc, p| acc | p.revents());
+        if ready != 0 {
+            return Ok(Woke::Ready(ready));
         }
-        // n == 0: loop to decide between the deadline and a spurious return.
+        // Nothing: loop to decide between the deadline and a spurious return.
     }
 }
 

@@ -23,6 +23,7 @@ use crate::connect::cancelled;
 use crate::deadline::{Clocks, Phase, Timeouts};
 use crate::error::{Error, Result};
 use crate::reply::{Reply, ReplyError, ReplyParser};
+use crate::sys;
 use crate::trace::{Direction, Trace};
 use crate::transport::{Socket, SocketIo};
 
@@ -410,11 +411,11 @@ impl Conn {
                 self.quick_acks -= 1;
                 self.sock.quick_ack();
             }
-            let events = if want_read { libc::POLLIN } else { 0 } | if sending { libc::POLLOUT } else { 0 };
+            let events = if want_read { sys::POLLIN } else { 0 } | if sending { sys::POLLOUT } else { 0 };
             match wait(Some(self.sock.fd()), events, deadline.instant(), &self.canceller)
                 .map_err(|e| Error::Io(format!("waiting for the server: {e}")))?
             {
-                Woke::Ready(revents) => readable = revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0,
+                Woke::Ready(revents) => readable = revents & (sys::POLLIN | sys::POLLHUP | sys::POLLERR) != 0,
                 Woke::Rung => {}
                 Woke::Cancelled => return Err(cancelled()),
                 Woke::TimedOut => {

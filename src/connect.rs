@@ -1,17 +1,21 @@
-//! Making the connection: the name looked up and every address tried,
-//! each wait bounded by SMTP_TIMEOUT_CONNECT and the call's deadline and
-//! ended by a cancel; or a Unix-domain socket.
+//! Making the connection: the name looked up and its addresses raced
+//! (`eyeballs.rs`), each wait bounded by SMTP_TIMEOUT_CONNECT and the
+//! call's deadline and ended by a cancel; or a Unix-domain socket.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use socket2::{Domain, Protocol, SockAddr, Socket as RawSocket, Type};
+
 use crate::cancel::{wait, Canceller, Woke};
 use crate::deadline::{Earliest, Limit, Timeouts};
 use crate::error::{Error, Result};
+use crate::eyeballs;
+use crate::sys;
 use crate::transport::Socket;
 
 /// Where to connect from: smtplib's `source_address` (host, port).
@@ -81,7 +85,7 @@ impl ConnectLimits<'_> {
     }
 
     /// The timeout of `limit`, saying what was being done.
-    fn expired(&self, limit: Limit, doing: &str) -> Error {
+    pub(crate) fn expired(&self, limit: Limit, doing: &str) -> Error {
         match limit.error(self.timeouts) {
             Error::Timeout(m) => Error::Timeout(format!("{doing}: {m}")),
             other => other,
@@ -126,6 +130,14 @@ pub fn lookup<T: Send + 'static>(
         return Err(Error::Connect(format!("{what}: no thread for the lookup")));
     }
     loop {
+        // The call's end and a cancel come first, even over an answer
+        // already there: a lookup must not outlast either.
+        if limits.canceller.is_cancelled() {
+            return Err(cancelled());
+        }
+        if let Some((_, limit)) = end.get().filter(|e| Instant::now() >= e.0) {
+            return Err(limits.expired(limit, what));
+        }
         match rx.try_recv() {
             Ok(found) => return Ok(found),
             Err(mpsc::TryRecvError::Disconnected) => return Err(Error::Connect(format!("{what}: the lookup failed"))),
@@ -150,48 +162,59 @@ pub fn resolve(host: &str, port: u16, limits: &ConnectLimits<'_>) -> Result<Vec<
     found.map_err(|e| Error::Connect(format!("cannot resolve {host:?}: {e}")))
 }
 
+/// A close-on-exec (socket2 sees to it), non-blocking socket.
+pub(crate) fn nonblocking_socket(domain: Domain, ty: Type, protocol: Option<Protocol>) -> io::Result<RawSocket> {
+    let sock = RawSocket::new(domain, ty, protocol)?;
+    sock.set_nonblocking(true)?;
+    Ok(sock)
+}
+
 /// Connect to a Unix-domain socket.
 pub fn connect_unix(path: &str, limits: &ConnectLimits<'_>) -> Result<Socket> {
     let fail = |e: io::Error| Error::Connect(format!("{path}: {e}"));
-    // SAFETY: all-zero is a valid sockaddr_un.
-    let mut sun: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    let bytes = path.as_bytes();
-    if bytes.len() >= sun.sun_path.len() || bytes.contains(&0) {
-        return Err(Error::Connect(format!("{path}: not a usable Unix socket path (too long, or a NUL)")));
+    let unusable = || Error::Connect(format!("{path}: not a usable Unix socket path (too long, or a NUL)"));
+    if path.contains('\0') {
+        return Err(unusable());
     }
-    for (d, s) in sun.sun_path.iter_mut().zip(bytes) {
-        *d = *s as libc::c_char;
-    }
-    let len = (std::mem::size_of::<libc::sa_family_t>() + bytes.len() + 1) as libc::socklen_t;
-    // SAFETY: plain socket(2); the result is checked and owned at once.
-    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0) };
-    if fd < 0 {
-        return Err(fail(io::Error::last_os_error()));
-    }
-    // SAFETY: fd was just created and nothing else owns it.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let addr = SockAddr::unix(path).map_err(|_| unusable())?;
+    let sock = nonblocking_socket(Domain::UNIX, Type::STREAM, None).map_err(fail)?;
     let end = limits.attempt_end();
-    // SAFETY (each connect): sun is a valid sockaddr_un of at least len bytes.
-    while unsafe { libc::connect(fd, (&raw const sun).cast(), len) } < 0 {
-        let e = io::Error::last_os_error();
-        // A full backlog cannot be polled for on a Unix socket: try again shortly.
-        if e.raw_os_error() != Some(libc::EAGAIN) {
-            return Err(fail(e));
-        }
-        let retry = (Instant::now() + Duration::from_millis(10), Limit::Connect);
-        let until = end.get().filter(|e| e.0 <= retry.0).unwrap_or(retry);
-        if let Waited::Expired(limit) = limits.wait(None, 0, Some(until))? {
-            if end.instant().is_some_and(|t| Instant::now() >= t) {
-                return Err(limits.expired(limit, path));
+    loop {
+        match sock.connect(&addr) {
+            Ok(()) => break,
+            // A system may finish the connect in the background, as for TCP.
+            Err(e) if sys::in_progress(&e) => {
+                loop {
+                    match limits.wait(Some(sock.as_raw_fd()), sys::POLLOUT, end.get())? {
+                        Waited::Ready => break,
+                        Waited::Rung => {}
+                        Waited::Expired(limit) => return Err(limits.expired(limit, path)),
+                    }
+                }
+                if let Some(e) = sock.take_error().map_err(fail)? {
+                    return Err(fail(e));
+                }
+                break;
             }
+            // A full backlog (Linux's EAGAIN) cannot be polled for on a
+            // Unix socket: try again shortly.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let retry = (Instant::now() + Duration::from_millis(10), Limit::Connect);
+                let until = end.get().filter(|e| e.0 <= retry.0).unwrap_or(retry);
+                if let Waited::Expired(limit) = limits.wait(None, 0, Some(until))? {
+                    if end.instant().is_some_and(|t| Instant::now() >= t) {
+                        return Err(limits.expired(limit, path));
+                    }
+                }
+            }
+            Err(e) => return Err(fail(e)),
         }
     }
-    Socket::unix(UnixStream::from(owned)).map_err(fail)
+    Socket::unix(UnixStream::from(sock)).map_err(fail)
 }
 
-/// Look `host` up and try every address in turn, the lookup and each
-/// address within SMTP_TIMEOUT_CONNECT, all within the call.
+/// Look `host` up (within SMTP_TIMEOUT_CONNECT and the call) and race its
+/// addresses (`eyeballs::race`), bound to `source` when given.
 pub fn connect_tcp(host: &str, port: u16, source: Option<&SourceAddr>, limits: &ConnectLimits<'_>) -> Result<Socket> {
     // Accept a bracketed IPv6 literal as well as a bare one.
     let name = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
@@ -203,154 +226,14 @@ pub fn connect_tcp(host: &str, port: u16, source: Option<&SourceAddr>, limits: &
         })?,
         None => Vec::new(),
     };
-    let mut last = None;
-    let mut all_timed_out = !addrs.is_empty();
-    for addr in &addrs {
-        let bind = match source {
-            None => None,
-            Some(_) => match sources.iter().find(|s| s.is_ipv4() == addr.is_ipv4()) {
-                Some(s) => Some(*s),
-                None => {
-                    all_timed_out = false;
-                    last = Some(Error::Connect(format!("{addr}: no source address of the same family")));
-                    continue;
-                }
-            },
-        };
-        match connect_one(addr, bind, limits) {
-            Ok(s) => return Ok(s),
-            // The per-address limit: the next address may answer.
-            Err(Attempt::TimedOut(e)) => last = Some(e),
-            Err(Attempt::Failed(e)) => {
-                all_timed_out = false;
-                last = Some(e);
-            }
-            Err(Attempt::Stop(e)) => return Err(e),
-        }
-    }
-    match last {
-        // Every address timed out: the limit fired, not a refusal.
-        Some(e @ Error::Timeout(_)) if all_timed_out => Err(e),
-        Some(Error::Timeout(m) | Error::Connect(m)) => Err(Error::Connect(m)),
-        Some(e) => Err(Error::Connect(e.to_string())),
-        None => Err(Error::Connect(format!("{host:?} resolved to no address"))),
-    }
-}
-
-/// How one address went.
-enum Attempt {
-    /// Its own limit came: the next address may answer.
-    TimedOut(Error),
-    /// Refused, unreachable...: the next address may answer.
-    Failed(Error),
-    /// Cancelled, or the call's deadline: no address is tried after it.
-    Stop(Error),
-}
-
-/// One socket: optional bind, then a non-blocking connect awaited in poll.
-fn connect_one(
-    addr: &SocketAddr,
-    bind: Option<SocketAddr>,
-    limits: &ConnectLimits<'_>,
-) -> std::result::Result<Socket, Attempt> {
-    let fail = |e: io::Error| Attempt::Failed(Error::Connect(format!("{addr}: {e}")));
-    let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
-    // SAFETY: plain socket(2); the result is checked and owned at once.
-    let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK, 0) };
-    if fd < 0 {
-        return Err(fail(io::Error::last_os_error()));
-    }
-    // SAFETY: fd was just created and nothing else owns it.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    if let Some(src) = bind {
-        let (sa, len) = sockaddr(&src);
-        // SAFETY: sa is a valid sockaddr of len bytes.
-        if unsafe { libc::bind(fd, (&raw const sa).cast(), len) } < 0 {
-            return Err(fail(io::Error::last_os_error()));
-        }
-    }
-    let (sa, len) = sockaddr(addr);
-    // SAFETY: as above.
-    if unsafe { libc::connect(fd, (&raw const sa).cast(), len) } < 0 {
-        let err = io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINPROGRESS) {
-            return Err(fail(err));
-        }
-        let end = limits.attempt_end();
-        loop {
-            match limits.wait(Some(fd), libc::POLLOUT, end.get()).map_err(Attempt::Stop)? {
-                Waited::Ready => break,
-                // The doorbell of an abandoned lookup: wait on.
-                Waited::Rung => {}
-                Waited::Expired(limit) => {
-                    let e = limits.expired(limit, &format!("connecting to {addr}"));
-                    return Err(if limit == Limit::Connect { Attempt::TimedOut(e) } else { Attempt::Stop(e) });
-                }
-            }
-        }
-        check_so_error(fd).map_err(fail)?;
-    }
-    Socket::tcp(TcpStream::from(owned)).map_err(fail)
-}
-
-/// The outcome of a non-blocking connect that poll says is over.
-fn check_so_error(fd: RawFd) -> io::Result<()> {
-    let mut so_error: libc::c_int = 0;
-    let mut optlen = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: so_error and optlen are valid for writing.
-    if unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ERROR, (&raw mut so_error).cast(), &mut optlen) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    if so_error != 0 {
-        return Err(io::Error::from_raw_os_error(so_error));
-    }
-    Ok(())
-}
-
-/// A `sockaddr_storage` holding `addr`, and its length.
-fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: all-zero is a valid sockaddr_storage.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    match addr {
-        SocketAddr::V4(a) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr { s_addr: u32::from_ne_bytes(a.ip().octets()) },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
-            unsafe { std::ptr::write((&raw mut storage).cast(), sin) };
-            (storage, std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t)
-        }
-        SocketAddr::V6(a) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: a.flowinfo(),
-                sin6_addr: libc::in6_addr { s6_addr: a.ip().octets() },
-                sin6_scope_id: a.scope_id(),
-            };
-            // SAFETY: as above, for sockaddr_in6.
-            unsafe { std::ptr::write((&raw mut storage).cast(), sin6) };
-            (storage, std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t)
-        }
-    }
+    eyeballs::race(name, &addrs, &sources, limits)
 }
 
 /// smtplib's default `local_hostname`: the FQDN when it has a dot, else an
 /// address literal of the host's address, else `[127.0.0.1]`.
 pub fn default_local_hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: buf is writable for its length.
-    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
-    let name = if ok {
-        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-        String::from_utf8_lossy(&buf[..end]).into_owned()
-    } else {
-        String::new()
-    };
-    if let Some(fqdn) = canonical_name(&name) {
+    let name = sys::hostname().unwrap_or_default();
+    if let Some(fqdn) = sys::canonical_name(&name) {
         if fqdn.contains('.') {
             return fqdn;
         }
@@ -367,33 +250,10 @@ pub fn default_local_hostname() -> String {
     format!("[{ip}]")
 }
 
-/// getaddrinfo's canonical name for `host` (AI_CANONNAME), as getfqdn finds it.
-fn canonical_name(host: &str) -> Option<String> {
-    let c_host = std::ffi::CString::new(host).ok()?;
-    // SAFETY: zeroed addrinfo is a valid hints value.
-    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
-    hints.ai_flags = libc::AI_CANONNAME;
-    hints.ai_socktype = libc::SOCK_STREAM;
-    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
-    // SAFETY: valid C string, hints and result pointer.
-    if unsafe { libc::getaddrinfo(c_host.as_ptr(), std::ptr::null(), &hints, &mut res) } != 0 || res.is_null() {
-        return None;
-    }
-    // SAFETY: res is a valid list from getaddrinfo until freeaddrinfo.
-    let name = unsafe {
-        let c = (*res).ai_canonname;
-        let s = if c.is_null() { None } else { Some(std::ffi::CStr::from_ptr(c).to_string_lossy().into_owned()) };
-        libc::freeaddrinfo(res);
-        s
-    };
-    name
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Read;
-    use std::os::fd::AsRawFd;
 
     /// Connect with a per-attempt limit of `ms` and no call deadline.
     fn tcp(host: &str, port: u16, source: Option<&SourceAddr>, ms: u64) -> Result<Socket> {
@@ -496,29 +356,14 @@ mod tests {
         c.end();
     }
 
-    /// A listener whose accept queue is full drops further SYNs, so the
-    /// connect hangs until the connect timeout: loopback only.
+    /// An address that drops SYNs: the connect gives up at its limit.
     #[test]
     fn connect_timeout_fires() {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        // SAFETY: re-listen on an open socket with a backlog of 0.
-        assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 0) }, 0);
-        let port = l.local_addr().unwrap().port();
-        let mut held = Vec::new();
-        let mut timed_out = None;
-        for _ in 0..8 {
-            let start = std::time::Instant::now();
-            match tcp("127.0.0.1", port, None, 300) {
-                Ok(s) => held.push(s),
-                Err(e) => {
-                    timed_out = Some((e, start.elapsed()));
-                    break;
-                }
-            }
-        }
-        let (e, elapsed) = timed_out.expect("the accept queue never filled");
+        let sink = crate::eyeballs::tests::SynSink::new("127.0.0.1");
+        let start = Instant::now();
+        let e = tcp("127.0.0.1", sink.addr.port(), None, 300).unwrap_err();
         assert!(matches!(e, Error::Timeout(_)), "{e:?}");
-        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
     }
 
     #[test]

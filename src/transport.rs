@@ -1,13 +1,17 @@
 //! The socket under a session: TCP or a Unix-domain socket, always
 //! non-blocking (the connection waits in poll(2), see `conn.rs`).
 //!
-//! Writes use `send(MSG_NOSIGNAL)`: a C program that links the library must
-//! not be killed by SIGPIPE when a server closes mid-write.
+//! Writes never raise SIGPIPE: a C program that links the library must not
+//! be killed when a server closes mid-write (how, per platform: `sys.rs`).
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
+
+use socket2::SockRef;
+
+use crate::sys;
 
 /// A connected, non-blocking socket.
 #[derive(Debug)]
@@ -21,13 +25,22 @@ impl Socket {
     /// TCP_NODELAY: commands are small and each one is awaited).
     pub fn tcp(stream: TcpStream) -> io::Result<Socket> {
         stream.set_nonblocking(true)?;
+        sys::no_sigpipe(SockRef::from(&stream))?;
         let _ = stream.set_nodelay(true);
         Ok(Socket::Tcp(stream))
     }
 
     pub fn unix(stream: UnixStream) -> io::Result<Socket> {
         stream.set_nonblocking(true)?;
+        sys::no_sigpipe(SockRef::from(&stream))?;
         Ok(Socket::Unix(stream))
+    }
+
+    fn sock_ref(&self) -> SockRef<'_> {
+        match self {
+            Socket::Tcp(s) => SockRef::from(s),
+            Socket::Unix(s) => SockRef::from(s),
+        }
     }
 
     pub fn fd(&self) -> RawFd {
@@ -39,42 +52,22 @@ impl Socket {
 
     /// Send what the socket takes now (`WouldBlock` when it takes nothing).
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        // SAFETY: fd is an open socket owned by self; buf is valid for len bytes.
-        let n = unsafe { libc::send(self.fd(), buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
-        if n < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(n as usize)
-        }
+        self.sock_ref().send_with_flags(buf, sys::SEND_FLAGS)
     }
 
     /// Send from several buffers in one system call (TLS records queued by
     /// rustls go out together, not one per call).
     pub fn send_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        // SAFETY: all-zero is a valid msghdr; iov points at `bufs`, whose
-        // layout is iovec's (std guarantees IoSlice is ABI-compatible), for
-        // as long as the call.
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-        msg.msg_iovlen = bufs.len().min(1024) as _;
-        // SAFETY: fd is an open socket owned by self; msg is valid as above.
-        let n = unsafe { libc::sendmsg(self.fd(), &msg, libc::MSG_NOSIGNAL) };
-        if n < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(n as usize)
-        }
+        // sendmsg takes at most IOV_MAX (1024 on Linux, the BSDs and macOS) buffers.
+        self.sock_ref().send_vectored_with_flags(&bufs[..bufs.len().min(1024)], sys::SEND_FLAGS)
     }
 
     /// Receive what has arrived (`Ok(0)` at end of stream, `WouldBlock`
     /// when nothing has).
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        // SAFETY: as above, buf is writable for len bytes.
-        let n = unsafe { libc::recv(self.fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-        if n < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(n as usize)
+        match self {
+            Socket::Tcp(s) => (&*s).read(buf),
+            Socket::Unix(s) => (&*s).read(buf),
         }
     }
 
@@ -91,19 +84,8 @@ impl Socket {
     /// while). A server whose small reply waits behind Nagle's algorithm for
     /// our ACK is answered without the 40 ms delayed-ACK pause.
     pub fn quick_ack(&self) {
-        #[cfg(target_os = "linux")]
         if let Socket::Tcp(s) = self {
-            let one: libc::c_int = 1;
-            // SAFETY: a valid socket and a c_int option value.
-            unsafe {
-                libc::setsockopt(
-                    s.as_raw_fd(),
-                    libc::IPPROTO_TCP,
-                    libc::TCP_QUICKACK,
-                    (&raw const one).cast(),
-                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-                )
-            };
+            sys::quick_ack(SockRef::from(s));
         }
     }
 

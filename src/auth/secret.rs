@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use zeroize::Zeroize;
+
 /// A byte buffer zeroed on drop.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(Vec<u8>);
@@ -29,32 +31,16 @@ impl Drop for Secret {
     }
 }
 
-/// Overwrite with zeros in a way the optimiser keeps.
+/// Overwrite with zeros in a way the optimiser keeps (zeroize's volatile
+/// writes and fence).
 pub fn wipe(buf: &mut [u8]) {
-    for b in buf.iter_mut() {
-        // SAFETY: b is a valid, aligned &mut u8.
-        unsafe { std::ptr::write_volatile(b, 0) };
-    }
-    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+    buf.zeroize();
 }
 
-/// Fill `buf` from the operating system's random source (getrandom(2)).
+/// Fill `buf` from the operating system's random source (getrandom(2),
+/// getentropy(3) or the platform's equivalent, as the getrandom crate picks).
 pub fn os_random(buf: &mut [u8]) -> Result<(), String> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        let rest = &mut buf[filled..];
-        // SAFETY: rest is valid for writing rest.len() bytes.
-        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(format!("the OS random source failed: {e}"));
-        }
-        filled += n as usize;
-    }
-    Ok(())
+    getrandom::getrandom(buf).map_err(|e| format!("the OS random source failed: {e}"))
 }
 
 #[cfg(test)]

@@ -2306,6 +2306,11 @@ static void test_source_address(void)
         CHECK_INT(smtp_session_is_connected(s), 0);
         close(bfd);
     }
+    /* A source address restricts the addresses tried to its family: an
+     * IPv6 one leaves none of this IPv4 host's, and the error says so. */
+    CHECK_RC(s, smtp_session_set_source_address(s, "::1", 0), SMTP_OK);
+    CHECK_RC(s, smtp_session_connect(s, host, port, &code), SMTP_ERR_CONNECT);
+    CHECK(contains_ci(smtp_session_errmsg(s), "source address's family"));
     /* NULL removes the setting. */
     CHECK_RC(s, smtp_session_set_source_address(s, NULL, 0), SMTP_OK);
     CHECK_RC(s, smtp_session_connect(s, hostport, 0, &code), SMTP_OK);
