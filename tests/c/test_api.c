@@ -4918,6 +4918,8 @@ static void test_pool(void)
     smtp_pool_free(pool);
     smtp_session_free(like);
     smtp_session_free(s);
+}
+
 /* A config from `b` (NULL on failure, a failure). */
 static smtp_tls_config *build_config(smtp_tls_config_builder *b)
 {

@@ -927,6 +927,8 @@ void test_pool()
     CHECK(catch_<smtp::NotSupported>([&] { authed.send_message(seat, whole); }, "login refused") != nullptr);
     authed.clear_login();
     CHECK(no_throw([&] { authed.send_message(seat, whole); }, "no login"));
+}
+
 /* Trust stores and internationalized server names (no server needed). */
 void test_tls_roots_and_names()
 {
