@@ -5,6 +5,7 @@
 //! `extern "C"`, raw pointers and panics caught at the boundary.
 
 pub mod address;
+pub mod adopt;
 pub mod auth;
 pub mod cancel;
 pub mod command;
@@ -16,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod features;
 pub mod message;
+pub mod proxy;
 pub mod reply;
 pub mod session;
 pub mod tls;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod commands;
 pub mod handle;
 pub mod message;
+pub mod proxy;
 pub mod result;
 pub mod session;
 pub mod state;
