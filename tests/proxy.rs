@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::ffi::{c_char, c_int, c_void, CString};
+use std::ffi::{c_int, CString};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::IntoRawFd;
@@ -101,17 +101,6 @@ fn trusting_test_ca() -> Config {
     }
 }
 
-fn wait_for_file(path: &Path) -> Vec<u8> {
-    let start = Instant::now();
-    loop {
-        if let Ok(b) = std::fs::read(path) {
-            return b;
-        }
-        assert!(start.elapsed() < Duration::from_secs(5), "{} never arrived", path.display());
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 // ---- the client -------------------------------------------------------------------
 
 fn set_proxy(c: &Client, url: Option<&str>) -> c_int {
@@ -155,7 +144,7 @@ fn send_and_check(c: &Client, dir: &Path, n: usize, subject: &str) {
     let msg = format!("From: a@example.com\r\nSubject: {subject}\r\n\r\nthrough the proxy\r\n");
     let sent = c.sendmail(&["b@example.com"], msg.as_bytes());
     assert_eq!(sent.rc, SMTP_OK, "{}", c.errmsg());
-    let got = wait_for_file(&dir.join(format!("{n:04}.eml")));
+    let got = common::wait_for_file(&dir.join(format!("{n:04}.eml")));
     assert!(String::from_utf8_lossy(&got).contains(subject));
     assert_eq!(c.quit().0, SMTP_OK, "{}", c.errmsg());
 }
@@ -188,15 +177,24 @@ fn http_connect_with_basic_credentials_carries_a_message() {
     send_and_check(&c, &dir, 1, "http connect");
 }
 
+/// A session of `kind` trusting the test CA, through the proxy of `url`,
+/// connected to `host:port`.
+#[track_caller]
+fn tls_through(kind: c_int, url: &str, host: &str, port: u16) -> Client {
+    let c = Client::of_kind(kind);
+    // The session keeps its own reference to the configuration.
+    assert_eq!(unsafe { smtp_session_set_tls_config(c.0, trusting_test_ca().0) }, SMTP_OK);
+    assert_eq!(set_proxy(&c, Some(url)), SMTP_OK, "{}", c.errmsg());
+    assert_eq!(connect_to(&c, host, port), (SMTP_OK, 220), "{}", c.errmsg());
+    c
+}
+
 #[test]
 fn starttls_runs_end_to_end_through_socks5h() {
     let dir = temp_dir("starttls-mail");
     let (mail, proxy) = (tls_server("starttls", &dir), pproxy("socks5", true));
-    let cfg = trusting_test_ca();
-    let c = with_tls(SMTP_KIND_SMTP, &cfg);
-    assert_eq!(set_proxy(&c, Some(&proxy_url("socks5h", proxy.port, true))), SMTP_OK);
     // The certificate is checked against "localhost", the mail host, not the proxy.
-    assert_eq!(connect_to(&c, "localhost", mail.port), (SMTP_OK, 220), "{}", c.errmsg());
+    let c = tls_through(SMTP_KIND_SMTP, &proxy_url("socks5h", proxy.port, true), "localhost", mail.port);
     assert_eq!(starttls(&c), SMTP_OK, "{}", c.errmsg());
     assert!(encrypted(&c));
     send_and_check(&c, &dir, 1, "starttls via socks5h");
@@ -206,10 +204,7 @@ fn starttls_runs_end_to_end_through_socks5h() {
 fn smtp_ssl_runs_end_to_end_through_http_connect() {
     let dir = temp_dir("implicit-mail");
     let (mail, proxy) = (tls_server("implicit", &dir), pproxy("http", true));
-    let cfg = trusting_test_ca();
-    let c = with_tls(SMTP_KIND_SMTP_SSL, &cfg);
-    assert_eq!(set_proxy(&c, Some(&proxy_url("http", proxy.port, true))), SMTP_OK);
-    assert_eq!(connect_to(&c, "localhost", mail.port), (SMTP_OK, 220), "{}", c.errmsg());
+    let c = tls_through(SMTP_KIND_SMTP_SSL, &proxy_url("http", proxy.port, true), "localhost", mail.port);
     assert!(encrypted(&c));
     send_and_check(&c, &dir, 1, "smtp_ssl via http");
 }
@@ -218,13 +213,9 @@ fn smtp_ssl_runs_end_to_end_through_http_connect() {
 fn smtp_ssl_through_socks5_checks_the_mail_hosts_certificate() {
     let dir = temp_dir("implicit-wrong-name");
     let (mail, proxy) = (tls_server("implicit", &dir), pproxy("socks5", false));
-    let cfg = trusting_test_ca();
-    let c = with_tls(SMTP_KIND_SMTP_SSL, &cfg);
-    assert_eq!(set_proxy(&c, Some(&proxy_url("socks5", proxy.port, false))), SMTP_OK);
-    assert_eq!(connect_to(&c, "127.0.0.1", mail.port), (SMTP_OK, 220), "{}", c.errmsg());
+    let c = tls_through(SMTP_KIND_SMTP_SSL, &proxy_url("socks5", proxy.port, false), "127.0.0.1", mail.port);
     assert!(encrypted(&c));
-    // The proxy's own address is in no certificate: a name the certificate
-    // lacks is refused even though the proxy connects to it fine.
+    // A name the certificate lacks is refused, though the proxy connects to it fine.
     assert_eq!(connect_to(&c, "127.0.0.2", mail.port).0, SMTP_ERR_TLS, "{}", c.errmsg());
 }
 
@@ -249,12 +240,6 @@ fn wrong_or_missing_credentials_are_refused_in_words() {
     }
 }
 
-unsafe extern "C" fn collect(userdata: *mut c_void, _dir: c_int, line: *const c_char, len: usize) {
-    let lines = unsafe { &mut *userdata.cast::<Vec<String>>() };
-    let bytes = unsafe { std::slice::from_raw_parts(line.cast::<u8>(), len) };
-    lines.push(String::from_utf8_lossy(bytes).into_owned());
-}
-
 #[test]
 fn the_trace_names_the_proxy_and_never_its_credentials() {
     let dir = temp_dir("trace-mail");
@@ -266,7 +251,7 @@ fn the_trace_names_the_proxy_and_never_its_credentials() {
         unsafe {
             smtp_session_set_debuglevel(c.0, 2);
             smtp::ffi::auth::smtp_session_set_debug_secrets(c.0, 1);
-            smtp_session_set_trace(c.0, Some(collect), (&raw mut lines).cast());
+            smtp_session_set_trace(c.0, Some(common::collect_lines), (&raw mut lines).cast());
         }
         assert_eq!(set_proxy(&c, Some(&proxy_url(scheme, proxy.port, true))), SMTP_OK);
         assert_eq!(connect_to(&c, "localhost", mail.port), (SMTP_OK, 220), "{}", c.errmsg());
@@ -274,7 +259,7 @@ fn the_trace_names_the_proxy_and_never_its_credentials() {
         unsafe { smtp_session_set_trace(c.0, None, std::ptr::null_mut()) };
     }
     let all = lines.join("\n");
-    assert!(all.contains(&format!("SOCKS5 proxy 127.0.0.1:")) && all.contains("HTTP proxy 127.0.0.1:"), "{all}");
+    assert!(all.contains("SOCKS5 proxy 127.0.0.1:") && all.contains("HTTP proxy 127.0.0.1:"), "{all}");
     assert!(all.contains("connected us to localhost:"), "{all}");
     // Not the password in any form: as is, escaped, or inside Basic's base64.
     for secret in [PASSWORD, PASSWORD_IN_URL, "w0rd", "YWxpY2U6cEBzczp3MHJk"] {
@@ -452,10 +437,7 @@ fn the_proxy_sees_only_ciphertext() {
     let dir = temp_dir("ciphertext-mail");
     let mail = tls_server("implicit", &dir);
     let (port, relay) = recording_relay();
-    let cfg = trusting_test_ca();
-    let c = with_tls(SMTP_KIND_SMTP_SSL, &cfg);
-    assert_eq!(set_proxy(&c, Some(&format!("http://127.0.0.1:{port}"))), SMTP_OK);
-    assert_eq!(connect_to(&c, "localhost", mail.port), (SMTP_OK, 220), "{}", c.errmsg());
+    let c = tls_through(SMTP_KIND_SMTP_SSL, &format!("http://127.0.0.1:{port}"), "localhost", mail.port);
     send_and_check(&c, &dir, 1, "Secret plans");
     drop(c);
     let seen = relay.join().unwrap();

@@ -4642,6 +4642,30 @@ static void send_to_sink(smtp_session *s, int n, const char *what)
     CHECK(sink_eml_equals(n, msg, strlen(msg)));
 }
 
+/* A session of `kind` with `config` through `scheme`://PROXY_USER:
+ * PROXY_PASSWORD@`proxy` to the TLS server `srv`: STARTTLS first for
+ * SMTP_KIND_SMTP; one message sent over TLS, then QUIT. */
+static void tls_through_proxy(int kind, const char *scheme, const char *proxy, const struct server *srv,
+                              const smtp_tls_config *config)
+{
+    smtp_session *s = smtp_session_new(kind);
+    char url[512];
+    int code = -7;
+    CHECK(s != NULL);
+    if (s == NULL)
+        return;
+    CHECK_RC(s, smtp_session_set_tls_config(s, config), SMTP_OK);
+    snprintf(url, sizeof url, "%s://%s:%s@%s", scheme, PROXY_USER, PROXY_PASSWORD_IN_URL, proxy);
+    CHECK_RC(s, smtp_session_set_proxy(s, url), SMTP_OK);
+    CHECK_RC(s, smtp_session_connect(s, srv->hostport, 0, &code), SMTP_OK);
+    if (kind == SMTP_KIND_SMTP)
+        CHECK_RC(s, smtp_session_starttls(s, NULL, &code), SMTP_OK);
+    check_tls_info(s);
+    send_over_tls(s, srv->dir, dir_count(srv->dir) + 1, "through a proxy");
+    CHECK_RC(s, smtp_session_quit(s, NULL), SMTP_OK);
+    smtp_session_free(s);
+}
+
 static void test_proxy(void)
 {
     static const char *const bad[] = {
@@ -4729,39 +4753,14 @@ static void test_proxy(void)
         CHECK_RC(s, smtp_session_set_trace(s, NULL, NULL), SMTP_OK);
         smtp_session_free(s);
     }
-    /* TLS end to end: SMTP_SSL through SOCKS5 (the name resolved by the
-     * proxy would be "localhost"; the address is given and the name is
-     * checked as the certificate's only), STARTTLS through HTTP. */
+    /* TLS end to end: SMTP_SSL through SOCKS5 (socks5h: the proxy would
+     * resolve a name; the address is given and "localhost" is checked as
+     * the certificate's name only), STARTTLS through HTTP. */
     by_name = tls_dir ? ca_config("localhost", 0) : NULL;
-    if (by_name != NULL && have(&implicit_srv)) {
-        s = smtp_session_new(SMTP_KIND_SMTP_SSL);
-        CHECK(s != NULL);
-        if (s != NULL) {
-            CHECK_RC(s, smtp_session_set_tls_config(s, by_name), SMTP_OK);
-            snprintf(url, sizeof url, "socks5h://%s:%s@%s", PROXY_USER, PROXY_PASSWORD_IN_URL, socks5_proxy);
-            CHECK_RC(s, smtp_session_set_proxy(s, url), SMTP_OK);
-            CHECK_RC(s, smtp_session_connect(s, implicit_srv.hostport, 0, &code), SMTP_OK);
-            check_tls_info(s);
-            send_over_tls(s, implicit_srv.dir, dir_count(implicit_srv.dir) + 1, "SMTP_SSL through SOCKS5");
-            CHECK_RC(s, smtp_session_quit(s, NULL), SMTP_OK);
-            smtp_session_free(s);
-        }
-    }
-    if (by_name != NULL && have(&starttls_srv)) {
-        s = smtp_session_new(SMTP_KIND_SMTP);
-        CHECK(s != NULL);
-        if (s != NULL) {
-            CHECK_RC(s, smtp_session_set_tls_config(s, by_name), SMTP_OK);
-            snprintf(url, sizeof url, "http://%s:%s@%s", PROXY_USER, PROXY_PASSWORD_IN_URL, http_proxy);
-            CHECK_RC(s, smtp_session_set_proxy(s, url), SMTP_OK);
-            CHECK_RC(s, smtp_session_connect(s, starttls_srv.hostport, 0, &code), SMTP_OK);
-            CHECK_RC(s, smtp_session_starttls(s, NULL, &code), SMTP_OK);
-            check_tls_info(s);
-            send_over_tls(s, starttls_srv.dir, dir_count(starttls_srv.dir) + 1, "STARTTLS through HTTP");
-            CHECK_RC(s, smtp_session_quit(s, NULL), SMTP_OK);
-            smtp_session_free(s);
-        }
-    }
+    if (by_name != NULL && have(&implicit_srv))
+        tls_through_proxy(SMTP_KIND_SMTP_SSL, "socks5h", socks5_proxy, &implicit_srv, by_name);
+    if (by_name != NULL && have(&starttls_srv))
+        tls_through_proxy(SMTP_KIND_SMTP, "http", http_proxy, &starttls_srv, by_name);
     smtp_tls_config_free(by_name);
     free(r);
 }
@@ -4769,15 +4768,12 @@ static void test_proxy(void)
 /* A TCP socket connected to `p` on 127.0.0.1; -1 on failure. */
 static int tcp_connected(uint16_t p)
 {
-    struct sockaddr_in a;
+    struct sockaddr_in a = {0};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(p);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         close(fd);
         return -1;
     }
