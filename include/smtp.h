@@ -1012,7 +1012,8 @@ int smtp_session_send_message(struct smtp_session *s,
  * The proxy handshake is part of connecting: reaching the proxy is bounded
  * by `SMTP_TIMEOUT_CONNECT` (per address), the handshake by
  * `SMTP_TIMEOUT_CONNECT` again, all of it by `SMTP_TIMEOUT_CALL`, and
- * `smtp_session_cancel()` ends it. A proxy that refuses (a SOCKS reply
+ * `smtp_session_cancel()` ends it. `smtp_session_set_source_address()`
+ * binds the connection to the proxy. A proxy that refuses (a SOCKS reply
  * code, an HTTP status) or answers in another protocol makes the connect
  * fail with `SMTP_ERR_CONNECT` and the reason in the errmsg; one that does
  * not answer, with `SMTP_ERR_TIMEOUT`. A Unix-domain socket path (a host

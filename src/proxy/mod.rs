@@ -79,7 +79,10 @@ pub fn connect_through(
     }
     let target = match (proxy.scheme, name.parse()) {
         (_, Ok(ip)) => Target::Addr(SocketAddr::new(ip, port)),
-        (Scheme::Socks5, Err(_)) => Target::Addr(connect::resolve(name, port, limits)?[0]),
+        (Scheme::Socks5, Err(_)) => match connect::resolve(name, port, limits)?.first() {
+            Some(addr) => Target::Addr(*addr),
+            None => return Err(Error::Connect(format!("{host:?} resolved to no address"))),
+        },
         (Scheme::Socks5h | Scheme::Http, Err(_)) => Target::Name(name.to_string(), port),
     };
     let (mut machine, first): (Box<dyn Handshake>, Secret) = match proxy.scheme {
