@@ -210,13 +210,12 @@ fn smtp_ssl_runs_end_to_end_through_http_connect() {
 }
 
 #[test]
-fn smtp_ssl_through_socks5_checks_the_mail_hosts_certificate() {
-    let dir = temp_dir("implicit-wrong-name");
+fn smtp_ssl_through_socks5_resolving_here() {
+    let dir = temp_dir("implicit-socks5");
     let (mail, proxy) = (tls_server("implicit", &dir), pproxy("socks5", false));
-    let c = tls_through(SMTP_KIND_SMTP_SSL, &proxy_url("socks5", proxy.port, false), "127.0.0.1", mail.port);
+    let c = tls_through(SMTP_KIND_SMTP_SSL, &proxy_url("socks5", proxy.port, false), "localhost", mail.port);
     assert!(encrypted(&c));
-    // A name the certificate lacks is refused, though the proxy connects to it fine.
-    assert_eq!(connect_to(&c, "127.0.0.2", mail.port).0, SMTP_ERR_TLS, "{}", c.errmsg());
+    send_and_check(&c, &dir, 1, "smtp_ssl via socks5");
 }
 
 #[test]
@@ -398,41 +397,86 @@ fn an_unreachable_proxy_is_a_connect_error() {
     assert!(!c.errmsg().contains("w0rd"));
 }
 
-/// An HTTP CONNECT proxy that relays to the mail server and records every
-/// byte it carries from the client.
-fn recording_relay() -> (u16, thread::JoinHandle<Vec<u8>>) {
+/// Relay between `client` and `server` until both are done; every byte
+/// the client sent.
+fn pump(mut client: TcpStream, mut server: TcpStream) -> Vec<u8> {
+    let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    let down = thread::spawn(move || {
+        let _ = std::io::copy(&mut s2, &mut c2);
+        let _ = c2.shutdown(std::net::Shutdown::Write);
+    });
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    while let Ok(n @ 1..) = client.read(&mut buf) {
+        seen.extend_from_slice(&buf[..n]);
+        if server.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = server.shutdown(std::net::Shutdown::Write);
+    let _ = down.join();
+    seen
+}
+
+/// A one-connection proxy on a thread: `handshake` answers the client and
+/// says where to connect; then it relays, and returns what the client sent.
+fn relay(handshake: impl FnOnce(&mut TcpStream) -> String + Send + 'static) -> (u16, thread::JoinHandle<Vec<u8>>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let h = thread::spawn(move || {
         let (mut client, _) = l.accept().unwrap();
         client.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let target = handshake(&mut client);
+        pump(client, TcpStream::connect(target).unwrap())
+    });
+    (port, h)
+}
+
+/// An HTTP CONNECT proxy that relays to where it is asked, recording.
+fn recording_relay() -> (u16, thread::JoinHandle<Vec<u8>>) {
+    relay(|client| {
         let mut head = Vec::new();
         let mut b = [0u8; 1];
         while !head.ends_with(b"\r\n\r\n") && client.read(&mut b).unwrap_or(0) == 1 {
             head.push(b[0]);
         }
-        let line = String::from_utf8_lossy(&head).into_owned();
-        let target = line.split_whitespace().nth(1).unwrap().to_string();
-        let mut server = TcpStream::connect(target).unwrap();
         client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap();
-        let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-        let down = thread::spawn(move || {
-            let _ = std::io::copy(&mut s2, &mut c2);
-            let _ = c2.shutdown(std::net::Shutdown::Write);
-        });
-        let mut seen = Vec::new();
-        let mut buf = [0u8; 16 * 1024];
-        while let Ok(n @ 1..) = client.read(&mut buf) {
-            seen.extend_from_slice(&buf[..n]);
-            if server.write_all(&buf[..n]).is_err() {
-                break;
-            }
-        }
-        let _ = server.shutdown(std::net::Shutdown::Write);
-        let _ = down.join();
-        seen
-    });
-    (port, h)
+        String::from_utf8_lossy(&head).split_whitespace().nth(1).unwrap().to_string()
+    })
+}
+
+/// A lying SOCKS5 proxy: whatever it is asked, it connects to `port` on
+/// 127.0.0.1.
+fn redirecting_socks5(port: u16) -> (u16, thread::JoinHandle<Vec<u8>>) {
+    relay(move |client| {
+        let mut b = [0u8; 300];
+        client.read_exact(&mut b[..3]).unwrap();
+        client.write_all(&[5, 0]).unwrap();
+        // VER CMD RSV ATYP=3 LEN NAME PORT
+        client.read_exact(&mut b[..5]).unwrap();
+        let rest = usize::from(b[4]) + 2;
+        client.read_exact(&mut b[..rest]).unwrap();
+        client.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 25]).unwrap();
+        format!("127.0.0.1:{port}")
+    })
+}
+
+/// A proxy that connects somewhere else than asked cannot pass for the
+/// mail host: the certificate is checked against the name asked for.
+#[test]
+fn a_proxy_that_redirects_cannot_impersonate_the_mail_host() {
+    let dir = temp_dir("redirected");
+    let mail = tls_server("implicit", &dir);
+    let (port, proxy) = redirecting_socks5(mail.port);
+    let c = Client::of_kind(SMTP_KIND_SMTP_SSL);
+    let cfg = trusting_test_ca();
+    assert_eq!(unsafe { smtp_session_set_tls_config(c.0, cfg.0) }, SMTP_OK);
+    assert_eq!(set_proxy(&c, Some(&format!("socks5h://127.0.0.1:{port}"))), SMTP_OK);
+    assert_eq!(connect_to(&c, "mx.example", 465).0, SMTP_ERR_TLS, "{}", c.errmsg());
+    assert_errmsg(&c, "mx.example");
+    drop(c);
+    let seen = proxy.join().unwrap();
+    assert!(String::from_utf8_lossy(&seen).contains("mx.example"), "SNI names the host asked for");
 }
 
 #[test]
