@@ -750,6 +750,31 @@ public:
         return reply(code);
     }
 
+    /** Run the session over `fd`, a TCP or Unix-domain stream socket the
+        caller connected (smtp_session_connect_fd()). The fd is the library's
+        from this call on, whatever happens: closed on failure (this throws),
+        else by close(), the destructor or the next connect. `host` is the
+        name TLS checks the certificate against ("" for none). The greeting. */
+    Reply connect_fd(int fd, const std::string &host = std::string())
+    {
+        const char *c_host = nullptr;
+        try {
+            c_host = detail::c_str_or_null(host, "host");
+        } catch (...) {
+            smtp_session_connect_fd(nullptr, fd, nullptr, nullptr); /* closes fd, as documented */
+            throw;
+        }
+        int code = 0;
+        check(smtp_session_connect_fd(h(), fd, c_host, &code));
+        return reply(code);
+    }
+
+    /** Connect through a proxy from the next connect on
+        (smtp_session_set_proxy()): "socks5://[user:password@]host[:port]",
+        "socks5h://..." (the proxy resolves the name) or "http://..."
+        (CONNECT); "" connects directly. */
+    void set_proxy(const std::string &url) { check(smtp_session_set_proxy(h(), detail::c_str_or_null(url, "url"))); }
+
     /** QUIT, then close. */
     Reply quit()
     {

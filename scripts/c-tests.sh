@@ -13,7 +13,9 @@
 #     aiosmtpd sink (tests/servers/sink.py), two more sinks (one with
 #     --dsn, one with --size-limit) and two TLS servers
 #     (tests/servers/tls_server.py, STARTTLS and implicit TLS, with a CA
-#     and a certificate for localhost/127.0.0.1 made by trustme);
+#     and a certificate for localhost/127.0.0.1 made by trustme) and two
+#     proxies (tests/servers/proxy_server.py: pproxy as SOCKS5 and as HTTP
+#     CONNECT, both with a user and password);
 #   - the same built plainly and run under valgrind against fresh servers;
 #   - the exported dynamic symbols are exactly the functions of smtp.h, and
 #     test_api.c calls each of them;
@@ -195,7 +197,11 @@ fi
 #   size      tests/servers/sink.py --size-limit $SIZE_LIMIT
 #   starttls  tests/servers/tls_server.py --mode starttls
 #   implicit  tests/servers/tls_server.py --mode implicit
+#   socks     tests/servers/proxy_server.py --scheme socks5 (pproxy, with a password)
+#   httpproxy tests/servers/proxy_server.py --scheme http (pproxy, with a password)
 SIZE_LIMIT=1000
+# The proxies' user and password: test_api.c's PROXY_USER and PROXY_PASSWORD.
+PROXY_AUTH='cuser:s3cret@proxy'
 SERVERS=""
 
 # launch NAME DIR SCRIPT [ARGS...]: start one storing into DIR (log DIR.log).
@@ -246,8 +252,11 @@ run_api() {
     --cert "$TLS_FILES/cert.pem" --key "$TLS_FILES/key.pem"
   launch implicit "$base-implicit" tests/servers/tls_server.py --mode implicit \
     --cert "$TLS_FILES/cert.pem" --key "$TLS_FILES/key.pem"
+  launch socks "$base-socks" tests/servers/proxy_server.py --scheme socks5 --auth "$PROXY_AUTH"
+  launch httpproxy "$base-httpproxy" tests/servers/proxy_server.py --scheme http --auth "$PROXY_AUTH"
   if ! await sink "$base-sink" || ! await dsn "$base-dsn" || ! await size "$base-size" ||
-     ! await starttls "$base-starttls" || ! await implicit "$base-implicit"; then
+     ! await starttls "$base-starttls" || ! await implicit "$base-implicit" ||
+     ! await socks "$base-socks" || ! await httpproxy "$base-httpproxy"; then
     stop_servers
     fail "$label: test_api (a server did not start)"
     return 0
@@ -257,7 +266,8 @@ run_api() {
     --size "127.0.0.1:$PORT_size" "$base-size" "$SIZE_LIMIT" \
     --starttls "127.0.0.1:$PORT_starttls" "$base-starttls" \
     --implicit "127.0.0.1:$PORT_implicit" "$base-implicit" \
-    --tls-files "$TLS_FILES" </dev/null >"$WORK/$label.out" 2>"$WORK/$label.err"
+    --tls-files "$TLS_FILES" --proxies "127.0.0.1:$PORT_socks" "127.0.0.1:$PORT_httpproxy" \
+    </dev/null >"$WORK/$label.out" 2>"$WORK/$label.err"
   stop_servers
   last=$(tail -n 1 "$WORK/$label.out")
   # Failures and notes from the program itself.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what the demo and the tests need, when it is missing: pkg-config,
 # valgrind, g++ and postfix (smtp-sink and smtp-source, and the private Postfix of
-# tests/postfix.rs) from Debian, aiosmtpd from PyPI into build/venv.
+# tests/postfix.rs) from Debian, aiosmtpd, trustme and pproxy from PyPI into build/venv.
 set -eu
 cd "$(dirname "$0")/.."
 need=""
@@ -17,9 +17,10 @@ if [ -n "$need" ]; then
   $SUDO apt-get update -q
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need
 fi
-if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c 'import aiosmtpd, trustme' 2>/dev/null; then
+if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c 'import aiosmtpd, trustme, pproxy' 2>/dev/null; then
   mkdir -p build
   python3 -m venv build/venv
-  # aiosmtpd: the test servers; trustme: a test CA for the TLS examples.
-  build/venv/bin/pip install -q 'aiosmtpd>=1.4' 'trustme>=1.0'
+  # aiosmtpd: the test servers; trustme: a test CA for the TLS examples;
+  # pproxy: a real SOCKS5 and HTTP CONNECT proxy (tests/servers/proxy_server.py).
+  build/venv/bin/pip install -q 'aiosmtpd>=1.4' 'trustme>=1.0' 'pproxy>=2.7,<3'
 fi

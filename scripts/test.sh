@@ -13,7 +13,7 @@ passed() { suites=$((suites + 1)); }
 
 sh scripts/deps.sh
 
-step "cargo test (unit, header, conformance, hostile servers, auth, TLS, messages, load)"
+step "cargo test (unit, header, conformance, hostile servers, auth, TLS, proxies, messages, load)"
 cargo test --no-fail-fast 2>&1
 passed
 

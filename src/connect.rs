@@ -64,7 +64,7 @@ pub struct ConnectLimits<'a> {
 
 impl ConnectLimits<'_> {
     /// The end of a lookup or an attempt starting now.
-    fn attempt_end(&self) -> Earliest {
+    pub(crate) fn attempt_end(&self) -> Earliest {
         let mut e = Earliest::default();
         e.add(self.call_deadline, Limit::Call);
         e.add_after(Instant::now(), self.timeouts.connect, Limit::Connect);
@@ -73,7 +73,7 @@ impl ConnectLimits<'_> {
 
     /// Wait for `fd` (or only the doorbell) until `until`; a cancel is an
     /// error, the rest is for the caller to judge.
-    fn wait(&self, fd: Option<RawFd>, events: i16, until: Option<(Instant, Limit)>) -> Result<Waited> {
+    pub(crate) fn wait(&self, fd: Option<RawFd>, events: i16, until: Option<(Instant, Limit)>) -> Result<Waited> {
         let woke = wait(fd, events, until.map(|u| u.0), self.canceller)
             .map_err(|e| Error::Io(format!("waiting to connect: {e}")))?;
         Ok(match woke {
@@ -94,7 +94,7 @@ impl ConnectLimits<'_> {
 }
 
 /// How a wait of a connect ended, a cancel aside.
-enum Waited {
+pub(crate) enum Waited {
     /// The socket is ready.
     Ready,
     /// The doorbell rang (an abandoned lookup finishing): look again.

@@ -5,6 +5,7 @@
 //! `extern "C"`, raw pointers and panics caught at the boundary.
 
 pub mod address;
+pub mod adopt;
 pub mod auth;
 pub mod cancel;
 pub mod command;
@@ -19,6 +20,7 @@ pub mod features;
 pub mod idna_host;
 pub mod message;
 pub mod pool;
+pub mod proxy;
 pub mod reply;
 pub mod session;
 pub mod sys;

@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::pki::{ca, cert, leaf, Leaf, Shape};
-use common::{cstr, text, PyServer, Scripted, Session};
+use common::{cstr, text, wait_for_file, PyServer, Scripted, Session};
 use rcgen::Issuer;
 use rustls::pki_types::CertificateDer;
 use smtp::ffi::auth::*;
@@ -266,17 +266,6 @@ fn mail_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn wait_for_file(path: &Path) -> Vec<u8> {
-    let start = Instant::now();
-    loop {
-        if let Ok(b) = std::fs::read(path) {
-            return b;
-        }
-        assert!(start.elapsed() < Duration::from_secs(5), "{} never arrived", path.display());
-        thread::sleep(Duration::from_millis(20));
-    }
 }
 
 const MSG: &[u8] = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: over TLS\r\n\r\nSecret plans.\r\n.dot\r\n";

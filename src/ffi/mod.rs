@@ -9,6 +9,7 @@ pub mod commands;
 pub mod handle;
 pub mod message;
 pub mod pool;
+pub mod proxy;
 pub mod raw;
 pub mod result;
 pub mod session;

@@ -92,8 +92,8 @@ fn ms(value: u64) -> Option<Duration> {
 /// Make a pool of at most `max_connections` connections to `host` and
 /// `port` (0: the kind's default; as `smtp_session_connect()`, `host` may
 /// carry `:port`, and for LMTP be a Unix socket path), each opened like
-/// `like` would open it: its kind, local hostname, source address, TLS
-/// configuration, TLS requirement, auth mechanisms and loopback trust are
+/// `like` would open it: its kind, local hostname, source address, proxy,
+/// TLS configuration, TLS requirement, auth mechanisms and loopback trust are
 /// copied now; later changes to `like` do not reach the pool. Connections
 /// open on demand. On success `*pool` owns the new pool (free it with
 /// `smtp_pool_free()`); on failure `*pool` is NULL and the error is in

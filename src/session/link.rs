@@ -44,7 +44,8 @@ impl Link {
     }
 }
 
-/// The settings that make a connection what it is: everything a pool needs
+/// The settings that make a connection what it is (the proxy included):
+/// everything a pool needs
 /// to open more connections like the session it was made from. Shared
 /// between threads (no trace callback, no connection).
 #[derive(Clone, Debug)]
@@ -57,6 +58,7 @@ pub struct Profile {
     pub auth_preference: Option<Vec<String>>,
     pub trust_loopback: bool,
     pub timeouts: Timeouts,
+    pub proxy: Option<crate::proxy::Proxy>,
 }
 
 impl Session {
@@ -71,6 +73,7 @@ impl Session {
             auth_preference: self.auth_preference.clone(),
             trust_loopback: self.trust_loopback,
             timeouts: self.timeouts,
+            proxy: self.proxy.clone(),
         }
     }
 
@@ -84,6 +87,7 @@ impl Session {
         s.auth_preference = p.auth_preference.clone();
         s.trust_loopback = p.trust_loopback;
         s.timeouts = p.timeouts;
+        s.proxy = p.proxy.clone();
         s
     }
 

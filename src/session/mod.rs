@@ -26,6 +26,7 @@ mod link;
 mod message;
 mod prepare;
 mod raw;
+mod route;
 mod tls;
 mod transaction;
 
@@ -103,6 +104,8 @@ pub struct Session {
     canceller: Arc<Canceller>,
     /// The last message's data went out but no reply decided it.
     unanswered: bool,
+    /// Connect through this proxy (`set_proxy`).
+    proxy: Option<crate::proxy::Proxy>,
 }
 
 impl Session {
@@ -132,6 +135,7 @@ impl Session {
             chunking_enabled: true,
             canceller: Arc::new(Canceller::default()),
             unanswered: false,
+            proxy: None,
         }
     }
 
@@ -245,13 +249,29 @@ impl Session {
         self.close();
         let limits =
             ConnectLimits { timeouts: &self.timeouts, call_deadline: self.call_deadline, canceller: &self.canceller };
-        let sock = if connect::is_unix_path(&host) {
+        let sock = if let Some(proxy) = &self.proxy {
+            let sock = crate::proxy::connect_through(proxy, &host, port, self.source.as_ref(), &limits)?;
+            self.trace.line(Direction::Info, "proxy", &format!("{proxy} connected us to {host}:{port}"));
+            sock
+        } else if connect::is_unix_path(&host) {
             connect::connect_unix(&host, &limits)?
         } else {
             connect::connect_tcp(&host, port, self.source.as_ref(), &limits)?
         };
         self.trace.line(Direction::Info, "connect", &format!("connected to {}", sock.peer()));
-        self.tls_host = host;
+        self.start(sock, host)
+    }
+
+    /// Start a session on a socket the caller connected (a socketpair in the
+    /// unit tests) and read the greeting; no TLS (see `connect_socket_for`).
+    pub fn connect_socket(&mut self, sock: Socket) -> Result<Reply> {
+        self.connect_socket_for(sock, None)
+    }
+
+    /// Run the session over a connected `sock`: SMTP_SSL's handshake
+    /// (checked against `tls_host`), then the greeting.
+    fn start(&mut self, sock: Socket, tls_host: String) -> Result<Reply> {
+        self.tls_host = tls_host;
         self.attach(sock);
         if self.kind == Kind::SmtpSsl {
             if let Err(e) = self.tls_handshake(None) {
@@ -259,14 +279,6 @@ impl Session {
                 return Err(e);
             }
         }
-        self.get_reply_in(Phase::Greeting)
-    }
-
-    /// Start a session on a socket the caller connected (a socketpair in the
-    /// unit tests) and read the greeting.
-    pub fn connect_socket(&mut self, sock: Socket) -> Result<Reply> {
-        self.close();
-        self.attach(sock);
         self.get_reply_in(Phase::Greeting)
     }
 

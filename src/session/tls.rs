@@ -58,7 +58,15 @@ impl Session {
                 "WARNING: certificate verification is DISABLED: anyone on the path can read and change this connection",
             );
         }
-        let tls = config.connect(&self.tls_host)?;
+        let tls = config.connect(&self.tls_host).map_err(|e| match self.tls_host.is_empty() {
+            // A caller's socket given without a host (`connect_socket_for`).
+            true => Error::Tls(
+                "no host name to check the server's certificate against: give the host with the socket \
+                 (smtp_session_connect_fd) or a server name in the TLS configuration"
+                    .into(),
+            ),
+            false => e,
+        })?;
         let conn = self.conn.as_mut().ok_or_else(super::not_connected)?;
         conn.start_tls(tls, &self.tls_host, &mut self.trace)?;
         if let Some((version, suite)) = conn.tls_info() {

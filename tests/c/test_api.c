@@ -3,6 +3,7 @@
  *
  *   test_api HOST:PORT SINK_DIR [--dsn HOST:PORT DIR] [--size HOST:PORT DIR LIMIT]
  *            [--starttls HOST:PORT DIR] [--implicit HOST:PORT DIR] [--tls-files DIR]
+ *            [--proxies SOCKS5_HOST:PORT HTTP_HOST:PORT]
  *
  * HOST:PORT is a running tests/servers/sink.py that stores what it receives
  * in SINK_DIR (NNNN.eml, NNNN.json); the directory must start empty. The
@@ -12,7 +13,10 @@
  * in --mode starttls and --mode implicit, whose certificate (for localhost
  * and 127.0.0.1) is signed by --tls-files DIR/ca.pem (see test_tls_builder
  * for the other files there). An option left out is a failure of the tests
- * that need it, not a skip. Every HOST must be a loopback address literal
+ * that need it, not a skip. --proxies names two pproxy instances
+ * (tests/servers/proxy_server.py), SOCKS5 and HTTP CONNECT, each requiring
+ * PROXY_USER and PROXY_PASSWORD (below); left out, the tests through real
+ * proxies fail. Every HOST must be a loopback address literal
  * (127.0.0.0/8 or ::1); anything else is refused. Every
  * function of smtp.h is called at least once. No test framework: CHECK*
  * count passes and failures and print each failing expression; the last
@@ -4697,6 +4701,272 @@ static void test_lmtp(void)
     free(r);
 }
 
+/* ------------------------------------------------- proxies, caller's socket */
+
+/* --proxies SOCKS5_HOST:PORT HTTP_HOST:PORT: pproxy (tests/servers/
+ * proxy_server.py) serving SOCKS5 and HTTP CONNECT, each requiring the user
+ * PROXY_USER with the password PROXY_PASSWORD. */
+static char socks5_proxy[300], http_proxy[300];
+#define PROXY_USER "cuser"
+#define PROXY_PASSWORD "s3cret@proxy"
+#define PROXY_PASSWORD_IN_URL "s3cret%40proxy"
+
+/* No recorded line and no errmsg holds the proxy password. */
+static void check_no_password(smtp_session *s, const struct rec *r)
+{
+    int i;
+    CHECK(!contains(smtp_session_errmsg(s), "s3cret"));
+    for (i = 0; i < r->n && i < REC_LINES; i++)
+        CHECK(!contains(r->lines[i], "s3cret") && !contains(r->lines[i], "czNjcmV0QHByb3h5"));
+}
+
+/* One message through `s` (connected) into the main sink, as message n. */
+static void send_to_sink(smtp_session *s, int n, const char *what)
+{
+    char msg[256];
+    const char *to[] = {"bob@example.com"};
+    snprintf(msg, sizeof msg, "From: alice@example.com\r\nSubject: %s\r\n\r\nhello\r\n", what);
+    CHECK_RC(s, smtp_session_sendmail(s, "alice@example.com", to, 1, (const uint8_t *)msg, strlen(msg), NULL, 0, NULL,
+                                      0, SMTP_MSG_NORMALIZE, NULL, NULL),
+             SMTP_OK);
+    CHECK_INT(sink_count(), n);
+    CHECK(sink_eml_equals(n, msg, strlen(msg)));
+}
+
+/* A session of `kind` with `config` through `scheme`://PROXY_USER:
+ * PROXY_PASSWORD@`proxy` to the TLS server `srv`: STARTTLS first for
+ * SMTP_KIND_SMTP; one message sent over TLS, then QUIT. */
+static void tls_through_proxy(int kind, const char *scheme, const char *proxy, const struct server *srv,
+                              const smtp_tls_config *config)
+{
+    smtp_session *s = smtp_session_new(kind);
+    char url[512];
+    int code = -7;
+    CHECK(s != NULL);
+    if (s == NULL)
+        return;
+    CHECK_RC(s, smtp_session_set_tls_config(s, config), SMTP_OK);
+    snprintf(url, sizeof url, "%s://%s:%s@%s", scheme, PROXY_USER, PROXY_PASSWORD_IN_URL, proxy);
+    CHECK_RC(s, smtp_session_set_proxy(s, url), SMTP_OK);
+    CHECK_RC(s, smtp_session_connect(s, srv->hostport, 0, &code), SMTP_OK);
+    if (kind == SMTP_KIND_SMTP)
+        CHECK_RC(s, smtp_session_starttls(s, NULL, &code), SMTP_OK);
+    check_tls_info(s);
+    send_over_tls(s, srv->dir, dir_count(srv->dir) + 1, "through a proxy");
+    CHECK_RC(s, smtp_session_quit(s, NULL), SMTP_OK);
+    smtp_session_free(s);
+}
+
+static void test_proxy(void)
+{
+    static const char *const bad[] = {
+        "ftp://127.0.0.1:21",           "socks4://127.0.0.1",
+        "127.0.0.1:1080",               "socks5://",
+        "socks5://127.0.0.1:0",         "socks5://127.0.0.1:65536",
+        "http://127.0.0.1:8080\r\nX: y", "http://127.0.0.1:8080/path",
+        "socks5://" PROXY_USER ":s3cret%zz@127.0.0.1",
+    };
+    struct rec *r = calloc(1, sizeof *r);
+    smtp_tls_config *by_name;
+    smtp_session *s;
+    char url[512];
+    int code = -7, n;
+    size_t i;
+
+    section("proxies: smtp_session_set_proxy");
+    CHECK_INT(smtp_session_set_proxy(NULL, "socks5://127.0.0.1"), SMTP_ERR_NULL_ARGUMENT);
+    s = smtp_session_new(SMTP_KIND_SMTP);
+    CHECK(s != NULL && r != NULL);
+    if (s == NULL || r == NULL) {
+        smtp_session_free(s);
+        free(r);
+        return;
+    }
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_RC(s, smtp_session_set_proxy(s, bad[i]), SMTP_ERR_INVALID_ARGUMENT);
+        CHECK(contains(smtp_session_errmsg(s), "proxy URL"));
+        CHECK(!contains(smtp_session_errmsg(s), "s3cret"));
+    }
+    CHECK_RC(s, smtp_session_set_proxy(s, NULL), SMTP_OK);
+    CHECK_RC(s, smtp_session_set_proxy(s, ""), SMTP_OK);
+    /* No proxy now: a direct connect. */
+    CHECK_RC(s, smtp_session_connect(s, hostport, 0, &code), SMTP_OK);
+    CHECK_INT(code, 220);
+    CHECK_RC(s, smtp_session_quit(s, NULL), SMTP_OK);
+    /* A Unix-domain socket cannot go through a proxy. */
+    CHECK_RC(s, smtp_session_set_proxy(s, "socks5://127.0.0.1:1080"), SMTP_OK);
+    CHECK_RC(s, smtp_session_connect(s, "/nonexistent/lmtp.sock", 0, &code), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(contains(smtp_session_errmsg(s), "proxy"));
+    /* A proxy nothing listens on. */
+    snprintf(url, sizeof url, "socks5://127.0.0.1:%u", (unsigned)closed_port());
+    CHECK_RC(s, smtp_session_set_proxy(s, url), SMTP_OK);
+    CHECK_RC(s, smtp_session_connect(s, hostport, 0, &code), SMTP_ERR_CONNECT);
+    CHECK(contains(smtp_session_errmsg(s), "unreachable"));
+    smtp_session_free(s);
+
+    if (socks5_proxy[0] == 0) {
+        printf("   (--proxies was not given: the tests through real proxies cannot run)\n");
+        CHECK(socks5_proxy[0] != 0);
+        free(r);
+        return;
+    }
+    section("proxies: SOCKS5 and HTTP CONNECT (pproxy)");
+    /* Plain SMTP through SOCKS5 with user and password, traced. */
+    s = smtp_session_new(SMTP_KIND_SMTP);
+    CHECK(s != NULL);
+    if (s != NULL) {
+        r->session = s;
+        rec_clear(r);
+        CHECK_RC(s, smtp_session_set_local_hostname(s, "client.example"), SMTP_OK);
+        CHECK_RC(s, smtp_session_set_debuglevel(s, 1), SMTP_OK);
+        CHECK_RC(s, smtp_session_set_trace(s, rec_cb, r), SMTP_OK);
+        snprintf(url, sizeof url, "socks5://%s:%s@%s", PROXY_USER, PROXY_PASSWORD_IN_URL, socks5_proxy);
+        CHECK_RC(s, smtp_session_set_proxy(s, url), SMTP_OK);
+        CHECK_RC(s, smtp_session_connect(s, hostport, 0, &code), SMTP_OK);
+        CHECK_INT(code, 220);
+        CHECK(rec_has(r, SMTP_TRACE_INFO, "SOCKS5 proxy"));
+        n = sink_count();
+        send_to_sink(s, n + 1, "through SOCKS5");
+        CHECK_RC(s, smtp_session_quit(s, NULL), SMTP_OK);
+        /* HTTP CONNECT with Basic credentials. */
+        snprintf(url, sizeof url, "http://%s:%s@%s", PROXY_USER, PROXY_PASSWORD_IN_URL, http_proxy);
+        CHECK_RC(s, smtp_session_set_proxy(s, url), SMTP_OK);
+        CHECK_RC(s, smtp_session_connect(s, hostport, 0, &code), SMTP_OK);
+        CHECK(rec_has(r, SMTP_TRACE_INFO, "HTTP proxy"));
+        send_to_sink(s, n + 2, "through HTTP CONNECT");
+        CHECK_RC(s, smtp_session_quit(s, NULL), SMTP_OK);
+        /* A wrong password: refused, in words, without the password. */
+        snprintf(url, sizeof url, "http://%s:not-%s@%s", PROXY_USER, PROXY_PASSWORD_IN_URL, http_proxy);
+        CHECK_RC(s, smtp_session_set_proxy(s, url), SMTP_OK);
+        CHECK_RC(s, smtp_session_connect(s, hostport, 0, &code), SMTP_ERR_CONNECT);
+        CHECK(contains(smtp_session_errmsg(s), "407"));
+        check_no_password(s, r);
+        CHECK_RC(s, smtp_session_set_trace(s, NULL, NULL), SMTP_OK);
+        smtp_session_free(s);
+    }
+    /* TLS end to end: SMTP_SSL through SOCKS5 (socks5h: the proxy would
+     * resolve a name; the address is given and "localhost" is checked as
+     * the certificate's name only), STARTTLS through HTTP. */
+    by_name = tls_dir ? ca_config("localhost", 0) : NULL;
+    if (by_name != NULL && have(&implicit_srv))
+        tls_through_proxy(SMTP_KIND_SMTP_SSL, "socks5h", socks5_proxy, &implicit_srv, by_name);
+    if (by_name != NULL && have(&starttls_srv))
+        tls_through_proxy(SMTP_KIND_SMTP, "http", http_proxy, &starttls_srv, by_name);
+    smtp_tls_config_free(by_name);
+    free(r);
+}
+
+/* A TCP socket connected to `p` on 127.0.0.1; -1 on failure. */
+static int tcp_connected(uint16_t p)
+{
+    struct sockaddr_in a = {0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(p);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The peer of a socketpair end sees end of stream (after `want`, when not
+ * NULL, arrived first): the library closed its end. */
+static int peer_sees(int fd, const char *want)
+{
+    char buf[256];
+    size_t got = 0, wl = want ? strlen(want) : 0;
+    ssize_t n;
+    struct pollfd p;
+    p.fd = fd;
+    p.events = POLLIN;
+    for (;;) {
+        if (poll(&p, 1, 5000) != 1)
+            return 0;
+        n = read(fd, buf + got, sizeof buf - 1 - got);
+        if (n <= 0)
+            return n == 0 && got == wl && (wl == 0 || memcmp(buf, want, wl) == 0);
+        got += (size_t)n;
+        if (got >= sizeof buf - 1)
+            return 0;
+    }
+}
+
+static void test_connect_fd(void)
+{
+    smtp_session *s;
+    smtp_tls_config *by_name;
+    int sv[2], pfd[2], fd, code = -7;
+
+    section("smtp_session_connect_fd: the caller's socket");
+    s = smtp_session_new(SMTP_KIND_SMTP);
+    CHECK(s != NULL);
+    if (s == NULL)
+        return;
+    /* A socketpair whose other end has already said everything it will:
+     * the greeting and the reply to NOOP. */
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    send_str(sv[1], "220 pair.example ESMTP\r\n250 ok\r\n");
+    CHECK_RC(s, smtp_session_connect_fd(s, sv[0], NULL, &code), SMTP_OK);
+    CHECK_INT(code, 220);
+    CHECK_INT(smtp_session_is_connected(s), 1);
+    CHECK_RC(s, smtp_session_noop(s, &code), SMTP_OK);
+    CHECK_INT(code, 250);
+    /* smtp_session_close() closes the fd. */
+    CHECK_RC(s, smtp_session_close(s), SMTP_OK);
+    CHECK(peer_sees(sv[1], "noop\r\n"));
+    close(sv[1]);
+
+    /* A TCP socket to the sink. */
+    fd = tcp_connected(port);
+    CHECK(fd >= 0);
+    CHECK_RC(s, smtp_session_connect_fd(s, fd, NULL, &code), SMTP_OK);
+    CHECK_INT(code, 220);
+    send_to_sink(s, sink_count() + 1, "over the caller's socket");
+    CHECK_RC(s, smtp_session_quit(s, NULL), SMTP_OK);
+
+    /* On failure the fd is closed too, even for a NULL session. */
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    CHECK_INT(smtp_session_connect_fd(NULL, sv[0], NULL, &code), SMTP_ERR_NULL_ARGUMENT);
+    CHECK(peer_sees(sv[1], NULL));
+    close(sv[1]);
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    CHECK_RC(s, smtp_session_connect_fd(s, sv[0], "bad\r\nhost", &code), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(peer_sees(sv[1], NULL));
+    close(sv[1]);
+    /* Not a socket: refused, and closed. */
+    CHECK(pipe(pfd) == 0);
+    CHECK_RC(s, smtp_session_connect_fd(s, pfd[0], NULL, &code), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(contains(smtp_session_errmsg(s), "not a socket"));
+    CHECK(fcntl(pfd[0], F_GETFD) == -1 && errno == EBADF);
+    close(pfd[1]);
+    CHECK_RC(s, smtp_session_connect_fd(s, -1, NULL, &code), SMTP_ERR_INVALID_ARGUMENT);
+    smtp_session_free(s);
+
+    /* SMTP_SSL over the caller's socket: the certificate is checked
+     * against the host given. */
+    by_name = tls_dir ? ca_config(NULL, 0) : NULL;
+    if (by_name != NULL && have(&implicit_srv)) {
+        s = smtp_session_new(SMTP_KIND_SMTP_SSL);
+        CHECK(s != NULL);
+        if (s != NULL) {
+            CHECK_RC(s, smtp_session_set_tls_config(s, by_name), SMTP_OK);
+            fd = tcp_connected(implicit_srv.port);
+            CHECK_RC(s, smtp_session_connect_fd(s, fd, "localhost", &code), SMTP_OK);
+            CHECK_INT(code, 220);
+            check_tls_info(s);
+            send_over_tls(s, implicit_srv.dir, dir_count(implicit_srv.dir) + 1, "SMTP_SSL over the caller's socket");
+            CHECK_RC(s, smtp_session_quit(s, NULL), SMTP_OK);
+            fd = tcp_connected(implicit_srv.port);
+            CHECK_RC(s, smtp_session_connect_fd(s, fd, NULL, &code), SMTP_ERR_TLS);
+            CHECK(contains(smtp_session_errmsg(s), "no host name"));
+            smtp_session_free(s);
+        }
+    }
+    smtp_tls_config_free(by_name);
+}
+
 /* `hp` (a loopback HOST:PORT) and `dir` into `srv`; 0 (after saying why)
  * when they do not do. */
 static int parse_server(struct server *srv, const char *hp, const char *dir)
@@ -5028,13 +5298,19 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 3 || (colon = strrchr(argv[1], ':')) == NULL) {
         fprintf(stderr, "usage: test_api HOST:PORT SINK_DIR [--dsn HOST:PORT DIR] [--size HOST:PORT DIR LIMIT]\n"
-                        "       [--starttls HOST:PORT DIR] [--implicit HOST:PORT DIR] [--tls-files DIR]\n");
+                        "       [--starttls HOST:PORT DIR] [--implicit HOST:PORT DIR] [--tls-files DIR]\n"
+                        "       [--proxies SOCKS5_HOST:PORT HTTP_HOST:PORT]\n");
         return 2;
     }
     for (i = 3; i < argc; i++) {
         struct server *srv = NULL;
         if (strcmp(argv[i], "--tls-files") == 0 && i + 1 < argc) {
             tls_dir = argv[++i];
+            continue;
+        }
+        if (strcmp(argv[i], "--proxies") == 0 && i + 2 < argc) {
+            snprintf(socks5_proxy, sizeof socks5_proxy, "%s", argv[++i]);
+            snprintf(http_proxy, sizeof http_proxy, "%s", argv[++i]);
             continue;
         }
         if (strcmp(argv[i], dsn_sink.option) == 0)
@@ -5118,6 +5394,8 @@ int main(int argc, char **argv)
     test_tls_sessions();
     test_pool();
     test_tls_trust_and_idna();
+    test_proxy();
+    test_connect_fd();
 
     printf("c-tests: %d passed, %d failed\n", passed, failed);
     return failed > 0 ? 1 : 0;

@@ -105,6 +105,30 @@ pub fn text(p: *const c_char) -> Option<String> {
     (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
 }
 
+/// The contents of `path` once it exists (a server writes it after the
+/// fact); panics after 5 s.
+pub fn wait_for_file(path: &std::path::Path) -> Vec<u8> {
+    let start = Instant::now();
+    loop {
+        if let Ok(b) = std::fs::read(path) {
+            return b;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "{} never arrived", path.display());
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A trace callback (`smtp_session_set_trace`) appending each line to the
+/// `Vec<String>` that `userdata` points to.
+///
+/// # Safety
+/// `userdata` points to a live `Vec<String>`; `line` holds `len` bytes.
+pub unsafe extern "C" fn collect_lines(userdata: *mut std::ffi::c_void, _dir: c_int, line: *const c_char, len: usize) {
+    let lines = unsafe { &mut *userdata.cast::<Vec<String>>() };
+    let bytes = unsafe { std::slice::from_raw_parts(line.cast::<u8>(), len) };
+    lines.push(String::from_utf8_lossy(bytes).into_owned());
+}
+
 /// A loopback server running `script` on its first connection, with a
 /// line reader and the raw stream. It stops by itself (read timeouts).
 pub struct Scripted {

@@ -830,6 +830,137 @@ void test_auth()
     CHECK(no_throw([&] { r = t.quit(); }, "quit") && r.code == 221);
 }
 
+
+/* Read exactly n bytes from fd ("" on end of stream or error). */
+std::string read_n(int fd, std::size_t n)
+{
+    std::string b(n, '\0');
+    std::size_t got = 0;
+    while (got < n) {
+        const ssize_t k = read(fd, &b[got], n - got);
+        if (k <= 0)
+            return std::string();
+        got += static_cast<std::size_t>(k);
+    }
+    return b;
+}
+
+void write_all(int fd, const std::string &bytes)
+{
+    const ssize_t w = write(fd, bytes.data(), bytes.size());
+    CHECK(w == static_cast<ssize_t>(bytes.size()));
+}
+
+/* Everything the peer of fd sends until it closes (bounded). */
+std::string read_to_eof(int fd)
+{
+    std::string all;
+    char buf[256];
+    for (int i = 0; i < 64; ++i) {
+        const ssize_t k = read(fd, buf, sizeof buf);
+        if (k <= 0)
+            break;
+        all.append(buf, static_cast<std::size_t>(k));
+    }
+    return all;
+}
+
+/* Session::set_proxy(): a bad URL throws InvalidArgument; through a scripted
+   SOCKS5 proxy (user and password, the name sent for the proxy to resolve),
+   which then plays the mail server itself. */
+void test_proxy()
+{
+    smtp::Session s;
+    std::unique_ptr<smtp::InvalidArgument> bad =
+        catch_<smtp::InvalidArgument>([&] { s.set_proxy("ftp://127.0.0.1:21"); }, "bad proxy URL");
+    CHECK(bad && bad->code() == SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(bad && std::string(bad->what()).find("unsupported scheme") != std::string::npos);
+    CHECK(no_throw([&] { s.set_proxy(""); }, "no proxy"));
+    /* Nothing listens where the proxy should be. */
+    CHECK(no_throw([&] { s.set_proxy("socks5://127.0.0.1:" + std::to_string(closed_port())); }, "set_proxy"));
+    std::unique_ptr<smtp::Error> unreachable = catch_<smtp::Error>([&] { s.connect(sink_host); }, "no proxy there");
+    CHECK(unreachable && unreachable->code() == SMTP_ERR_CONNECT);
+
+    unsigned port = 0;
+    const int lfd = silent_listener(&port);
+    CHECK(lfd >= 0);
+    if (lfd < 0)
+        return;
+    bool as_expected = false;
+    std::thread proxy([&] {
+        const int c = accept(lfd, nullptr, nullptr);
+        if (c < 0)
+            return;
+        const std::string hello = read_n(c, 4);
+        write_all(c, std::string("\x05\x02", 2));
+        const std::string auth = read_n(c, 3 + 5 + 6);
+        write_all(c, std::string("\x01\x00", 2));
+        const std::string request = read_n(c, 5 + 10 + 2);
+        write_all(c, std::string("\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00", 10));
+        write_all(c, "220 mx.example ESMTP\r\n");
+        const std::string noop = read_n(c, 6);
+        write_all(c, "250 ok\r\n");
+        const std::string quit = read_n(c, 6);
+        write_all(c, "221 bye\r\n");
+        close(c);
+        as_expected = hello == std::string("\x05\x02\x00\x02", 4) &&
+                      auth == std::string("\x01\x05" "alice\x06s3cret", 14) &&
+                      request == std::string("\x05\x01\x00\x03\x0amx.example\x00\x19", 17) && noop == "noop\r\n" &&
+                      quit == "quit\r\n";
+    });
+    smtp::Reply r;
+    CHECK(no_throw([&] { s.set_proxy("socks5h://alice:s3cret@127.0.0.1:" + std::to_string(port)); }, "set_proxy"));
+    CHECK(no_throw([&] { r = s.connect("mx.example", 25); }, "connect through the proxy") && r.code == 220);
+    CHECK(no_throw([&] { r = s.noop(); }, "noop") && r.code == 250);
+    CHECK(no_throw([&] { r = s.quit(); }, "quit") && r.code == 221);
+    proxy.join();
+    close(lfd);
+    CHECK(as_expected);
+}
+
+/* Session::connect_fd(): a socketpair and a TCP socket the test connected;
+   the fd is closed when the call throws. */
+void test_connect_fd()
+{
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    write_all(sv[1], "220 pair.example ESMTP\r\n250 ok\r\n");
+    smtp::Session s;
+    smtp::Reply r;
+    CHECK(no_throw([&] { r = s.connect_fd(sv[0]); }, "connect_fd") && r.code == 220);
+    CHECK(no_throw([&] { r = s.noop(); }, "noop") && r.code == 250);
+    CHECK(no_throw([&] { s.close(); }, "close"));
+    CHECK(read_to_eof(sv[1]) == "noop\r\n");
+    close(sv[1]);
+
+    /* A NUL in the host throws before the C call: the fd is closed anyway. */
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    std::unique_ptr<smtp::InvalidArgument> nul =
+        catch_<smtp::InvalidArgument>([&] { s.connect_fd(sv[0], std::string("a\0b", 3)); }, "NUL in the host");
+    CHECK(nul && nul->code() == SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(read_to_eof(sv[1]).empty());
+    close(sv[1]);
+    /* Not a socket. */
+    int p[2];
+    CHECK(pipe(p) == 0);
+    std::unique_ptr<smtp::InvalidArgument> pipe_fd =
+        catch_<smtp::InvalidArgument>([&] { s.connect_fd(p[0]); }, "a pipe");
+    CHECK(pipe_fd && std::string(pipe_fd->what()).find("not a socket") != std::string::npos);
+    close(p[1]);
+
+    /* A TCP socket connected to the sink. */
+    const std::size_t colon = sink_host.rfind(':');
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    std::memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<std::uint16_t>(std::stoul(sink_host.substr(colon + 1))));
+    CHECK(fd >= 0 && connect(fd, reinterpret_cast<struct sockaddr *>(&a), sizeof a) == 0);
+    CHECK(no_throw([&] { r = s.connect_fd(fd); }, "connect_fd over TCP") && r.code == 220);
+    CHECK(no_throw([&] { r = s.noop(); }, "noop over TCP") && r.code == 250);
+    CHECK(no_throw([&] { r = s.quit(); }, "quit over TCP") && r.code == 221);
+}
 }  // namespace
 
 /* Session::cancel() from another thread ends a call waiting for a greeting
@@ -1000,6 +1131,7 @@ int main(int argc, char **argv)
         {"sendmail", test_sendmail},       {"move and RAII", test_move_and_raii},  {"trace", test_trace},
         {"auth", test_auth},               {"cancel", test_cancel},                {"pool", test_pool},
         {"TLS roots and names", test_tls_roots_and_names},
+        {"proxy", test_proxy},             {"connect_fd", test_connect_fd},
     };
     for (const auto &t : tests) {
         const int before = failed;
