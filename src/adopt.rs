@@ -8,14 +8,14 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 
 use crate::error::{Error, Result};
+use crate::sys;
 use crate::transport::Socket;
 
 /// Own `fd` if it is open: from here on it is closed when dropped. An fd
 /// that is not open is refused and left alone (there is nothing to close,
 /// and closing a number someone may reuse would be wrong).
 pub fn own(fd: RawFd) -> Result<OwnedFd> {
-    // SAFETY: F_GETFD only reads the descriptor's flags.
-    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+    if !sys::fd_is_open(fd) {
         return Err(Error::InvalidArgument(format!("fd {fd} is not an open file descriptor")));
     }
     // SAFETY: fd is open and the caller hands it over (the C contract).
@@ -27,34 +27,26 @@ pub fn own(fd: RawFd) -> Result<OwnedFd> {
 pub fn socket(fd: OwnedFd) -> Result<Socket> {
     let n = fd.as_raw_fd();
     let refuse = |why: String| Error::InvalidArgument(format!("fd {n} {why}"));
-    let mut kind: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: kind and len are valid for writing.
-    if unsafe { libc::getsockopt(n, libc::SOL_SOCKET, libc::SO_TYPE, (&raw mut kind).cast(), &mut len) } < 0 {
-        let e = io::Error::last_os_error();
-        return Err(refuse(match e.raw_os_error() {
-            Some(libc::ENOTSOCK) => "is not a socket".into(),
-            _ => format!("is not a usable socket: {e}"),
-        }));
+    let probe = socket2::SockRef::from(&fd);
+    match probe.r#type() {
+        Ok(t) if t == socket2::Type::STREAM => {}
+        Ok(_) => return Err(refuse("is not a stream socket (SOCK_STREAM)".into())),
+        Err(e) if sys::is_not_a_socket(&e) => return Err(refuse("is not a socket".into())),
+        Err(e) => return Err(refuse(format!("is not a usable socket: {e}"))),
     }
-    if kind != libc::SOCK_STREAM {
-        return Err(refuse("is not a stream socket (SOCK_STREAM)".into()));
-    }
-    // SAFETY: all-zero is a valid sockaddr_storage; len says its size.
-    let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    // SAFETY: addr and len are valid for writing.
-    if unsafe { libc::getpeername(n, (&raw mut addr).cast(), &mut len) } < 0 {
-        let e = io::Error::last_os_error();
-        return Err(refuse(match e.raw_os_error() {
-            Some(libc::ENOTCONN) => "is not connected (connect it first)".into(),
-            _ => format!("has no peer: {e}"),
-        }));
-    }
-    let made = match libc::c_int::from(addr.ss_family) {
-        libc::AF_INET | libc::AF_INET6 => Socket::tcp(TcpStream::from(fd)),
-        libc::AF_UNIX => Socket::unix(UnixStream::from(fd)),
-        family => return Err(refuse(format!("is a socket of address family {family}, neither TCP nor Unix-domain"))),
+    let peer = match probe.peer_addr() {
+        Ok(peer) => peer,
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+            return Err(refuse("is not connected (connect it first)".into()))
+        }
+        Err(e) => return Err(refuse(format!("has no peer: {e}"))),
+    };
+    let made = if peer.is_ipv4() || peer.is_ipv6() {
+        Socket::tcp(TcpStream::from(fd))
+    } else if peer.is_unix() {
+        Socket::unix(UnixStream::from(fd))
+    } else {
+        return Err(refuse(format!("is a socket of address family {}, neither TCP nor Unix-domain", peer.family())));
     };
     made.map_err(|e| refuse(format!("cannot be made non-blocking: {e}")))
 }

@@ -9,6 +9,8 @@
 //!   instead (socket2 does for the sockets it makes; [`no_sigpipe`] does for
 //!   any other, such as a socket the caller connected).
 //! - TCP_QUICKACK exists only on Linux and Android; elsewhere a no-op.
+//! - Whether a number is an open file descriptor, and whether an error says
+//!   "not a socket" (for the caller's socket, `adopt.rs`).
 //! - The host name and its canonical name (gethostname, getaddrinfo with
 //!   AI_CANONNAME: POSIX), for smtplib's default `local_hostname`.
 
@@ -117,4 +119,15 @@ pub fn canonical_name(host: &str) -> Option<String> {
         libc::freeaddrinfo(res);
         name
     }
+}
+
+/// `fd` is an open file descriptor (fcntl F_GETFD: POSIX).
+pub(crate) fn fd_is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0
+}
+
+/// The error is ENOTSOCK (std has no kind for it).
+pub(crate) fn is_not_a_socket(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ENOTSOCK)
 }

@@ -119,7 +119,7 @@ fn handshake(
     let mut sent = 0;
     loop {
         let (result, events) = if sent < out.bytes().len() {
-            (sock.send(&out.bytes()[sent..]).map(|n| sent += n), libc::POLLOUT)
+            (sock.send(&out.bytes()[sent..]).map(|n| sent += n), crate::sys::POLLOUT)
         } else {
             let want = machine.want();
             if want == 0 {
@@ -138,7 +138,7 @@ fn handshake(
                 }
                 Err(e) => Err(e),
             };
-            (result, libc::POLLIN)
+            (result, crate::sys::POLLIN)
         };
         match result {
             Ok(()) => {}
