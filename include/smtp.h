@@ -1108,8 +1108,8 @@ int smtp_session_send_message(struct smtp_session *s,
  * Make a pool of at most `max_connections` connections to `host` and
  * `port` (0: the kind's default; as `smtp_session_connect()`, `host` may
  * carry `:port`, and for LMTP be a Unix socket path), each opened like
- * `like` would open it: its kind, local hostname, source address, TLS
- * configuration, TLS requirement, auth mechanisms and loopback trust are
+ * `like` would open it: its kind, local hostname, source address, proxy,
+ * TLS configuration, TLS requirement, auth mechanisms and loopback trust are
  * copied now; later changes to `like` do not reach the pool. Connections
  * open on demand. On success `*pool` owns the new pool (free it with
  * `smtp_pool_free()`); on failure `*pool` is NULL and the error is in
@@ -1262,63 +1262,6 @@ int smtp_pool_sendmail_batch(struct smtp_pool *pool,
                              size_t n);
 
 /**
- * smtplib's `send`: write `len` bytes from `data` to the server exactly as
- * they are (no CRLF is added and nothing is checked: the caller builds the
- * whole line, CRLF included) and read no reply. Anything the session had
- * queued goes first. The write is bounded by the I/O limit and the call
- * limit and ends at `smtp_session_cancel()`, as every call is; a reply that
- * arrives meanwhile is kept for `smtp_session_getreply()`. `len` 0 sends
- * nothing. The session's state is not changed: a command sent this way is
- * the caller's to follow up (read its reply with `smtp_session_getreply()`).
- * A line starting with "AUTH " is traced with its payload redacted; other
- * bytes are traced as sent (do not send secrets this way with tracing on).
- *
- * Errors: `SMTP_ERR_SERVER_DISCONNECTED` when not connected ("please run
- * connect() first") or when the server closed the connection,
- * `SMTP_ERR_TIMEOUT`, `SMTP_ERR_IO`, `SMTP_ERR_CANCELLED`; after any of
- * them the connection is closed (how much was written is unknown).
- *
- * # Safety
- * `s` is NULL or a live session; `data` is NULL (only when `len` is 0) or
- * valid for reading `len` bytes.
- */
-int smtp_session_send(struct smtp_session *s, const void *data, size_t len);
-
-/**
- * smtplib's `getreply`: read one reply from the server (after
- * `smtp_session_send()`, say), whatever its code: the code goes to `*code`
- * (NULL allowed; -1 when the server sent no number where the code belongs)
- * and the text to `smtp_session_last_reply_text()`. A reply already read
- * ahead is returned at once; otherwise the wait is bounded by the reply
- * limit (`SMTP_TIMEOUT_REPLY`), the I/O limit and the call limit, and ends
- * at `smtp_session_cancel()`. The session's state is not changed.
- *
- * Errors: `SMTP_ERR_SERVER_DISCONNECTED` when not connected or when the
- * server closed the connection ("Connection unexpectedly closed"),
- * `SMTP_ERR_RESPONSE` (500, a reply line over 8192 bytes), `SMTP_ERR_TIMEOUT`,
- * `SMTP_ERR_IO`, `SMTP_ERR_CANCELLED`; after any of them the connection is
- * closed.
- *
- * # Safety
- * `s` is NULL or a live session; `code` is NULL or writable.
- */
-int smtp_session_getreply(struct smtp_session *s, int *code);
-
-/**
- * The descriptor of the connection's socket, -1 when not connected (and
- * for NULL, and from inside one of the session's own callbacks). It stays
- * the session's: valid until the connection is closed (`smtp_session_close()`,
- * `smtp_session_quit()`, a failure, a new connect, the free); poll it,
- * read its address or set socket options, but do not read, write, close
- * or change its blocking mode (the session's driver owns the stream, and
- * on TLS the bytes on it are encrypted).
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-int smtp_session_fileno(const struct smtp_session *s);
-
-/**
  * Connect through a proxy from the next `smtp_session_connect()` or
  * `smtp_session_open()` on; NULL or "" connects directly again. `url` is
  * one of
@@ -1385,6 +1328,63 @@ int smtp_session_set_proxy(struct smtp_session *s, const char *url);
  * writable.
  */
 int smtp_session_connect_fd(struct smtp_session *s, int fd, const char *host, int *code);
+
+/**
+ * smtplib's `send`: write `len` bytes from `data` to the server exactly as
+ * they are (no CRLF is added and nothing is checked: the caller builds the
+ * whole line, CRLF included) and read no reply. Anything the session had
+ * queued goes first. The write is bounded by the I/O limit and the call
+ * limit and ends at `smtp_session_cancel()`, as every call is; a reply that
+ * arrives meanwhile is kept for `smtp_session_getreply()`. `len` 0 sends
+ * nothing. The session's state is not changed: a command sent this way is
+ * the caller's to follow up (read its reply with `smtp_session_getreply()`).
+ * A line starting with "AUTH " is traced with its payload redacted; other
+ * bytes are traced as sent (do not send secrets this way with tracing on).
+ *
+ * Errors: `SMTP_ERR_SERVER_DISCONNECTED` when not connected ("please run
+ * connect() first") or when the server closed the connection,
+ * `SMTP_ERR_TIMEOUT`, `SMTP_ERR_IO`, `SMTP_ERR_CANCELLED`; after any of
+ * them the connection is closed (how much was written is unknown).
+ *
+ * # Safety
+ * `s` is NULL or a live session; `data` is NULL (only when `len` is 0) or
+ * valid for reading `len` bytes.
+ */
+int smtp_session_send(struct smtp_session *s, const void *data, size_t len);
+
+/**
+ * smtplib's `getreply`: read one reply from the server (after
+ * `smtp_session_send()`, say), whatever its code: the code goes to `*code`
+ * (NULL allowed; -1 when the server sent no number where the code belongs)
+ * and the text to `smtp_session_last_reply_text()`. A reply already read
+ * ahead is returned at once; otherwise the wait is bounded by the reply
+ * limit (`SMTP_TIMEOUT_REPLY`), the I/O limit and the call limit, and ends
+ * at `smtp_session_cancel()`. The session's state is not changed.
+ *
+ * Errors: `SMTP_ERR_SERVER_DISCONNECTED` when not connected or when the
+ * server closed the connection ("Connection unexpectedly closed"),
+ * `SMTP_ERR_RESPONSE` (500, a reply line over 8192 bytes), `SMTP_ERR_TIMEOUT`,
+ * `SMTP_ERR_IO`, `SMTP_ERR_CANCELLED`; after any of them the connection is
+ * closed.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `code` is NULL or writable.
+ */
+int smtp_session_getreply(struct smtp_session *s, int *code);
+
+/**
+ * The descriptor of the connection's socket, -1 when not connected (and
+ * for NULL, and from inside one of the session's own callbacks). It stays
+ * the session's: valid until the connection is closed (`smtp_session_close()`,
+ * `smtp_session_quit()`, a failure, a new connect, the free); poll it,
+ * read its address or set socket options, but do not read, write, close
+ * or change its blocking mode (the session's driver owns the stream, and
+ * on TLS the bytes on it are encrypted).
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_fileno(const struct smtp_session *s);
 
 /**
  * A static English description of a result code. Never NULL; an unknown
