@@ -92,7 +92,7 @@ impl BareEolCheck {
     }
 }
 
-/// The first lone CR or LF, for [`LineEndings::Reject`]: (offset, byte).
+/// The offset of the first lone CR or LF, for [`LineEndings::Reject`].
 pub fn first_bare_eol(parts: &[&[u8]]) -> Option<u64> {
     let mut first = None;
     for_each_bare_eol(parts, |at| {

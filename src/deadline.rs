@@ -186,7 +186,7 @@ pub struct Earliest(Option<(Instant, Limit)>);
 impl Earliest {
     pub fn add(&mut self, at: Option<Instant>, limit: Limit) {
         if let Some(at) = at {
-            if self.0.map_or(true, |(t, _)| at < t) {
+            if self.0.is_none_or(|(t, _)| at < t) {
                 self.0 = Some((at, limit));
             }
         }

@@ -31,7 +31,7 @@ pub enum Error {
     /// the reply that decides it: the server may have taken it (pool calls,
     /// which never send such a message again).
     OutcomeUnknown(String),
-    /// TLS failed (used from the TLS issue on).
+    /// TLS failed: the handshake, a certificate, or a record.
     Tls(String),
     /// The call would expose a secret (or, with TLS required, anything) on a
     /// connection that is not protected.

@@ -2,7 +2,9 @@
 //! pure-Rust protocol core and a C ABI (`include/smtp.h`).
 //!
 //! The core modules know nothing of C; `ffi` is the only place with
-//! `extern "C"`, raw pointers and panics caught at the boundary.
+//! `extern "C"`, C pointers and panics caught at the boundary. Calls to the
+//! operating system below std and socket2 live in `sys` alone (and
+//! `adopt` turns the caller's raw fd into an owned socket).
 
 pub mod address;
 pub mod adopt;

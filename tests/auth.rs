@@ -14,14 +14,12 @@ use smtp::ffi::auth::*;
 use smtp::ffi::commands::*;
 use smtp::ffi::session::*;
 
-const OK: c_int = 0;
-const ERR_NULL: c_int = 1;
-const ERR_INVALID: c_int = 2;
-const ERR_DISCONNECTED: c_int = 14;
-const ERR_NOT_SUPPORTED: c_int = 23;
-const ERR_AUTH: c_int = 24;
-const ERR_AUTH_ABORTED: c_int = 25;
-const ERR_SMTP: c_int = 29;
+// Result codes from the library, under this file's short names.
+use common::codes::{
+    SMTP_ERR_AUTH as ERR_AUTH, SMTP_ERR_AUTH_ABORTED as ERR_AUTH_ABORTED, SMTP_ERR_INVALID_ARGUMENT as ERR_INVALID,
+    SMTP_ERR_NOT_SUPPORTED as ERR_NOT_SUPPORTED, SMTP_ERR_NULL_ARGUMENT as ERR_NULL,
+    SMTP_ERR_SERVER_DISCONNECTED as ERR_DISCONNECTED, SMTP_ERR_SMTP as ERR_SMTP, SMTP_OK as OK,
+};
 
 /// One aiosmtpd server for the real-server tests.
 static SERVER: Mutex<Option<PyServer>> = Mutex::new(None);

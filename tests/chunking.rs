@@ -15,7 +15,10 @@ use smtp::ffi::commands::*;
 
 /// A server that takes DATA and BDAT and returns, per transaction, the MAIL
 /// line and the message bytes as delivered (DATA unstuffed).
-fn bdat_server(ehlo: &'static str, refuse_chunk: Option<usize>) -> (u16, thread::JoinHandle<Vec<(String, Vec<u8>)>>) {
+/// Per transaction: the MAIL line and the message as delivered.
+type Delivered = Vec<(String, Vec<u8>)>;
+
+fn bdat_server(ehlo: &'static str, refuse_chunk: Option<usize>) -> (u16, thread::JoinHandle<Delivered>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let h = thread::spawn(move || {

@@ -22,7 +22,8 @@ use smtp::ffi::commands::*;
 use smtp::ffi::session::*;
 use smtp::ffi::tls::*;
 
-const OK: c_int = 0;
+// Result codes from the library, under this file's short names.
+use common::codes::SMTP_OK as OK;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -136,10 +137,10 @@ fn sixty_four_threads_a_thousand_messages_each() {
 /// A TLS SMTP server that drops connections at random points (never after
 /// it has accepted a message without saying so), and records each message's
 /// Message-ID when it answers 250 to it.
-fn flaky_tls_server(
-    leaf: &common::pki::Leaf,
-    stop_after: usize,
-) -> (u16, Arc<Mutex<HashMap<String, usize>>>, thread::JoinHandle<()>) {
+/// Message-ID to how many times it was accepted.
+type Taken = Arc<Mutex<HashMap<String, usize>>>;
+
+fn flaky_tls_server(leaf: &common::pki::Leaf, stop_after: usize) -> (u16, Taken, thread::JoinHandle<()>) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = Arc::new(
         rustls::ServerConfig::builder_with_provider(provider)

@@ -15,10 +15,11 @@ use smtp::ffi::commands::*;
 use smtp::ffi::message::*;
 use smtp::ffi::state::*;
 
-const OK: c_int = 0;
-const ERR_INVALID: c_int = 2;
-const ERR_NOT_SUPPORTED: c_int = 23;
-const ERR_TOO_LARGE: c_int = 30;
+// Result codes from the library, under this file's short names.
+use common::codes::{
+    SMTP_ERR_INVALID_ARGUMENT as ERR_INVALID, SMTP_ERR_NOT_SUPPORTED as ERR_NOT_SUPPORTED,
+    SMTP_ERR_TOO_LARGE as ERR_TOO_LARGE, SMTP_OK as OK,
+};
 
 fn sink(name: &str, extra: &[&str]) -> (PyServer, PathBuf) {
     let dir = std::env::temp_dir().join(format!("libsmtp-{name}-{}", std::process::id()));

@@ -24,13 +24,12 @@ use smtp::ffi::session::*;
 use smtp::ffi::state::*;
 use smtp::ffi::tls::*;
 
-const OK: c_int = 0;
-const ERR_CONNECT: c_int = 10;
-const ERR_TIMEOUT: c_int = 11;
-const ERR_TLS: c_int = 13;
-const ERR_NOT_ENCRYPTED: c_int = 15;
-const ERR_RESPONSE: c_int = 20;
-const ERR_NOT_SUPPORTED: c_int = 23;
+// Result codes from the library, under this file's short names.
+use common::codes::{
+    SMTP_ERR_CONNECT as ERR_CONNECT, SMTP_ERR_NOT_ENCRYPTED as ERR_NOT_ENCRYPTED,
+    SMTP_ERR_NOT_SUPPORTED as ERR_NOT_SUPPORTED, SMTP_ERR_RESPONSE as ERR_RESPONSE, SMTP_ERR_TIMEOUT as ERR_TIMEOUT,
+    SMTP_ERR_TLS as ERR_TLS, SMTP_OK as OK,
+};
 
 // ---- certificates -------------------------------------------------------------
 

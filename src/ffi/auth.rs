@@ -83,7 +83,7 @@ impl CallbackMechanism<'_> {
         static EMPTY: [u8; 1] = [0];
         let (ptr, len) = match challenge {
             None => (std::ptr::null(), 0),
-            Some(c) if c.is_empty() => (EMPTY.as_ptr(), 0),
+            Some([]) => (EMPTY.as_ptr(), 0),
             Some(c) => (c.as_ptr(), c.len()),
         };
         let mut buf = vec![0u8; 1024];

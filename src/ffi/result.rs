@@ -12,9 +12,11 @@ pub const SMTP_VERSION_MINOR: c_int = 1;
 pub const SMTP_VERSION_PATCH: c_int = 0;
 
 /// Result codes. Every fallible function returns `int`: `SMTP_OK` (0) or one
-/// of these. Numbers are fixed and only ever added to, grouped by decade:
-/// 1-9 the caller's errors, 10-19 transport, 20-29 the protocol (one per
-/// smtplib exception). `smtp_result_str()` describes each; the session's
+/// of these. Numbers are fixed and only ever added to: 1-9 the caller's
+/// errors, 10-19 the connection (17: a pool's message whose outcome is
+/// unknown), 20-29 the protocol (one per smtplib exception), then codes
+/// added later where they fit no group (30: larger than the server's
+/// SIZE). `smtp_result_str()` describes each; the session's
 /// `smtp_session_errmsg()` says what happened in detail.
 #[repr(C)]
 #[allow(non_camel_case_types)]

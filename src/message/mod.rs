@@ -178,9 +178,11 @@ Cc: dan@example.com\r\nSubject: meeting\r\n\r\nSee you.\r\n"
     }
 
     /// (message, sender, recipients, bytes sent)
+    type Case<'a> = (&'a [u8], &'a str, &'a [&'a str], &'a [u8]);
+
     #[test]
     fn table() {
-        let cases: &[(&[u8], &str, &[&str], &[u8])] = &[
+        let cases: &[Case] = &[
             (
                 b"Sender: s@x.org\r\nFrom: a@x.org, b@x.org\r\nTo: c@x.org\r\n\r\nbody\r\nBcc: not@a.header\r\n",
                 "s@x.org",

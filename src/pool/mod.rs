@@ -249,7 +249,7 @@ impl Pool {
                 self.quit(seat, idle.link);
             } else {
                 seat.put_link(idle.link);
-                if !probe_idle.is_some_and(|p| age >= p) || self.probe(seat) {
+                if probe_idle.is_none_or(|p| age < p) || self.probe(seat) {
                     return Ok(lent(idle.messages));
                 }
             }

@@ -182,7 +182,7 @@ mod tests {
         let (_, r) = run(b"HTTP/1.1 abc nope\r\n\r\n");
         assert!(matches!(r, Err(Fault::NotProtocol(w)) if w.contains("status line")));
         let mut endless = b"HTTP/1.1 200 OK\r\n".to_vec();
-        endless.extend(std::iter::repeat(b"X-Pad: yyyyyyyyyyyyyyyy\r\n".as_slice()).take(1000).flatten());
+        endless.extend(std::iter::repeat_n(b"X-Pad: yyyyyyyyyyyyyyyy\r\n".as_slice(), 1000).flatten());
         let (m, r) = run(&endless);
         assert!(matches!(r, Err(Fault::NotProtocol(w)) if w.contains("longer than 16384")));
         assert_eq!(m.head.len(), MAX_HEAD);

@@ -40,7 +40,7 @@ pub use transaction::{BatchMessage, BatchOutcome};
 pub enum Kind {
     /// smtplib's `SMTP`: plain TCP, port 25.
     Smtp,
-    /// smtplib's `SMTP_SSL`: TLS from the first byte, port 465 (TLS issue).
+    /// smtplib's `SMTP_SSL`: TLS from the first byte, port 465.
     SmtpSsl,
     /// smtplib's `LMTP` (RFC 2033): LHLO, port 2003, one DATA reply per recipient.
     Lmtp,
