@@ -26,7 +26,7 @@ int main(int argc, char **argv)
         rc = smtp_session_sendmail(s, "alice@example.com", to, 2, (const uint8_t *)msg, strlen(msg),
                                    NULL, 0, NULL, 0, SMTP_MSG_NORMALIZE, NULL, &refused);
     if (rc != SMTP_OK) {
-        fprintf(stderr, "quickstart: %s (%s)\n", smtp_result_str(rc), smtp_session_errmsg(s));
+        fprintf(stderr, "quickstart: %s\n", smtp_session_errmsg(s));
         smtp_session_free(s);
         return 1;
     }

@@ -84,7 +84,7 @@ int main(int argc, char **argv)
     if (rc == SMTP_OK)
         rc = smtp_session_quit(s, &code);
     if (rc != SMTP_OK)
-        fprintf(stderr, "sendmail: %s: %s\n", smtp_result_str(rc), smtp_session_errmsg(s));
+        fprintf(stderr, "sendmail: %s\n", smtp_session_errmsg(s));
     else if (refused)
         fprintf(stderr, "sendmail: %zu recipient(s) refused\n", refused);
     smtp_session_free(s);

@@ -29,6 +29,19 @@
 
 #include <stddef.h>
 #include <stdint.h>
+/**
+ * The version this header describes as one number, MAJOR << 16 | MINOR << 8
+ * | PATCH, for #if; smtp_lib_version_number() gives the library's at run
+ * time.
+ */
+#define SMTP_VERSION_NUMBER ((SMTP_VERSION_MAJOR << 16) | (SMTP_VERSION_MINOR << 8) | SMTP_VERSION_PATCH)
+
+/**
+ * Non-zero when this header is version major.minor.patch or later (as
+ * curl's CURL_AT_LEAST_VERSION): #if SMTP_VERSION_AT_LEAST(0, 2, 0) ...
+ */
+#define SMTP_VERSION_AT_LEAST(major, minor, patch) (SMTP_VERSION_NUMBER >= (((major) << 16) | ((minor) << 8) | (patch)))
+
 
 /**
  * Auth flag: do not send an initial response with AUTH (smtplib's
@@ -971,6 +984,16 @@ int smtp_session_sendmail_batch(struct smtp_session *s, struct smtp_batch_item *
 struct smtp_envelope *smtp_envelope_new(void);
 
 /**
+ * What the envelope's last call did: "no error", or why it was refused
+ * (which option, which value, what is allowed). Owned by the envelope and
+ * valid until its next call or its free; a static message for NULL.
+ *
+ * # Safety
+ * `e` is NULL or a live envelope.
+ */
+const char *smtp_envelope_errmsg(const struct smtp_envelope *e);
+
+/**
  * Free an envelope (NULL is a no-op); sessions given it keep their copy.
  *
  * # Safety
@@ -1400,6 +1423,14 @@ const char *smtp_result_str(int code);
  * built with.
  */
 const char *smtp_lib_version(void);
+
+/**
+ * The library's version at run time as one number, MAJOR << 16 | MINOR << 8
+ * | PATCH: compare with `SMTP_VERSION_NUMBER`, the header's
+ * (`smtp_lib_version_number() >= SMTP_VERSION_NUMBER` when the program runs
+ * on the library it was built with or a later one).
+ */
+uint32_t smtp_lib_version_number(void);
 
 /**
  * Make a session of `kind` (`SMTP_KIND_SMTP`, `SMTP_KIND_SMTP_SSL` or

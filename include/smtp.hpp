@@ -584,10 +584,11 @@ public:
     smtp_envelope *get() const noexcept { return handle_.get(); }
 
 private:
+    /* The library's own words: which option, which value, what is allowed. */
     Envelope &check(int rc)
     {
         if (rc != SMTP_OK)
-            detail::throw_result(rc, smtp_result_str(rc));
+            detail::throw_result(rc, smtp_envelope_errmsg(handle_.get()));
         return *this;
     }
 
@@ -1265,6 +1266,9 @@ private:
 
 /** The library's version at run time ("MAJOR.MINOR.PATCH"). */
 inline std::string lib_version() { return smtp_lib_version(); }
+
+/** The library's version at run time as one number (compare with SMTP_VERSION_NUMBER). */
+inline std::uint32_t lib_version_number() noexcept { return smtp_lib_version_number(); }
 
 /** smtp_result_str() as a std::string. */
 inline std::string result_str(int code) { return smtp_result_str(code); }

@@ -5,10 +5,10 @@
 
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_char, c_int, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::result::{code_of, smtp_result};
+use super::boundary::{guard, shielded, Failure};
+use super::result::smtp_result;
 use crate::cancel::Canceller;
 use crate::error::Error;
 use crate::session::Session;
@@ -165,42 +165,35 @@ pub unsafe fn call(s: *mut smtp_session, f: impl FnOnce(&mut Inner) -> CallResul
         inner.mirror.errmsg = c_text(b"the session is poisoned by an earlier panic; free it");
         smtp_result::SMTP_ERR_BAD_STATE
     } else {
-        let result = catch_unwind(AssertUnwindSafe(|| {
+        let result = guard(|| {
             inner.core.begin_call();
             f(inner)
-        }));
+        });
         inner.core.end_call();
         match result {
-            Ok(Ok(())) => {
+            Ok(()) => {
                 inner.mirror.errmsg = c_text(b"no error");
                 smtp_result::SMTP_OK
             }
-            Ok(Err(CallError::Null(what))) => {
-                inner.mirror.errmsg = c_text(format!("{what} is NULL").as_bytes());
-                smtp_result::SMTP_ERR_NULL_ARGUMENT
-            }
-            Ok(Err(CallError::Core(e))) => {
-                inner.core.note_error(&e);
-                inner.mirror.errmsg = c_text(e.to_string().as_bytes());
-                code_of(&e)
-            }
-            Err(panic) => {
-                inner.poisoned = true;
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                inner.mirror.errmsg = c_text(format!("internal panic: {what}").as_bytes());
-                smtp_result::SMTP_ERR_PANIC
+            Err(failure) => {
+                match &failure {
+                    Failure::Core(e) => inner.core.note_error(e),
+                    Failure::Panic(_) => inner.poisoned = true,
+                    Failure::Null(_) => {}
+                }
+                inner.mirror.errmsg = c_text(failure.message().as_bytes());
+                failure.code()
             }
         }
     };
-    if !inner.poisoned {
-        // A panic here would leave the session half-updated: poison instead.
-        if catch_unwind(AssertUnwindSafe(|| inner.sync())).is_err() {
-            inner.poisoned = true;
-        }
+    // A panic while copying would leave the session half-updated: poison instead.
+    if !inner.poisoned
+        && !shielded(false, || {
+            inner.sync();
+            true
+        })
+    {
+        inner.poisoned = true;
     }
     handle.busy.set(false);
     code as c_int
@@ -231,7 +224,7 @@ pub unsafe fn get_or<T>(s: *const smtp_session, null: T, busy: T, f: impl FnOnce
     let default = busy;
     // SAFETY: not busy, so nothing holds `&mut inner`; getters only read.
     let inner = unsafe { &*handle.inner.get() };
-    catch_unwind(AssertUnwindSafe(|| f(inner))).unwrap_or(default)
+    shielded(default, || f(inner))
 }
 
 /// A borrowed C string from the mirror, NULL for `None`.

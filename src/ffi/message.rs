@@ -1,10 +1,11 @@
 //! send_message and the structured envelope options.
 
-use std::ffi::{c_char, c_int, c_uint};
+use std::ffi::{c_char, c_int, c_uint, CString};
 
 use super::args;
+use super::boundary::{self, guard};
 use super::commands::line_endings;
-use super::handle::{call, smtp_session, CallError};
+use super::handle::{c_text, call, smtp_session, CallError};
 use crate::message::envelope::{Body, DeliverBy, EnvelopeOptions, RcptDsn, Ret};
 
 /// `smtp_envelope_set_dsn_ret()`: return the whole message in a DSN.
@@ -34,12 +35,29 @@ pub const SMTP_BODY_BINARYMIME: c_int = 3;
 #[allow(non_camel_case_types)]
 pub struct smtp_envelope {
     options: EnvelopeOptions,
+    /// What the last call on it did, for `smtp_envelope_errmsg()`.
+    errmsg: CString,
 }
 
 /// An envelope with no option set. Never NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn smtp_envelope_new() -> *mut smtp_envelope {
-    Box::into_raw(Box::new(smtp_envelope { options: EnvelopeOptions::default() }))
+    Box::into_raw(Box::new(smtp_envelope { options: EnvelopeOptions::default(), errmsg: c_text(b"no error") }))
+}
+
+/// What the envelope's last call did: "no error", or why it was refused
+/// (which option, which value, what is allowed). Owned by the envelope and
+/// valid until its next call or its free; a static message for NULL.
+///
+/// # Safety
+/// `e` is NULL or a live envelope.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_envelope_errmsg(e: *const smtp_envelope) -> *const c_char {
+    // SAFETY: NULL or a live envelope, per the contract.
+    match unsafe { e.as_ref() } {
+        Some(e) => e.errmsg.as_ptr(),
+        None => c"envelope is NULL".as_ptr(),
+    }
 }
 
 /// Free an envelope (NULL is a no-op); sessions given it keep their copy.
@@ -55,26 +73,27 @@ pub unsafe extern "C" fn smtp_envelope_free(e: *mut smtp_envelope) {
 }
 
 /// Change an envelope, keeping the change only when the result is valid.
+/// The message (and so `smtp_envelope_errmsg()`) says why not.
 unsafe fn edit(e: *mut smtp_envelope, f: impl FnOnce(&mut EnvelopeOptions) -> Result<(), CallError>) -> c_int {
-    use super::result::{code_of, smtp_result};
     // SAFETY: NULL or a live envelope, per every caller's contract.
     let Some(e) = (unsafe { e.as_mut() }) else {
-        return smtp_result::SMTP_ERR_NULL_ARGUMENT as c_int;
+        return super::result::smtp_result::SMTP_ERR_NULL_ARGUMENT as c_int;
     };
-    let mut next = e.options.clone();
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let result = guard(|| {
+        let mut next = e.options.clone();
         f(&mut next)?;
-        next.validate().map_err(CallError::Core)
-    }));
-    match outcome {
-        Ok(Ok(())) => {
+        next.validate()?;
+        Ok(next)
+    });
+    let code = boundary::code(&result);
+    e.errmsg = match result {
+        Ok(next) => {
             e.options = next;
-            smtp_result::SMTP_OK as c_int
+            c_text(b"no error")
         }
-        Ok(Err(CallError::Null(_))) => smtp_result::SMTP_ERR_NULL_ARGUMENT as c_int,
-        Ok(Err(CallError::Core(err))) => code_of(&err) as c_int,
-        Err(_) => smtp_result::SMTP_ERR_PANIC as c_int,
-    }
+        Err(failure) => c_text(failure.message().as_bytes()),
+    };
+    code
 }
 
 fn invalid(msg: String) -> CallError {

@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod auth;
+pub mod boundary;
 pub mod commands;
 pub mod handle;
 pub mod message;

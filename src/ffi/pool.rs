@@ -2,16 +2,16 @@
 //! threads, and used through the caller's own sessions (see `crate::pool`).
 
 use std::ffi::{c_char, c_int, c_uint, c_void};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::args;
 use super::auth::{options as auth_options, CallbackMechanism};
+use super::boundary::{self, guard, shielded};
 use super::commands::{sendmail_batch_via, sendmail_via, smtp_batch_item};
 use super::handle::{call, smtp_session, CallError, CallResult};
 use super::message::send_message_via;
-use super::result::{code_of, smtp_result};
+use super::result::smtp_result;
 use crate::auth::Secret;
 use crate::error::Error;
 use crate::pool::{Authenticate, Options, Pool};
@@ -76,13 +76,7 @@ unsafe fn with_pool(pool: *const smtp_pool, f: impl FnOnce(&Pool) -> CallResult)
     let Some(p) = (unsafe { pool.as_ref() }) else {
         return smtp_result::SMTP_ERR_NULL_ARGUMENT as c_int;
     };
-    let code = match catch_unwind(AssertUnwindSafe(|| f(&p.core))) {
-        Ok(Ok(())) => smtp_result::SMTP_OK,
-        Ok(Err(CallError::Null(_))) => smtp_result::SMTP_ERR_NULL_ARGUMENT,
-        Ok(Err(CallError::Core(e))) => code_of(&e),
-        Err(_) => smtp_result::SMTP_ERR_PANIC,
-    };
-    code as c_int
+    boundary::code(&guard(|| f(&p.core)))
 }
 
 fn ms(value: u64) -> Option<Duration> {
@@ -140,7 +134,7 @@ pub unsafe extern "C" fn smtp_pool_new(
 pub unsafe extern "C" fn smtp_pool_free(pool: *mut smtp_pool) {
     if !pool.is_null() {
         // SAFETY: per the contract; a panic while closing stays here.
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(pool) })));
+        shielded((), || drop(unsafe { Box::from_raw(pool) }));
     }
 }
 
@@ -182,9 +176,8 @@ pub unsafe extern "C" fn smtp_pool_stat(pool: *const smtp_pool, which: c_int) ->
     let Some(p) = (unsafe { pool.as_ref() }) else {
         return 0;
     };
-    let st = match catch_unwind(AssertUnwindSafe(|| p.core.stats())) {
-        Ok(st) => st,
-        Err(_) => return 0,
+    let Some(st) = shielded(None, || Some(p.core.stats())) else {
+        return 0;
     };
     match which {
         SMTP_POOL_STAT_OPENED => st.opened,

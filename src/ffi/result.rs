@@ -162,6 +162,15 @@ pub extern "C" fn smtp_lib_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
+/// The library's version at run time as one number, MAJOR << 16 | MINOR << 8
+/// | PATCH: compare with `SMTP_VERSION_NUMBER`, the header's
+/// (`smtp_lib_version_number() >= SMTP_VERSION_NUMBER` when the program runs
+/// on the library it was built with or a later one).
+#[unsafe(no_mangle)]
+pub extern "C" fn smtp_lib_version_number() -> u32 {
+    ((SMTP_VERSION_MAJOR as u32) << 16) | ((SMTP_VERSION_MINOR as u32) << 8) | SMTP_VERSION_PATCH as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +183,12 @@ mod tests {
         assert_eq!(SMTP_VERSION_PATCH.to_string(), env!("CARGO_PKG_VERSION_PATCH"));
         let v = unsafe { CStr::from_ptr(smtp_lib_version()) };
         assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+        let n = smtp_lib_version_number();
+        assert_eq!(
+            format!("{}.{}.{}", n >> 16, (n >> 8) & 0xff, n & 0xff),
+            env!("CARGO_PKG_VERSION"),
+            "smtp_lib_version_number {n:#x}"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use std::time::Duration;
 
 use super::args;
+use super::boundary::shielded;
 use super::handle::{call, get, smtp_session, CallResult, Inner};
 use crate::connect::SourceAddr;
 use crate::error::Error;
@@ -111,8 +112,7 @@ pub extern "C" fn smtp_session_new(kind: c_int) -> *mut smtp_session {
         SMTP_KIND_LMTP => Kind::Lmtp,
         _ => return std::ptr::null_mut(),
     };
-    std::panic::catch_unwind(|| Box::into_raw(Box::new(smtp_session::new(Session::new(kind)))))
-        .unwrap_or(std::ptr::null_mut())
+    shielded(std::ptr::null_mut(), || Box::into_raw(Box::new(smtp_session::new(Session::new(kind)))))
 }
 
 /// Free a session: closes its connection without QUIT (use
@@ -125,7 +125,7 @@ pub extern "C" fn smtp_session_new(kind: c_int) -> *mut smtp_session {
 /// not be used afterwards.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn smtp_session_free(s: *mut smtp_session) {
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { smtp_session::free(s) }));
+    shielded((), || unsafe { smtp_session::free(s) });
 }
 
 /// Set the name sent with EHLO, HELO and LHLO when none is given (smtplib's
@@ -384,10 +384,9 @@ pub unsafe extern "C" fn smtp_session_open(
 /// `s` is NULL or a live session, not freed by any thread while this runs.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn smtp_session_cancel(s: *const smtp_session) -> c_int {
-    let cancelled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { smtp_session::cancel(s) }));
-    match cancelled {
-        Ok(true) => super::result::smtp_result::SMTP_OK as c_int,
-        _ => super::result::smtp_result::SMTP_ERR_NULL_ARGUMENT as c_int,
+    match shielded(false, || unsafe { smtp_session::cancel(s) }) {
+        true => super::result::smtp_result::SMTP_OK as c_int,
+        false => super::result::smtp_result::SMTP_ERR_NULL_ARGUMENT as c_int,
     }
 }
 

@@ -2,13 +2,13 @@
 //! makes an immutable `smtp_tls_config` that any number of sessions on any
 //! threads share; `smtp_session_starttls()` and SMTP_SSL sessions use it.
 
+use super::boundary::guard;
 use std::ffi::{c_char, c_int, c_uint, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 use super::args;
 use super::handle::{c_text, call, get, ptr, smtp_session, CallError, CallResult};
-use super::result::{code_of, smtp_result};
+use super::result::smtp_result;
 use super::session::reply_call;
 use crate::tls::{Roots, TlsConfig, TlsSettings};
 
@@ -52,11 +52,9 @@ unsafe fn builder_call_reporting(
     let Some(b) = (unsafe { b.as_mut() }) else {
         return smtp_result::SMTP_ERR_NULL_ARGUMENT as c_int;
     };
-    let (code, msg) = match catch_unwind(AssertUnwindSafe(|| f(&mut b.settings))) {
-        Ok(Ok(report)) => (smtp_result::SMTP_OK, report),
-        Ok(Err(CallError::Null(what))) => (smtp_result::SMTP_ERR_NULL_ARGUMENT, format!("{what} is NULL")),
-        Ok(Err(CallError::Core(e))) => (code_of(&e), e.to_string()),
-        Err(_) => (smtp_result::SMTP_ERR_PANIC, "internal panic".to_string()),
+    let (code, msg) = match guard(|| f(&mut b.settings)) {
+        Ok(report) => (smtp_result::SMTP_OK, report),
+        Err(failure) => (failure.code(), failure.message()),
     };
     b.errmsg = c_text(msg.as_bytes());
     code as c_int

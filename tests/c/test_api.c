@@ -1117,6 +1117,17 @@ static void test_constants(void)
     CHECK(v != NULL);
     CHECK_STR(v, want);
     CHECK(smtp_lib_version() == v);
+    /* One number, for #if and for run time; AT_LEAST compares with it. */
+    CHECK(smtp_lib_version_number() == SMTP_VERSION_NUMBER);
+    CHECK_INT((int)(SMTP_VERSION_NUMBER >> 16), SMTP_VERSION_MAJOR);
+    CHECK_INT((int)((SMTP_VERSION_NUMBER >> 8) & 0xff), SMTP_VERSION_MINOR);
+    CHECK_INT((int)(SMTP_VERSION_NUMBER & 0xff), SMTP_VERSION_PATCH);
+#if !SMTP_VERSION_AT_LEAST(0, 1, 0)
+    CHECK(!"SMTP_VERSION_AT_LEAST(0, 1, 0) is false in #if");
+#endif
+    CHECK(SMTP_VERSION_AT_LEAST(SMTP_VERSION_MAJOR, SMTP_VERSION_MINOR, SMTP_VERSION_PATCH));
+    CHECK(!SMTP_VERSION_AT_LEAST(SMTP_VERSION_MAJOR, SMTP_VERSION_MINOR, SMTP_VERSION_PATCH + 1));
+    CHECK(!SMTP_VERSION_AT_LEAST(SMTP_VERSION_MAJOR + 1, 0, 0));
 }
 
 static void test_null_session(void)
@@ -3208,7 +3219,11 @@ static void test_envelope_args(void)
     /* RET. */
     CHECK_RC(NULL, smtp_envelope_set_dsn_ret(e, SMTP_DSN_RET_FULL), SMTP_OK);
     CHECK_RC(NULL, smtp_envelope_set_dsn_ret(e, SMTP_DSN_RET_HDRS), SMTP_OK);
+    CHECK_STR(smtp_envelope_errmsg(e), "no error");
     CHECK_RC(NULL, smtp_envelope_set_dsn_ret(e, 0), SMTP_ERR_INVALID_ARGUMENT);
+    /* The refusal in words, kept until the envelope's next call. */
+    CHECK(contains_ci(smtp_envelope_errmsg(e), "RET"));
+    CHECK(strcmp(smtp_envelope_errmsg(NULL), "envelope is NULL") == 0);
     CHECK_RC(NULL, smtp_envelope_set_dsn_ret(e, 3), SMTP_ERR_INVALID_ARGUMENT);
     CHECK_RC(NULL, smtp_envelope_set_dsn_ret(e, -1), SMTP_ERR_INVALID_ARGUMENT);
     /* ENVID: 1 to 100 characters, valid UTF-8. */

@@ -247,6 +247,7 @@ void test_error_codes()
 
     CHECK(smtp::lib_version() == smtp_lib_version());
     CHECK(!smtp::lib_version().empty());
+    CHECK(smtp::lib_version_number() == SMTP_VERSION_NUMBER && SMTP_VERSION_AT_LEAST(0, 1, 0));
 
     /* An unknown kind. */
     std::unique_ptr<smtp::InvalidArgument> e =
@@ -548,7 +549,10 @@ void test_sendmail()
 
     /* An envelope: SMTPUTF8 on MAIL (the sink offers it). */
     smtp::Envelope env;
-    CHECK(catch_<smtp::InvalidArgument>([&] { env.set_mt_priority(42); }, "priority 42") != nullptr);
+    std::unique_ptr<smtp::InvalidArgument> bad =
+        catch_<smtp::InvalidArgument>([&] { env.set_mt_priority(42); }, "priority 42");
+    /* The library's words (smtp_envelope_errmsg), not only the code's. */
+    CHECK(bad && std::strstr(bad->what(), "42") != nullptr);
     CHECK(no_throw([&] { env.set_smtputf8(true); }, "set_smtputf8"));
     CHECK(no_throw([&] { s.set_envelope(env); }, "set_envelope"));
     const std::string token8 = new_token();
