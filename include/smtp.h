@@ -44,189 +44,6 @@
 
 
 /**
- * Auth flag: do not send an initial response with AUTH (smtplib's
- * `initial_response_ok=False`); the first response answers a challenge.
- */
-#define SMTP_AUTH_NO_INITIAL_RESPONSE 1
-
-/**
- * Auth flag: allow PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER on a connection
- * that is neither TLS, a Unix socket nor loopback. Without it they are
- * refused there with `SMTP_ERR_NOT_ENCRYPTED` and nothing is sent.
- */
-#define SMTP_AUTH_ALLOW_CLEARTEXT 2
-
-/**
- * SASL callback verdict: the response is in the buffer, `*response_len` bytes.
- */
-#define SMTP_SASL_CONTINUE 100
-
-/**
- * SASL callback verdict, only when asked for the initial response: the
- * mechanism has none (AUTH is sent without one).
- */
-#define SMTP_SASL_NO_INITIAL_RESPONSE 101
-
-/**
- * SASL callback verdict: the buffer is too small; `*response_len` says how
- * many bytes are needed and the callback is called again with a buffer that
- * large (at most 16 MiB).
- */
-#define SMTP_SASL_NEED_SPACE 102
-
-/**
- * Message flag: normalise line endings, lone CR and lone LF becoming CRLF
- * (smtplib's handling of a `str` message). The default.
- */
-#define SMTP_MSG_NORMALIZE 0
-
-/**
- * Message flag: send the bytes as given (smtplib's handling of `bytes`).
- * In every mode a dot after any line break (CR or LF) is doubled, so no
- * byte sequence can end DATA early (SMTP smuggling), and the message ends
- * in CRLF.
- */
-#define SMTP_MSG_RAW 1
-
-/**
- * Message flag: a lone CR or lone LF in the message is
- * `SMTP_ERR_INVALID_ARGUMENT` before anything is sent; otherwise as
- * `SMTP_MSG_RAW`.
- */
-#define SMTP_MSG_REJECT_BARE_EOL 2
-
-/**
- * `smtp_envelope_set_dsn_ret()`: return the whole message in a DSN.
- */
-#define SMTP_DSN_RET_FULL 1
-
-/**
- * `smtp_envelope_set_dsn_ret()`: return only the headers.
- */
-#define SMTP_DSN_RET_HDRS 2
-
-/**
- * DSN NOTIFY bit: on delivery.
- */
-#define SMTP_DSN_NOTIFY_SUCCESS 1
-
-/**
- * DSN NOTIFY bit: on failure.
- */
-#define SMTP_DSN_NOTIFY_FAILURE 2
-
-/**
- * DSN NOTIFY bit: on delay.
- */
-#define SMTP_DSN_NOTIFY_DELAY 4
-
-/**
- * DSN NOTIFY: never (alone).
- */
-#define SMTP_DSN_NOTIFY_NEVER 8
-
-/**
- * `smtp_envelope_set_body()`: BODY=7BIT.
- */
-#define SMTP_BODY_7BIT 1
-
-/**
- * `smtp_envelope_set_body()`: BODY=8BITMIME (needs the server's 8BITMIME).
- */
-#define SMTP_BODY_8BITMIME 2
-
-/**
- * `smtp_envelope_set_body()`: BODY=BINARYMIME (needs BINARYMIME and CHUNKING).
- */
-#define SMTP_BODY_BINARYMIME 3
-
-/**
- * `smtp_pool_set_option()`: 1 to send STARTTLS (and EHLO again) on every
- * new connection, failing when the server does not offer it; default 0.
- */
-#define SMTP_POOL_STARTTLS 0
-
-/**
- * `smtp_pool_set_option()`: close a connection (QUIT) after it carried
- * this many messages; 0: never. Default 1000 (Exim's limit per
- * connection; Postfix has none).
- */
-#define SMTP_POOL_MAX_MESSAGES 1
-
-/**
- * `smtp_pool_set_option()`: close instead of reusing a connection that
- * sat idle this many milliseconds; 0: never. Default 60000.
- */
-#define SMTP_POOL_MAX_IDLE_MS 2
-
-/**
- * `smtp_pool_set_option()`: probe with NOOP, before reuse, a connection
- * that sat idle this many milliseconds (a dead one is replaced); 0: never.
- * Default 5000.
- */
-#define SMTP_POOL_PROBE_IDLE_MS 3
-
-/**
- * `smtp_pool_set_option()`: messages per second at most, over the whole
- * pool (a call waits for its turn, within its call deadline); 0: no limit,
- * the default.
- */
-#define SMTP_POOL_RATE 4
-
-/**
- * `smtp_pool_set_option()`: connections open at most (at least 1); the
- * value given to `smtp_pool_new()`.
- */
-#define SMTP_POOL_MAX_CONNECTIONS 5
-
-/**
- * `smtp_pool_stat()`: connections opened since the pool was made.
- */
-#define SMTP_POOL_STAT_OPENED 0
-
-/**
- * `smtp_pool_stat()`: connections open now, lent or idle.
- */
-#define SMTP_POOL_STAT_OPEN 1
-
-/**
- * `smtp_pool_stat()`: connections idle now.
- */
-#define SMTP_POOL_STAT_IDLE 2
-
-/**
- * `smtp_pool_stat()`: messages reported sent.
- */
-#define SMTP_POOL_STAT_SENT 3
-
-/**
- * `smtp_pool_stat()`: messages sent again on a new connection because the
- * one they started on died before their data went out.
- */
-#define SMTP_POOL_STAT_RETRIED 4
-
-/**
- * `smtp_pool_stat()`: idle connections probed before reuse.
- */
-#define SMTP_POOL_STAT_PROBED 5
-
-/**
- * `smtp_pool_stat()`: probed connections found dead.
- */
-#define SMTP_POOL_STAT_PROBE_FAILED 6
-
-/**
- * `smtp_pool_stat()`: connections closed after `SMTP_POOL_MAX_MESSAGES`
- * or `SMTP_POOL_MAX_IDLE_MS`.
- */
-#define SMTP_POOL_STAT_RETIRED 7
-
-/**
- * `smtp_pool_stat()`: messages that ended with `SMTP_ERR_OUTCOME_UNKNOWN`.
- */
-#define SMTP_POOL_STAT_UNKNOWN 8
-
-/**
  * Library version, major part (the SONAME is libsmtp.so.SMTP_VERSION_MAJOR).
  */
 #define SMTP_VERSION_MAJOR 0
@@ -345,6 +162,103 @@
 #define SMTP_TRACE_RECV 2
 
 /**
+ * Message flag: normalise line endings, lone CR and lone LF becoming CRLF
+ * (smtplib's handling of a `str` message). The default.
+ */
+#define SMTP_MSG_NORMALIZE 0
+
+/**
+ * Message flag: send the bytes as given (smtplib's handling of `bytes`).
+ * In every mode a dot after any line break (CR or LF) is doubled, so no
+ * byte sequence can end DATA early (SMTP smuggling), and the message ends
+ * in CRLF.
+ */
+#define SMTP_MSG_RAW 1
+
+/**
+ * Message flag: a lone CR or lone LF in the message is
+ * `SMTP_ERR_INVALID_ARGUMENT` before anything is sent; otherwise as
+ * `SMTP_MSG_RAW`.
+ */
+#define SMTP_MSG_REJECT_BARE_EOL 2
+
+/**
+ * `smtp_envelope_set_dsn_ret()`: return the whole message in a DSN.
+ */
+#define SMTP_DSN_RET_FULL 1
+
+/**
+ * `smtp_envelope_set_dsn_ret()`: return only the headers.
+ */
+#define SMTP_DSN_RET_HDRS 2
+
+/**
+ * DSN NOTIFY bit: on delivery.
+ */
+#define SMTP_DSN_NOTIFY_SUCCESS 1
+
+/**
+ * DSN NOTIFY bit: on failure.
+ */
+#define SMTP_DSN_NOTIFY_FAILURE 2
+
+/**
+ * DSN NOTIFY bit: on delay.
+ */
+#define SMTP_DSN_NOTIFY_DELAY 4
+
+/**
+ * DSN NOTIFY: never (alone).
+ */
+#define SMTP_DSN_NOTIFY_NEVER 8
+
+/**
+ * `smtp_envelope_set_body()`: BODY=7BIT.
+ */
+#define SMTP_BODY_7BIT 1
+
+/**
+ * `smtp_envelope_set_body()`: BODY=8BITMIME (needs the server's 8BITMIME).
+ */
+#define SMTP_BODY_8BITMIME 2
+
+/**
+ * `smtp_envelope_set_body()`: BODY=BINARYMIME (needs BINARYMIME and CHUNKING).
+ */
+#define SMTP_BODY_BINARYMIME 3
+
+/**
+ * Auth flag: do not send an initial response with AUTH (smtplib's
+ * `initial_response_ok=False`); the first response answers a challenge.
+ */
+#define SMTP_AUTH_NO_INITIAL_RESPONSE 1
+
+/**
+ * Auth flag: allow PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER on a connection
+ * that is neither TLS, a Unix socket nor loopback. Without it they are
+ * refused there with `SMTP_ERR_NOT_ENCRYPTED` and nothing is sent.
+ */
+#define SMTP_AUTH_ALLOW_CLEARTEXT 2
+
+/**
+ * SASL callback verdict: the response is in the buffer, `*response_len` bytes.
+ */
+#define SMTP_SASL_CONTINUE 100
+
+/**
+ * SASL callback verdict, only when asked for the initial response: the
+ * mechanism has none (AUTH is sent without one).
+ */
+#define SMTP_SASL_NO_INITIAL_RESPONSE 101
+
+/**
+ * SASL callback verdict: the buffer is too small; `*response_len` says how
+ * many bytes are needed and the callback is called again with a buffer that
+ * large (at most 16 MiB).
+ */
+#define SMTP_SASL_NEED_SPACE 102
+
+/**
  * `smtp_tls_config_builder_set_roots()`: the Mozilla roots built into
  * libsmtp (webpki-roots), the same on every platform. The default.
  */
@@ -357,6 +271,92 @@
  * macOS; the system store on Windows).
  */
 #define SMTP_ROOTS_SYSTEM 2
+
+/**
+ * `smtp_pool_set_option()`: 1 to send STARTTLS (and EHLO again) on every
+ * new connection, failing when the server does not offer it; default 0.
+ */
+#define SMTP_POOL_STARTTLS 0
+
+/**
+ * `smtp_pool_set_option()`: close a connection (QUIT) after it carried
+ * this many messages; 0: never. Default 1000 (Exim's limit per
+ * connection; Postfix has none).
+ */
+#define SMTP_POOL_MAX_MESSAGES 1
+
+/**
+ * `smtp_pool_set_option()`: close instead of reusing a connection that
+ * sat idle this many milliseconds; 0: never. Default 60000.
+ */
+#define SMTP_POOL_MAX_IDLE_MS 2
+
+/**
+ * `smtp_pool_set_option()`: probe with NOOP, before reuse, a connection
+ * that sat idle this many milliseconds (a dead one is replaced); 0: never.
+ * Default 5000.
+ */
+#define SMTP_POOL_PROBE_IDLE_MS 3
+
+/**
+ * `smtp_pool_set_option()`: messages per second at most, over the whole
+ * pool (a call waits for its turn, within its call deadline); 0: no limit,
+ * the default.
+ */
+#define SMTP_POOL_RATE 4
+
+/**
+ * `smtp_pool_set_option()`: connections open at most (at least 1); the
+ * value given to `smtp_pool_new()`.
+ */
+#define SMTP_POOL_MAX_CONNECTIONS 5
+
+/**
+ * `smtp_pool_stat()`: connections opened since the pool was made.
+ */
+#define SMTP_POOL_STAT_OPENED 0
+
+/**
+ * `smtp_pool_stat()`: connections open now, lent or idle.
+ */
+#define SMTP_POOL_STAT_OPEN 1
+
+/**
+ * `smtp_pool_stat()`: connections idle now.
+ */
+#define SMTP_POOL_STAT_IDLE 2
+
+/**
+ * `smtp_pool_stat()`: messages reported sent.
+ */
+#define SMTP_POOL_STAT_SENT 3
+
+/**
+ * `smtp_pool_stat()`: messages sent again on a new connection because the
+ * one they started on died before their data went out.
+ */
+#define SMTP_POOL_STAT_RETRIED 4
+
+/**
+ * `smtp_pool_stat()`: idle connections probed before reuse.
+ */
+#define SMTP_POOL_STAT_PROBED 5
+
+/**
+ * `smtp_pool_stat()`: probed connections found dead.
+ */
+#define SMTP_POOL_STAT_PROBE_FAILED 6
+
+/**
+ * `smtp_pool_stat()`: connections closed after `SMTP_POOL_MAX_MESSAGES`
+ * or `SMTP_POOL_MAX_IDLE_MS`.
+ */
+#define SMTP_POOL_STAT_RETIRED 7
+
+/**
+ * `smtp_pool_stat()`: messages that ended with `SMTP_ERR_OUTCOME_UNKNOWN`.
+ */
+#define SMTP_POOL_STAT_UNKNOWN 8
 
 /**
  * Result codes. Every fallible function returns `int`: `SMTP_OK` (0) or one
@@ -519,27 +519,13 @@ typedef struct smtp_tls_config smtp_tls_config;
 typedef struct smtp_tls_config_builder smtp_tls_config_builder;
 
 /**
- * The client side of a SASL mechanism (smtplib's authobject), for
- * `smtp_session_auth()`.
- *
- * Called with `challenge == NULL` to ask for the initial response (only when
- * initial responses are allowed), then once per server challenge with the
- * challenge base64-decoded (`challenge_len` bytes, maybe 0; `challenge` is
- * not NULL then). The callback writes its raw response (the library does
- * the base64) into `response`, which holds `response_cap` bytes, stores its
- * length in `*response_len` and returns `SMTP_SASL_CONTINUE`; or returns
- * `SMTP_SASL_NO_INITIAL_RESPONSE` or `SMTP_SASL_NEED_SPACE`. Any other value,
- * 0 included, aborts: the library sends `*` and the call returns
- * `SMTP_ERR_AUTH_ABORTED`. Called only during `smtp_session_auth()`, on its
- * thread; it must return normally (no exception, longjmp or unwinding), and
- * a call on the same session from inside it returns `SMTP_ERR_BAD_STATE`.
+ * Receives debug trace lines (see `smtp_session_set_trace()`). `line` is
+ * NUL-terminated, `len` bytes long without the NUL, and valid only during
+ * the call. Called on the thread inside a call on the session; it must
+ * return normally, and a call on the same session from inside it returns
+ * `SMTP_ERR_BAD_STATE`.
  */
-typedef int (*smtp_sasl_fn)(void *userdata,
-                            const uint8_t *challenge,
-                            size_t challenge_len,
-                            uint8_t *response,
-                            size_t response_cap,
-                            size_t *response_len);
+typedef void (*smtp_trace_fn)(void *userdata, int direction, const char *line, size_t len);
 
 /**
  * Supplies a message in pieces for `smtp_session_sendmail_stream()`: write
@@ -591,112 +577,463 @@ typedef struct smtp_batch_item {
 } smtp_batch_item;
 
 /**
- * Receives debug trace lines (see `smtp_session_set_trace()`). `line` is
- * NUL-terminated, `len` bytes long without the NUL, and valid only during
- * the call. Called on the thread inside a call on the session; it must
- * return normally, and a call on the same session from inside it returns
- * `SMTP_ERR_BAD_STATE`.
+ * The client side of a SASL mechanism (smtplib's authobject), for
+ * `smtp_session_auth()`.
+ *
+ * Called with `challenge == NULL` to ask for the initial response (only when
+ * initial responses are allowed), then once per server challenge with the
+ * challenge base64-decoded (`challenge_len` bytes, maybe 0; `challenge` is
+ * not NULL then). The callback writes its raw response (the library does
+ * the base64) into `response`, which holds `response_cap` bytes, stores its
+ * length in `*response_len` and returns `SMTP_SASL_CONTINUE`; or returns
+ * `SMTP_SASL_NO_INITIAL_RESPONSE` or `SMTP_SASL_NEED_SPACE`. Any other value,
+ * 0 included, aborts: the library sends `*` and the call returns
+ * `SMTP_ERR_AUTH_ABORTED`. Called only during `smtp_session_auth()`, on its
+ * thread; it must return normally (no exception, longjmp or unwinding), and
+ * a call on the same session from inside it returns `SMTP_ERR_BAD_STATE`.
  */
-typedef void (*smtp_trace_fn)(void *userdata, int direction, const char *line, size_t len);
+typedef int (*smtp_sasl_fn)(void *userdata,
+                            const uint8_t *challenge,
+                            size_t challenge_len,
+                            uint8_t *response,
+                            size_t response_cap,
+                            size_t *response_len);
 
 #ifdef __cplusplus
 extern "C" {
 #endif /* __cplusplus */
 
 /**
- * smtplib's `login`: EHLO or HELO if needed; no AUTH advertised is
- * `SMTP_ERR_NOT_SUPPORTED`; then each mechanism of the session's list
- * (default CRAM-MD5, PLAIN, LOGIN; see `smtp_session_set_auth_mechanisms()`)
- * that the server advertises is tried in turn until one succeeds (235, or
- * 503 "already authenticated"). Every one refused is `SMTP_ERR_AUTH` with
- * the last refusal as the last reply; none usable is `SMTP_ERR_SMTP` ("No
- * suitable authentication method found."), or `SMTP_ERR_NOT_ENCRYPTED`
- * when the only usable ones would send the password in clear on an
- * unprotected connection. `flags`: `SMTP_AUTH_NO_INITIAL_RESPONSE`,
- * `SMTP_AUTH_ALLOW_CLEARTEXT`. UTF-8 credentials are sent as given. The
- * session keeps no copy of them after the call. The reply is in
- * `smtp_session_last_reply_code()` / `_text()`.
- *
- * # Safety
- * `s` is NULL or a live session; `user` and `password` are NULL or
- * NUL-terminated strings.
+ * A static English description of a result code. Never NULL; an unknown
+ * code gives "unknown result code". The string must not be freed.
  */
-int smtp_session_login(struct smtp_session *s,
-                       const char *user,
-                       const char *password,
-                       unsigned int flags);
+const char *smtp_result_str(int code);
 
 /**
- * Choose the mechanisms `smtp_session_login()` tries, in order: a
- * space-separated list of built-in names (CRAM-MD5, PLAIN, LOGIN,
- * SCRAM-SHA-256, XOAUTH2, OAUTHBEARER; for the last two the password is the
- * access token). NULL restores smtplib's "CRAM-MD5 PLAIN LOGIN". An unknown
- * name or an empty list is `SMTP_ERR_INVALID_ARGUMENT`.
- *
- * # Safety
- * `s` is NULL or a live session; `mechanisms` is NULL or a NUL-terminated string.
+ * The library's version as "MAJOR.MINOR.PATCH" (static; never NULL; must
+ * not be freed). Compare with the SMTP_VERSION_* macros the program was
+ * built with.
  */
-int smtp_session_set_auth_mechanisms(struct smtp_session *s, const char *mechanisms);
+const char *smtp_lib_version(void);
 
 /**
- * smtplib's `auth` with the authobject as `callback` (see `smtp_sasl_fn`):
- * `AUTH mechanism` with the callback's initial response unless
- * `SMTP_AUTH_NO_INITIAL_RESPONSE` is set or it has none, then each 334
- * challenge answered by the callback. 235 or 503 is `SMTP_OK`; another
- * reply is `SMTP_ERR_AUTH`; a callback abort or a challenge that is not
- * valid base64 is `SMTP_ERR_AUTH_ABORTED` after cancelling with `*`; more
- * than 5 challenges is `SMTP_ERR_SMTP` after cancelling. A mechanism named
- * PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER follows the cleartext rule of
- * `smtp_session_login()`. Unlike `smtp_session_login()`, this does not
- * send EHLO first.
- *
- * # Safety
- * `s` is NULL or a live session; `mechanism` is NULL or a NUL-terminated
- * string; `callback` is a valid function and `userdata` whatever it expects.
+ * The library's version at run time as one number, MAJOR << 16 | MINOR << 8
+ * | PATCH: compare with `SMTP_VERSION_NUMBER`, the header's
+ * (`smtp_lib_version_number() >= SMTP_VERSION_NUMBER` when the program runs
+ * on the library it was built with or a later one).
  */
-int smtp_session_auth(struct smtp_session *s,
-                      const char *mechanism,
-                      smtp_sasl_fn callback,
-                      void *userdata,
-                      unsigned int flags);
+uint32_t smtp_lib_version_number(void);
 
 /**
- * One built-in mechanism alone (no fallback): `mechanism` is CRAM-MD5,
- * PLAIN, LOGIN, SCRAM-SHA-256, XOAUTH2 or OAUTHBEARER; `secret` is the
- * password, or the access token for XOAUTH2 and OAUTHBEARER. Results as
- * `smtp_session_auth()`. A refused OAuth token gives `SMTP_ERR_AUTH` with
- * the provider's JSON error in `smtp_session_errmsg()`; a SCRAM server that
- * cannot prove it knows the password gives `SMTP_ERR_AUTH`.
+ * Make a session of `kind` (`SMTP_KIND_SMTP`, `SMTP_KIND_SMTP_SSL` or
+ * `SMTP_KIND_LMTP`), not yet
+ * connected. Returns NULL only for an unknown kind. The caller owns the
+ * session and frees it with `smtp_session_free()`.
  *
- * # Safety
- * `s` is NULL or a live session; the strings are NULL or NUL-terminated.
+ * Different sessions may be used on different threads at once; one session
+ * must not be used by two threads at the same time.
  */
-int smtp_session_auth_builtin(struct smtp_session *s,
-                              const char *mechanism,
-                              const char *user,
-                              const char *secret,
-                              unsigned int flags);
+struct smtp_session *smtp_session_new(int kind);
 
 /**
- * Show AUTH payloads in the debug trace instead of `<redacted>` when `show`
- * is non-zero. For debugging against test servers only: the trace then
- * holds passwords and tokens.
+ * Free a session: closes its connection without QUIT (use
+ * `smtp_session_quit()` first for a polite close) and releases everything
+ * it owns; every pointer its getters lent becomes invalid. NULL is a no-op.
+ * Calling it from inside one of the session's callbacks does nothing.
+ *
+ * # Safety
+ * `s` is NULL or a session from `smtp_session_new()` not yet freed; it must
+ * not be used afterwards.
+ */
+void smtp_session_free(struct smtp_session *s);
+
+/**
+ * Set the name sent with EHLO, HELO and LHLO when none is given (smtplib's
+ * `local_hostname`). Default: the host's fully qualified name when it has a
+ * dot, else its address as a literal such as `[192.0.2.1]`.
+ *
+ * Returns `SMTP_ERR_NULL_ARGUMENT` for NULL `name`, `SMTP_ERR_INVALID_ARGUMENT`
+ * for an empty name, white space, CR, LF or invalid UTF-8.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `name` is NULL or a NUL-terminated string.
+ */
+int smtp_session_set_local_hostname(struct smtp_session *s, const char *name);
+
+/**
+ * Set one timeout, in milliseconds; 0 means no limit. `which` is one of
+ * the `SMTP_TIMEOUT_*` constants (anything else:
+ * `SMTP_ERR_INVALID_ARGUMENT`); `SMTP_TIMEOUT_ALL` sets every limit on a
+ * single wait at once. Applies from the next call, on the current
+ * connection too.
+ *
+ * The rule: every wait inside a call ends at the earliest of
+ * - `SMTP_TIMEOUT_CALL` after the call began (name lookup and connect
+ *   included);
+ * - while message data waits to be written, `SMTP_TIMEOUT_DATA_BLOCK`
+ *   after the server last took some; otherwise `SMTP_TIMEOUT_IO` after
+ *   the last byte sent or received;
+ * - while a reply is awaited and nothing is left to send, the limit of
+ *   that reply (`SMTP_TIMEOUT_GREETING`, `_MAIL`, `_RCPT`, `_DATA`,
+ *   `_FINAL_DOT`, else `_REPLY`), counted from the previous reply or the
+ *   last byte sent, however slowly the server trickles;
+ * - while connecting, `SMTP_TIMEOUT_CONNECT` for the name lookup and for
+ *   each address.
+ *
+ * The first to run out ends the call with `SMTP_ERR_TIMEOUT` (the errmsg
+ * names the limit) and closes the connection; no call outlives its
+ * deadline by more than a few milliseconds. `smtp_session_cancel()` ends a
+ * wait at once.
  *
  * # Safety
  * `s` is NULL or a live session.
  */
-int smtp_session_set_debug_secrets(struct smtp_session *s, int show);
+int smtp_session_set_timeout_ms(struct smtp_session *s, int which, uint32_t ms);
 
 /**
- * Whether a loopback peer (127.0.0.0/8, ::1) counts as protecting secrets
- * for the cleartext rule; default 1, as the bytes never leave the machine.
- * Set 0 when a loopback port may forward elsewhere (an SSH tunnel, a
- * proxy): then only TLS and Unix sockets count.
+ * One timeout in milliseconds (0: no limit), or -1 for a NULL session or
+ * an unknown `which`. For `SMTP_TIMEOUT_ALL`: the longest single wait the
+ * limits allow (0 when one of them is unlimited).
  *
  * # Safety
  * `s` is NULL or a live session.
  */
-int smtp_session_set_trust_loopback(struct smtp_session *s, int trust);
+int64_t smtp_session_timeout_ms(const struct smtp_session *s, int which);
+
+/**
+ * Bind the connections this session makes to a local address and port
+ * (smtplib's `source_address`); port 0 lets the system choose. NULL `host`
+ * removes the setting. Takes effect at the next connect.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `host` is NULL or a NUL-terminated string.
+ */
+int smtp_session_set_source_address(struct smtp_session *s, const char *host, uint16_t port);
+
+/**
+ * smtplib's `set_debuglevel`: 0 is quiet, 1 traces the connection, every
+ * command and every reply, 2 adds a timestamp to each line. Lines go to
+ * stderr unless a trace callback is set. AUTH payloads are never shown.
+ * A negative level is `SMTP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_set_debuglevel(struct smtp_session *s, int level);
+
+/**
+ * Send the debug trace to `callback` instead of stderr; NULL restores
+ * stderr. The callback gets `userdata`, the line's direction
+ * (`SMTP_TRACE_INFO`, `SMTP_TRACE_SEND`, `SMTP_TRACE_RECV`) and the line as
+ * stderr would show it; it is called only while the debug level is above 0.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `callback` and `userdata` must stay valid
+ * while the session may call them (until it is freed or the callback replaced).
+ */
+int smtp_session_set_trace(struct smtp_session *s, smtp_trace_fn callback, void *userdata);
+
+/**
+ * smtplib's `connect`: connect to `host` and read the greeting, whose code
+ * goes to `*code` (NULL allowed) and text to `smtp_session_last_reply_text()`.
+ * Like smtplib, a greeting other than 220 is not an error here (see
+ * `smtp_session_open()`). Port 0 means: a `host:port` suffix when the host
+ * has one colon (a suffix that is not a port number is `SMTP_ERR_CONNECT`,
+ * "nonnumeric port", as smtplib's `OSError`), else the kind's default
+ * port. A host starting with `/` is a Unix-domain socket path. An open
+ * connection is closed first. A host name with non-ASCII labels (UTF-8) is
+ * looked up, sent as SNI and checked against the certificate as its
+ * A-labels ("b\xc3\xbccher.example" is "xn--bcher-kva.example", UTS #46);
+ * one UTS #46 refuses is `SMTP_ERR_INVALID_ARGUMENT`.
+ *
+ * Errors: `SMTP_ERR_CONNECT`, `SMTP_ERR_TIMEOUT`,
+ * `SMTP_ERR_SERVER_DISCONNECTED` (closed before a greeting),
+ * `SMTP_ERR_RESPONSE` (a greeting line over 8192 bytes), and the argument errors.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `host` is NULL or a NUL-terminated string;
+ * `code` is NULL or writable.
+ */
+int smtp_session_connect(struct smtp_session *s, const char *host, uint16_t port, int *code);
+
+/**
+ * smtplib's `SMTP(host, port)`: as `smtp_session_connect()`, and a greeting
+ * other than 220 is `SMTP_ERR_CONNECT_REPLY` with the connection closed.
+ *
+ * # Safety
+ * As `smtp_session_connect()`.
+ */
+int smtp_session_open(struct smtp_session *s, const char *host, uint16_t port, int *code);
+
+/**
+ * Cancel the call running on `s` in another thread. That call returns
+ * `SMTP_ERR_CANCELLED` within 100 ms (at once when it waits on the network
+ * or for a name lookup; a callback of the caller's runs to its end first)
+ * and the connection is closed: connect again before the next command. A
+ * message whose final reply was not read is reported as not sent. A call
+ * that has nothing left to send or read when the cancel comes ends with
+ * its own result (a message the server accepted is reported sent).
+ *
+ * The one function that may run while another thread is inside a call on
+ * the same session. When no call runs it does nothing (it does not cancel
+ * the next call). Returns `SMTP_OK`, or `SMTP_ERR_NULL_ARGUMENT` for NULL.
+ *
+ * # Safety
+ * `s` is NULL or a live session, not freed by any thread while this runs.
+ */
+int smtp_session_cancel(const struct smtp_session *s);
+
+/**
+ * smtplib's `close`: drop the connection without QUIT. The EHLO state is
+ * kept (as smtplib keeps it); a new `smtp_session_connect()` may follow.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_close(struct smtp_session *s);
+
+/**
+ * What the last non-const call did: "no error" after success, else a
+ * message naming the failure. Never NULL: a static message for a NULL
+ * session, and another from inside one of the session's own callbacks
+ * (where getters cannot read the session while its call runs).
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_errmsg(const struct smtp_session *s);
+
+/**
+ * The code of the reply behind the last result: after an error that
+ * carries a server reply (a refused sender, say, even though RSET
+ * followed), that reply; otherwise the last reply read on this session.
+ * -1 when the server sent no number where the code belongs; 0 before any
+ * reply (and for NULL).
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_last_reply_code(const struct smtp_session *s);
+
+/**
+ * The text of the reply `smtp_session_last_reply_code()` reports: each
+ * line without its code, stripped,
+ * lines joined with "\n" (smtplib's message). Bytes as the server sent
+ * them, not necessarily UTF-8, a NUL shown as '?'. "" before any reply
+ * and from inside one of the session's own callbacks; NULL only for a
+ * NULL session.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_last_reply_text(const struct smtp_session *s);
+
+/**
+ * 1 while connected, else 0.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_is_connected(const struct smtp_session *s);
+
+/**
+ * smtplib's `command_encoding`: 1 while commands may be UTF-8 ("utf-8":
+ * from a MAIL with the SMTPUTF8 option until RSET), else 0 ("ascii": a
+ * command that is not ASCII is `SMTP_ERR_INVALID_ARGUMENT`, nothing sent).
+ * 0 for NULL.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_utf8_commands(const struct smtp_session *s);
+
+/**
+ * smtplib's `does_esmtp`: 1 once an EHLO got 250 (until QUIT), else 0.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_does_esmtp(const struct smtp_session *s);
+
+/**
+ * smtplib's `ehlo_resp`: the text of the last EHLO reply, or NULL when no
+ * EHLO has been answered since connect or QUIT.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_ehlo_resp(const struct smtp_session *s);
+
+/**
+ * smtplib's `helo_resp`: the text of the last HELO reply, or NULL.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_helo_resp(const struct smtp_session *s);
+
+/**
+ * smtplib's `has_extn`: 1 when the last EHLO advertised `name`
+ * (case-insensitive), else 0 (also for NULL arguments).
+ *
+ * # Safety
+ * `s` is NULL or a live session; `name` is NULL or a NUL-terminated string.
+ */
+int smtp_session_has_extn(const struct smtp_session *s, const char *name);
+
+/**
+ * How many extensions the last EHLO advertised (smtplib's
+ * `esmtp_features`, in the server's order, AUTH lines merged into one).
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+size_t smtp_session_feature_count(const struct smtp_session *s);
+
+/**
+ * Extension `index`'s keyword, lower-case; NULL when out of range.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_feature_name(const struct smtp_session *s, size_t index);
+
+/**
+ * Extension `index`'s parameters as smtplib keeps them ("" when none;
+ * for `auth`, each line's mechanisms after a space); NULL when out of range.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_feature_params(const struct smtp_session *s, size_t index);
+
+/**
+ * The parameters of extension `name` (case-insensitive), or NULL when it
+ * was not advertised.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `name` is NULL or a NUL-terminated string.
+ */
+const char *smtp_session_feature(const struct smtp_session *s, const char *name);
+
+/**
+ * How many recipients the last transaction has results for: those sent
+ * RCPT since the last MAIL (by `smtp_session_rcpt()` or
+ * `smtp_session_sendmail()`, in order).
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+size_t smtp_session_rcpt_count(const struct smtp_session *s);
+
+/**
+ * Recipient `index`'s address as the caller gave it; NULL when out of range.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_rcpt_addr(const struct smtp_session *s, size_t index);
+
+/**
+ * Recipient `index`'s RCPT reply code; 0 when out of range.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_rcpt_code(const struct smtp_session *s, size_t index);
+
+/**
+ * Recipient `index`'s RCPT reply text; NULL when out of range.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_rcpt_text(const struct smtp_session *s, size_t index);
+
+/**
+ * LMTP: recipient `index`'s reply after the data; 0 when none was read
+ * (SMTP sessions, refused recipients, out of range, and an accepted
+ * recipient whose reply never came, which counts as refused).
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_rcpt_data_code(const struct smtp_session *s, size_t index);
+
+/**
+ * LMTP: recipient `index`'s reply text after the data ("" when none was
+ * read, "no reply after the data ..." for an accepted recipient whose
+ * reply never came); NULL when out of range.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_rcpt_data_text(const struct smtp_session *s, size_t index);
+
+/**
+ * 1 when recipient `index` was refused (RCPT not 250 or 251, or on LMTP
+ * its reply after the data not 250 or never read), 0 when accepted or out
+ * of range.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_rcpt_refused(const struct smtp_session *s, size_t index);
+
+/**
+ * Recipient `index`'s RFC 3463 status code from its RCPT reply ("2.1.5",
+ * "5.1.1"), read when the server advertises ENHANCEDSTATUSCODES; NULL when
+ * there is none or `index` is out of range.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_rcpt_status(const struct smtp_session *s, size_t index);
+
+/**
+ * LMTP: the RFC 3463 status code of recipient `index`'s reply after the
+ * data; NULL when there is none.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_rcpt_data_status(const struct smtp_session *s, size_t index);
 
 /**
  * smtplib's `helo`: send HELO with `name`, or the local hostname when
@@ -1130,682 +1467,99 @@ int smtp_session_send_message(struct smtp_session *s,
                               size_t *refused_count);
 
 /**
- * Make a pool of at most `max_connections` connections to `host` and
- * `port` (0: the kind's default; as `smtp_session_connect()`, `host` may
- * carry `:port`, and for LMTP be a Unix socket path), each opened like
- * `like` would open it: its kind, local hostname, source address, proxy,
- * TLS configuration, TLS requirement, auth mechanisms and loopback trust are
- * copied now; later changes to `like` do not reach the pool. Connections
- * open on demand. On success `*pool` owns the new pool (free it with
- * `smtp_pool_free()`); on failure `*pool` is NULL and the error is in
- * `like`'s `smtp_session_errmsg()`.
- *
- * A pool is safe to use from many threads at once. Each call on it runs
- * on the caller's own session (one per thread), which the pool lends a
- * connection for the call: see `smtp_pool_sendmail()`.
- *
- * # Safety
- * `like` is NULL or a live session; `host` is NULL or NUL-terminated;
- * `pool` is NULL or writable.
- */
-int smtp_pool_new(struct smtp_session *like,
-                  const char *host,
-                  uint16_t port,
-                  unsigned int max_connections,
-                  struct smtp_pool **pool);
-
-/**
- * Free a pool and close its idle connections (without QUIT: freeing never
- * waits on a server). No call may be running on it. NULL is ignored.
+ * smtplib's `login`: EHLO or HELO if needed; no AUTH advertised is
+ * `SMTP_ERR_NOT_SUPPORTED`; then each mechanism of the session's list
+ * (default CRAM-MD5, PLAIN, LOGIN; see `smtp_session_set_auth_mechanisms()`)
+ * that the server advertises is tried in turn until one succeeds (235, or
+ * 503 "already authenticated"). Every one refused is `SMTP_ERR_AUTH` with
+ * the last refusal as the last reply; none usable is `SMTP_ERR_SMTP` ("No
+ * suitable authentication method found."), or `SMTP_ERR_NOT_ENCRYPTED`
+ * when the only usable ones would send the password in clear on an
+ * unprotected connection. `flags`: `SMTP_AUTH_NO_INITIAL_RESPONSE`,
+ * `SMTP_AUTH_ALLOW_CLEARTEXT`. UTF-8 credentials are sent as given. The
+ * session keeps no copy of them after the call. The reply is in
+ * `smtp_session_last_reply_code()` / `_text()`.
  *
  * # Safety
- * `pool` is NULL or came from `smtp_pool_new()` and is not used again.
- */
-void smtp_pool_free(struct smtp_pool *pool);
-
-/**
- * Set one of the pool's `SMTP_POOL_*` options (see each); allowed at any
- * time, from any thread, and applies to the calls that start after it.
- * An unknown option is `SMTP_ERR_INVALID_ARGUMENT`.
- *
- * # Safety
- * `pool` is NULL or a live pool.
- */
-int smtp_pool_set_option(struct smtp_pool *pool, int option, uint64_t value);
-
-/**
- * A counter of the pool (`SMTP_POOL_STAT_*`); 0 for NULL or an unknown one.
- *
- * # Safety
- * `pool` is NULL or a live pool.
- */
-uint64_t smtp_pool_stat(const struct smtp_pool *pool, int which);
-
-/**
- * Authenticate every new connection with `smtp_session_login()`'s rules
- * (`flags` as there). The pool keeps a copy of the credentials, wiped
- * when replaced or when the pool is freed. NULL `user` removes them.
- *
- * # Safety
- * `pool` is NULL or a live pool; `user` and `password` are NULL or
+ * `s` is NULL or a live session; `user` and `password` are NULL or
  * NUL-terminated strings.
  */
-int smtp_pool_set_login(struct smtp_pool *pool,
-                        const char *user,
-                        const char *password,
-                        unsigned int flags);
-
-/**
- * Authenticate every new connection with `smtp_session_auth()`'s rules:
- * `mechanism` with `callback` and `userdata`, `flags` as there. The
- * callback runs on the thread of the pool call that opens the connection,
- * on several threads at once when several open: it and `userdata` must be
- * thread-safe, and live until the pool is freed or the auth replaced. NULL
- * `callback` removes it.
- *
- * # Safety
- * `pool` is NULL or a live pool; `mechanism` is NULL or NUL-terminated;
- * `callback` is NULL or valid for the pool's lifetime with `userdata`.
- */
-int smtp_pool_set_auth(struct smtp_pool *pool,
-                       const char *mechanism,
-                       smtp_sasl_fn callback,
-                       void *userdata,
+int smtp_session_login(struct smtp_session *s,
+                       const char *user,
+                       const char *password,
                        unsigned int flags);
 
 /**
- * `smtp_session_sendmail()` through the pool: the pool lends `s` a
- * connection (an idle one, probed if it sat long; else a new one, opened
- * and authenticated; else it waits for one), runs the call on `s`, and
- * takes the connection back. `s` must be an unconnected session of the
- * pool's kind (LMTP or not), used by one thread at a time; a thread keeps
- * one for its pool calls. The call takes `s`'s timeouts (`SMTP_TIMEOUT_CALL`
- * bounds all of it, the wait for a connection included), its trace,
- * envelope (`smtp_session_set_envelope()`), pipelining and chunking
- * switches, and `smtp_session_cancel(s)` ends it; the results are read
- * from `s` exactly as after `smtp_session_sendmail()`.
- *
- * A connection that died before the message's data went out in full
- * (dropped, or closed after a 421) is replaced and the message sent again
- * on the new one, at most twice. Once the data went out in full it is
- * never sent again: if no reply decided it the result is
- * `SMTP_ERR_OUTCOME_UNKNOWN` (the cause in `smtp_session_errmsg(s)`). So
- * a message is delivered at most once by the pool, and reported sent only
- * when the server said so.
+ * Choose the mechanisms `smtp_session_login()` tries, in order: a
+ * space-separated list of built-in names (CRAM-MD5, PLAIN, LOGIN,
+ * SCRAM-SHA-256, XOAUTH2, OAUTHBEARER; for the last two the password is the
+ * access token). NULL restores smtplib's "CRAM-MD5 PLAIN LOGIN". An unknown
+ * name or an empty list is `SMTP_ERR_INVALID_ARGUMENT`.
  *
  * # Safety
- * `pool` is NULL or a live pool; the rest as `smtp_session_sendmail()`.
+ * `s` is NULL or a live session; `mechanisms` is NULL or a NUL-terminated string.
  */
-int smtp_pool_sendmail(struct smtp_pool *pool,
-                       struct smtp_session *s,
-                       const char *from,
-                       const char *const *to,
-                       size_t to_count,
-                       const uint8_t *msg,
-                       size_t len,
-                       const char *const *mail_options,
-                       size_t n_mail_options,
-                       const char *const *rcpt_options,
-                       size_t n_rcpt_options,
-                       unsigned int flags,
-                       int *rcpt_codes,
-                       size_t *refused_count);
+int smtp_session_set_auth_mechanisms(struct smtp_session *s, const char *mechanisms);
 
 /**
- * `smtp_session_send_message()` through the pool, with the rules of
- * `smtp_pool_sendmail()`.
+ * smtplib's `auth` with the authobject as `callback` (see `smtp_sasl_fn`):
+ * `AUTH mechanism` with the callback's initial response unless
+ * `SMTP_AUTH_NO_INITIAL_RESPONSE` is set or it has none, then each 334
+ * challenge answered by the callback. 235 or 503 is `SMTP_OK`; another
+ * reply is `SMTP_ERR_AUTH`; a callback abort or a challenge that is not
+ * valid base64 is `SMTP_ERR_AUTH_ABORTED` after cancelling with `*`; more
+ * than 5 challenges is `SMTP_ERR_SMTP` after cancelling. A mechanism named
+ * PLAIN, LOGIN, XOAUTH2 or OAUTHBEARER follows the cleartext rule of
+ * `smtp_session_login()`. Unlike `smtp_session_login()`, this does not
+ * send EHLO first.
  *
  * # Safety
- * `pool` is NULL or a live pool; the rest as `smtp_session_send_message()`.
+ * `s` is NULL or a live session; `mechanism` is NULL or a NUL-terminated
+ * string; `callback` is a valid function and `userdata` whatever it expects.
  */
-int smtp_pool_send_message(struct smtp_pool *pool,
-                           struct smtp_session *s,
-                           const uint8_t *msg,
-                           size_t len,
-                           const char *from,
-                           const char *const *to,
-                           size_t n_to,
-                           const char *const *mail_options,
-                           size_t n_mail_options,
-                           const char *const *rcpt_options,
-                           size_t n_rcpt_options,
-                           unsigned int flags,
-                           size_t *refused_count);
+int smtp_session_auth(struct smtp_session *s,
+                      const char *mechanism,
+                      smtp_sasl_fn callback,
+                      void *userdata,
+                      unsigned int flags);
 
 /**
- * `smtp_session_sendmail_batch()` through the pool, with the rules of
- * `smtp_pool_sendmail()`: the messages go on one lent connection; those a
- * dying connection left unsent go again on a new one, and an item whose
- * data went out without a deciding reply gets `SMTP_ERR_OUTCOME_UNKNOWN`.
+ * One built-in mechanism alone (no fallback): `mechanism` is CRAM-MD5,
+ * PLAIN, LOGIN, SCRAM-SHA-256, XOAUTH2 or OAUTHBEARER; `secret` is the
+ * password, or the access token for XOAUTH2 and OAUTHBEARER. Results as
+ * `smtp_session_auth()`. A refused OAuth token gives `SMTP_ERR_AUTH` with
+ * the provider's JSON error in `smtp_session_errmsg()`; a SCRAM server that
+ * cannot prove it knows the password gives `SMTP_ERR_AUTH`.
  *
  * # Safety
- * `pool` is NULL or a live pool; the rest as `smtp_session_sendmail_batch()`.
+ * `s` is NULL or a live session; the strings are NULL or NUL-terminated.
  */
-int smtp_pool_sendmail_batch(struct smtp_pool *pool,
-                             struct smtp_session *s,
-                             struct smtp_batch_item *items,
-                             size_t n);
+int smtp_session_auth_builtin(struct smtp_session *s,
+                              const char *mechanism,
+                              const char *user,
+                              const char *secret,
+                              unsigned int flags);
 
 /**
- * Connect through a proxy from the next `smtp_session_connect()` or
- * `smtp_session_open()` on; NULL or "" connects directly again. `url` is
- * one of
- * - `socks5://[user:password@]host[:port]`: SOCKS5 (RFC 1928), the mail
- *   host's name resolved here; user and password (RFC 1929) when given;
- * - `socks5h://...`: the same, the name resolved by the proxy;
- * - `http://[user:password@]host[:port]`: HTTP CONNECT, with Basic proxy
- *   credentials when given.
- *
- * The port defaults to 1080 for SOCKS5 and 8080 for HTTP; user and
- * password are percent-decoded (`%40` for `@`); an IPv6 address is written
- * in brackets. TLS (`SMTP_KIND_SMTP_SSL`, `smtp_session_starttls()`) runs
- * end to end through the proxy, checked against the mail host's name: the
- * proxy sees only ciphertext. The credentials never appear in the trace
- * or in an error message; HTTP's Basic scheme sends them to the proxy in
- * clear.
- *
- * The proxy handshake is part of connecting: reaching the proxy is bounded
- * by `SMTP_TIMEOUT_CONNECT` (per address), the handshake by
- * `SMTP_TIMEOUT_CONNECT` again, all of it by `SMTP_TIMEOUT_CALL`, and
- * `smtp_session_cancel()` ends it. `smtp_session_set_source_address()`
- * binds the connection to the proxy. A proxy that refuses (a SOCKS reply
- * code, an HTTP status) or answers in another protocol makes the connect
- * fail with `SMTP_ERR_CONNECT` and the reason in the errmsg; one that does
- * not answer, with `SMTP_ERR_TIMEOUT`. A Unix-domain socket path (a host
- * starting with `/`) cannot go through a proxy: `SMTP_ERR_INVALID_ARGUMENT`.
- *
- * Returns `SMTP_ERR_INVALID_ARGUMENT` for a URL with another scheme, no
- * host, a bad port, a bad %-escape, a path, spaces or control characters
- * (CR, LF); the setting is then unchanged.
- *
- * # Safety
- * `s` is NULL or a live session; `url` is NULL or a NUL-terminated string.
- */
-int smtp_session_set_proxy(struct smtp_session *s, const char *url);
-
-/**
- * Run the session over `fd`, a stream socket (TCP or Unix-domain) the
- * caller has connected, and read the greeting as `smtp_session_connect()`
- * does (its code to `*code`, NULL allowed); for `SMTP_KIND_SMTP_SSL` the
- * TLS handshake comes first. An open connection is closed first. The
- * session's proxy, if any, is not used.
- *
- * `host` is the server's name, which TLS checks the certificate against
- * (SMTP_SSL's handshake and a later `smtp_session_starttls()`); NULL is
- * allowed when there will be no TLS or the TLS configuration has a server
- * name (`smtp_tls_config_builder_set_server_name()`).
- *
- * Ownership: `fd` belongs to the library from the call on, whatever the
- * result. On any failure (NULL session included) it has been closed when
- * the function returns; on success it is closed by `smtp_session_close()`,
- * `smtp_session_free()`, the next connect, or an error that ends the
- * connection. The caller must not use or close it after the call. (An
- * `fd` that is not open at all is only refused.) The library makes it
- * non-blocking (and sets TCP_NODELAY on TCP).
- *
- * Errors: `SMTP_ERR_INVALID_ARGUMENT` when `fd` is not open, not a socket,
- * not a stream socket, not connected, or neither TCP nor Unix-domain; then
- * those of `smtp_session_connect()` and `SMTP_ERR_TLS`.
- *
- * # Safety
- * `s` is NULL or a live session; `fd` is a descriptor the caller owns and
- * gives up; `host` is NULL or a NUL-terminated string; `code` is NULL or
- * writable.
- */
-int smtp_session_connect_fd(struct smtp_session *s, int fd, const char *host, int *code);
-
-/**
- * smtplib's `send`: write `len` bytes from `data` to the server exactly as
- * they are (no CRLF is added and nothing is checked: the caller builds the
- * whole line, CRLF included) and read no reply. Anything the session had
- * queued goes first. The write is bounded by the I/O limit and the call
- * limit and ends at `smtp_session_cancel()`, as every call is; a reply that
- * arrives meanwhile is kept for `smtp_session_getreply()`. `len` 0 sends
- * nothing. The session's state is not changed: a command sent this way is
- * the caller's to follow up (read its reply with `smtp_session_getreply()`).
- * A line starting with "AUTH " is traced with its payload redacted; other
- * bytes are traced as sent (do not send secrets this way with tracing on).
- *
- * Errors: `SMTP_ERR_SERVER_DISCONNECTED` when not connected ("please run
- * connect() first") or when the server closed the connection,
- * `SMTP_ERR_TIMEOUT`, `SMTP_ERR_IO`, `SMTP_ERR_CANCELLED`; after any of
- * them the connection is closed (how much was written is unknown).
- *
- * # Safety
- * `s` is NULL or a live session; `data` is NULL (only when `len` is 0) or
- * valid for reading `len` bytes.
- */
-int smtp_session_send(struct smtp_session *s, const void *data, size_t len);
-
-/**
- * smtplib's `getreply`: read one reply from the server (after
- * `smtp_session_send()`, say), whatever its code: the code goes to `*code`
- * (NULL allowed; -1 when the server sent no number where the code belongs)
- * and the text to `smtp_session_last_reply_text()`. A reply already read
- * ahead is returned at once; otherwise the wait is bounded by the reply
- * limit (`SMTP_TIMEOUT_REPLY`), the I/O limit and the call limit, and ends
- * at `smtp_session_cancel()`. The session's state is not changed.
- *
- * Errors: `SMTP_ERR_SERVER_DISCONNECTED` when not connected or when the
- * server closed the connection ("Connection unexpectedly closed"),
- * `SMTP_ERR_RESPONSE` (500, a reply line over 8192 bytes), `SMTP_ERR_TIMEOUT`,
- * `SMTP_ERR_IO`, `SMTP_ERR_CANCELLED`; after any of them the connection is
- * closed.
- *
- * # Safety
- * `s` is NULL or a live session; `code` is NULL or writable.
- */
-int smtp_session_getreply(struct smtp_session *s, int *code);
-
-/**
- * The descriptor of the connection's socket, -1 when not connected (and
- * for NULL, and from inside one of the session's own callbacks). It stays
- * the session's: valid until the connection is closed (`smtp_session_close()`,
- * `smtp_session_quit()`, a failure, a new connect, the free); poll it,
- * read its address or set socket options, but do not read, write, close
- * or change its blocking mode (the session's driver owns the stream, and
- * on TLS the bytes on it are encrypted).
+ * Show AUTH payloads in the debug trace instead of `<redacted>` when `show`
+ * is non-zero. For debugging against test servers only: the trace then
+ * holds passwords and tokens.
  *
  * # Safety
  * `s` is NULL or a live session.
  */
-int smtp_session_fileno(const struct smtp_session *s);
+int smtp_session_set_debug_secrets(struct smtp_session *s, int show);
 
 /**
- * A static English description of a result code. Never NULL; an unknown
- * code gives "unknown result code". The string must not be freed.
- */
-const char *smtp_result_str(int code);
-
-/**
- * The library's version as "MAJOR.MINOR.PATCH" (static; never NULL; must
- * not be freed). Compare with the SMTP_VERSION_* macros the program was
- * built with.
- */
-const char *smtp_lib_version(void);
-
-/**
- * The library's version at run time as one number, MAJOR << 16 | MINOR << 8
- * | PATCH: compare with `SMTP_VERSION_NUMBER`, the header's
- * (`smtp_lib_version_number() >= SMTP_VERSION_NUMBER` when the program runs
- * on the library it was built with or a later one).
- */
-uint32_t smtp_lib_version_number(void);
-
-/**
- * Make a session of `kind` (`SMTP_KIND_SMTP`, `SMTP_KIND_SMTP_SSL` or
- * `SMTP_KIND_LMTP`), not yet
- * connected. Returns NULL only for an unknown kind. The caller owns the
- * session and frees it with `smtp_session_free()`.
- *
- * Different sessions may be used on different threads at once; one session
- * must not be used by two threads at the same time.
- */
-struct smtp_session *smtp_session_new(int kind);
-
-/**
- * Free a session: closes its connection without QUIT (use
- * `smtp_session_quit()` first for a polite close) and releases everything
- * it owns; every pointer its getters lent becomes invalid. NULL is a no-op.
- * Calling it from inside one of the session's callbacks does nothing.
- *
- * # Safety
- * `s` is NULL or a session from `smtp_session_new()` not yet freed; it must
- * not be used afterwards.
- */
-void smtp_session_free(struct smtp_session *s);
-
-/**
- * Set the name sent with EHLO, HELO and LHLO when none is given (smtplib's
- * `local_hostname`). Default: the host's fully qualified name when it has a
- * dot, else its address as a literal such as `[192.0.2.1]`.
- *
- * Returns `SMTP_ERR_NULL_ARGUMENT` for NULL `name`, `SMTP_ERR_INVALID_ARGUMENT`
- * for an empty name, white space, CR, LF or invalid UTF-8.
- *
- * # Safety
- * `s` is NULL or a live session; `name` is NULL or a NUL-terminated string.
- */
-int smtp_session_set_local_hostname(struct smtp_session *s, const char *name);
-
-/**
- * Set one timeout, in milliseconds; 0 means no limit. `which` is one of
- * the `SMTP_TIMEOUT_*` constants (anything else:
- * `SMTP_ERR_INVALID_ARGUMENT`); `SMTP_TIMEOUT_ALL` sets every limit on a
- * single wait at once. Applies from the next call, on the current
- * connection too.
- *
- * The rule: every wait inside a call ends at the earliest of
- * - `SMTP_TIMEOUT_CALL` after the call began (name lookup and connect
- *   included);
- * - while message data waits to be written, `SMTP_TIMEOUT_DATA_BLOCK`
- *   after the server last took some; otherwise `SMTP_TIMEOUT_IO` after
- *   the last byte sent or received;
- * - while a reply is awaited and nothing is left to send, the limit of
- *   that reply (`SMTP_TIMEOUT_GREETING`, `_MAIL`, `_RCPT`, `_DATA`,
- *   `_FINAL_DOT`, else `_REPLY`), counted from the previous reply or the
- *   last byte sent, however slowly the server trickles;
- * - while connecting, `SMTP_TIMEOUT_CONNECT` for the name lookup and for
- *   each address.
- *
- * The first to run out ends the call with `SMTP_ERR_TIMEOUT` (the errmsg
- * names the limit) and closes the connection; no call outlives its
- * deadline by more than a few milliseconds. `smtp_session_cancel()` ends a
- * wait at once.
+ * Whether a loopback peer (127.0.0.0/8, ::1) counts as protecting secrets
+ * for the cleartext rule; default 1, as the bytes never leave the machine.
+ * Set 0 when a loopback port may forward elsewhere (an SSH tunnel, a
+ * proxy): then only TLS and Unix sockets count.
  *
  * # Safety
  * `s` is NULL or a live session.
  */
-int smtp_session_set_timeout_ms(struct smtp_session *s, int which, uint32_t ms);
-
-/**
- * One timeout in milliseconds (0: no limit), or -1 for a NULL session or
- * an unknown `which`. For `SMTP_TIMEOUT_ALL`: the longest single wait the
- * limits allow (0 when one of them is unlimited).
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-int64_t smtp_session_timeout_ms(const struct smtp_session *s, int which);
-
-/**
- * Bind the connections this session makes to a local address and port
- * (smtplib's `source_address`); port 0 lets the system choose. NULL `host`
- * removes the setting. Takes effect at the next connect.
- *
- * # Safety
- * `s` is NULL or a live session; `host` is NULL or a NUL-terminated string.
- */
-int smtp_session_set_source_address(struct smtp_session *s, const char *host, uint16_t port);
-
-/**
- * smtplib's `set_debuglevel`: 0 is quiet, 1 traces the connection, every
- * command and every reply, 2 adds a timestamp to each line. Lines go to
- * stderr unless a trace callback is set. AUTH payloads are never shown.
- * A negative level is `SMTP_ERR_INVALID_ARGUMENT`.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-int smtp_session_set_debuglevel(struct smtp_session *s, int level);
-
-/**
- * Send the debug trace to `callback` instead of stderr; NULL restores
- * stderr. The callback gets `userdata`, the line's direction
- * (`SMTP_TRACE_INFO`, `SMTP_TRACE_SEND`, `SMTP_TRACE_RECV`) and the line as
- * stderr would show it; it is called only while the debug level is above 0.
- *
- * # Safety
- * `s` is NULL or a live session; `callback` and `userdata` must stay valid
- * while the session may call them (until it is freed or the callback replaced).
- */
-int smtp_session_set_trace(struct smtp_session *s, smtp_trace_fn callback, void *userdata);
-
-/**
- * smtplib's `connect`: connect to `host` and read the greeting, whose code
- * goes to `*code` (NULL allowed) and text to `smtp_session_last_reply_text()`.
- * Like smtplib, a greeting other than 220 is not an error here (see
- * `smtp_session_open()`). Port 0 means: a `host:port` suffix when the host
- * has one colon (a suffix that is not a port number is `SMTP_ERR_CONNECT`,
- * "nonnumeric port", as smtplib's `OSError`), else the kind's default
- * port. A host starting with `/` is a Unix-domain socket path. An open
- * connection is closed first. A host name with non-ASCII labels (UTF-8) is
- * looked up, sent as SNI and checked against the certificate as its
- * A-labels ("b\xc3\xbccher.example" is "xn--bcher-kva.example", UTS #46);
- * one UTS #46 refuses is `SMTP_ERR_INVALID_ARGUMENT`.
- *
- * Errors: `SMTP_ERR_CONNECT`, `SMTP_ERR_TIMEOUT`,
- * `SMTP_ERR_SERVER_DISCONNECTED` (closed before a greeting),
- * `SMTP_ERR_RESPONSE` (a greeting line over 8192 bytes), and the argument errors.
- *
- * # Safety
- * `s` is NULL or a live session; `host` is NULL or a NUL-terminated string;
- * `code` is NULL or writable.
- */
-int smtp_session_connect(struct smtp_session *s, const char *host, uint16_t port, int *code);
-
-/**
- * smtplib's `SMTP(host, port)`: as `smtp_session_connect()`, and a greeting
- * other than 220 is `SMTP_ERR_CONNECT_REPLY` with the connection closed.
- *
- * # Safety
- * As `smtp_session_connect()`.
- */
-int smtp_session_open(struct smtp_session *s, const char *host, uint16_t port, int *code);
-
-/**
- * Cancel the call running on `s` in another thread. That call returns
- * `SMTP_ERR_CANCELLED` within 100 ms (at once when it waits on the network
- * or for a name lookup; a callback of the caller's runs to its end first)
- * and the connection is closed: connect again before the next command. A
- * message whose final reply was not read is reported as not sent. A call
- * that has nothing left to send or read when the cancel comes ends with
- * its own result (a message the server accepted is reported sent).
- *
- * The one function that may run while another thread is inside a call on
- * the same session. When no call runs it does nothing (it does not cancel
- * the next call). Returns `SMTP_OK`, or `SMTP_ERR_NULL_ARGUMENT` for NULL.
- *
- * # Safety
- * `s` is NULL or a live session, not freed by any thread while this runs.
- */
-int smtp_session_cancel(const struct smtp_session *s);
-
-/**
- * smtplib's `close`: drop the connection without QUIT. The EHLO state is
- * kept (as smtplib keeps it); a new `smtp_session_connect()` may follow.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-int smtp_session_close(struct smtp_session *s);
-
-/**
- * What the last non-const call did: "no error" after success, else a
- * message naming the failure. Never NULL: a static message for a NULL
- * session, and another from inside one of the session's own callbacks
- * (where getters cannot read the session while its call runs).
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-const char *smtp_session_errmsg(const struct smtp_session *s);
-
-/**
- * The code of the reply behind the last result: after an error that
- * carries a server reply (a refused sender, say, even though RSET
- * followed), that reply; otherwise the last reply read on this session.
- * -1 when the server sent no number where the code belongs; 0 before any
- * reply (and for NULL).
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-int smtp_session_last_reply_code(const struct smtp_session *s);
-
-/**
- * The text of the reply `smtp_session_last_reply_code()` reports: each
- * line without its code, stripped,
- * lines joined with "\n" (smtplib's message). Bytes as the server sent
- * them, not necessarily UTF-8, a NUL shown as '?'. "" before any reply
- * and from inside one of the session's own callbacks; NULL only for a
- * NULL session.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-const char *smtp_session_last_reply_text(const struct smtp_session *s);
-
-/**
- * 1 while connected, else 0.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-int smtp_session_is_connected(const struct smtp_session *s);
-
-/**
- * smtplib's `command_encoding`: 1 while commands may be UTF-8 ("utf-8":
- * from a MAIL with the SMTPUTF8 option until RSET), else 0 ("ascii": a
- * command that is not ASCII is `SMTP_ERR_INVALID_ARGUMENT`, nothing sent).
- * 0 for NULL.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-int smtp_session_utf8_commands(const struct smtp_session *s);
-
-/**
- * smtplib's `does_esmtp`: 1 once an EHLO got 250 (until QUIT), else 0.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-int smtp_session_does_esmtp(const struct smtp_session *s);
-
-/**
- * smtplib's `ehlo_resp`: the text of the last EHLO reply, or NULL when no
- * EHLO has been answered since connect or QUIT.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-const char *smtp_session_ehlo_resp(const struct smtp_session *s);
-
-/**
- * smtplib's `helo_resp`: the text of the last HELO reply, or NULL.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-const char *smtp_session_helo_resp(const struct smtp_session *s);
-
-/**
- * smtplib's `has_extn`: 1 when the last EHLO advertised `name`
- * (case-insensitive), else 0 (also for NULL arguments).
- *
- * # Safety
- * `s` is NULL or a live session; `name` is NULL or a NUL-terminated string.
- */
-int smtp_session_has_extn(const struct smtp_session *s, const char *name);
-
-/**
- * How many extensions the last EHLO advertised (smtplib's
- * `esmtp_features`, in the server's order, AUTH lines merged into one).
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-size_t smtp_session_feature_count(const struct smtp_session *s);
-
-/**
- * Extension `index`'s keyword, lower-case; NULL when out of range.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-const char *smtp_session_feature_name(const struct smtp_session *s, size_t index);
-
-/**
- * Extension `index`'s parameters as smtplib keeps them ("" when none;
- * for `auth`, each line's mechanisms after a space); NULL when out of range.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-const char *smtp_session_feature_params(const struct smtp_session *s, size_t index);
-
-/**
- * The parameters of extension `name` (case-insensitive), or NULL when it
- * was not advertised.
- *
- * # Safety
- * `s` is NULL or a live session; `name` is NULL or a NUL-terminated string.
- */
-const char *smtp_session_feature(const struct smtp_session *s, const char *name);
-
-/**
- * How many recipients the last transaction has results for: those sent
- * RCPT since the last MAIL (by `smtp_session_rcpt()` or
- * `smtp_session_sendmail()`, in order).
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-size_t smtp_session_rcpt_count(const struct smtp_session *s);
-
-/**
- * Recipient `index`'s address as the caller gave it; NULL when out of range.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-const char *smtp_session_rcpt_addr(const struct smtp_session *s, size_t index);
-
-/**
- * Recipient `index`'s RCPT reply code; 0 when out of range.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-int smtp_session_rcpt_code(const struct smtp_session *s, size_t index);
-
-/**
- * Recipient `index`'s RCPT reply text; NULL when out of range.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-const char *smtp_session_rcpt_text(const struct smtp_session *s, size_t index);
-
-/**
- * LMTP: recipient `index`'s reply after the data; 0 when none was read
- * (SMTP sessions, refused recipients, out of range, and an accepted
- * recipient whose reply never came, which counts as refused).
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-int smtp_session_rcpt_data_code(const struct smtp_session *s, size_t index);
-
-/**
- * LMTP: recipient `index`'s reply text after the data ("" when none was
- * read, "no reply after the data ..." for an accepted recipient whose
- * reply never came); NULL when out of range.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-const char *smtp_session_rcpt_data_text(const struct smtp_session *s, size_t index);
-
-/**
- * 1 when recipient `index` was refused (RCPT not 250 or 251, or on LMTP
- * its reply after the data not 250 or never read), 0 when accepted or out
- * of range.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-int smtp_session_rcpt_refused(const struct smtp_session *s, size_t index);
-
-/**
- * Recipient `index`'s RFC 3463 status code from its RCPT reply ("2.1.5",
- * "5.1.1"), read when the server advertises ENHANCEDSTATUSCODES; NULL when
- * there is none or `index` is out of range.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-const char *smtp_session_rcpt_status(const struct smtp_session *s, size_t index);
-
-/**
- * LMTP: the RFC 3463 status code of recipient `index`'s reply after the
- * data; NULL when there is none.
- *
- * # Safety
- * `s` is NULL or a live session.
- */
-const char *smtp_session_rcpt_data_status(const struct smtp_session *s, size_t index);
+int smtp_session_set_trust_loopback(struct smtp_session *s, int trust);
 
 /**
  * A builder with the defaults: trust the Mozilla roots (webpki-roots),
@@ -1983,6 +1737,9 @@ int smtp_session_is_encrypted(const struct smtp_session *s);
  * The TLS version of the current connection ("TLSv1.3", "TLSv1.2"), or
  * NULL when it is not TLS.
  *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
  * # Safety
  * `s` is NULL or a live session.
  */
@@ -1992,10 +1749,295 @@ const char *smtp_session_tls_version(const struct smtp_session *s);
  * The cipher suite of the current TLS connection (IANA name, such as
  * "TLS13_AES_256_GCM_SHA384"), or NULL when it is not TLS.
  *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
  * # Safety
  * `s` is NULL or a live session.
  */
 const char *smtp_session_tls_cipher(const struct smtp_session *s);
+
+/**
+ * Connect through a proxy from the next `smtp_session_connect()` or
+ * `smtp_session_open()` on; NULL or "" connects directly again. `url` is
+ * one of
+ * - `socks5://[user:password@]host[:port]`: SOCKS5 (RFC 1928), the mail
+ *   host's name resolved here; user and password (RFC 1929) when given;
+ * - `socks5h://...`: the same, the name resolved by the proxy;
+ * - `http://[user:password@]host[:port]`: HTTP CONNECT, with Basic proxy
+ *   credentials when given.
+ *
+ * The port defaults to 1080 for SOCKS5 and 8080 for HTTP; user and
+ * password are percent-decoded (`%40` for `@`); an IPv6 address is written
+ * in brackets. TLS (`SMTP_KIND_SMTP_SSL`, `smtp_session_starttls()`) runs
+ * end to end through the proxy, checked against the mail host's name: the
+ * proxy sees only ciphertext. The credentials never appear in the trace
+ * or in an error message; HTTP's Basic scheme sends them to the proxy in
+ * clear.
+ *
+ * The proxy handshake is part of connecting: reaching the proxy is bounded
+ * by `SMTP_TIMEOUT_CONNECT` (per address), the handshake by
+ * `SMTP_TIMEOUT_CONNECT` again, all of it by `SMTP_TIMEOUT_CALL`, and
+ * `smtp_session_cancel()` ends it. `smtp_session_set_source_address()`
+ * binds the connection to the proxy. A proxy that refuses (a SOCKS reply
+ * code, an HTTP status) or answers in another protocol makes the connect
+ * fail with `SMTP_ERR_CONNECT` and the reason in the errmsg; one that does
+ * not answer, with `SMTP_ERR_TIMEOUT`. A Unix-domain socket path (a host
+ * starting with `/`) cannot go through a proxy: `SMTP_ERR_INVALID_ARGUMENT`.
+ *
+ * Returns `SMTP_ERR_INVALID_ARGUMENT` for a URL with another scheme, no
+ * host, a bad port, a bad %-escape, a path, spaces or control characters
+ * (CR, LF); the setting is then unchanged.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `url` is NULL or a NUL-terminated string.
+ */
+int smtp_session_set_proxy(struct smtp_session *s, const char *url);
+
+/**
+ * Run the session over `fd`, a stream socket (TCP or Unix-domain) the
+ * caller has connected, and read the greeting as `smtp_session_connect()`
+ * does (its code to `*code`, NULL allowed); for `SMTP_KIND_SMTP_SSL` the
+ * TLS handshake comes first. An open connection is closed first. The
+ * session's proxy, if any, is not used.
+ *
+ * `host` is the server's name, which TLS checks the certificate against
+ * (SMTP_SSL's handshake and a later `smtp_session_starttls()`); NULL is
+ * allowed when there will be no TLS or the TLS configuration has a server
+ * name (`smtp_tls_config_builder_set_server_name()`).
+ *
+ * Ownership: `fd` belongs to the library from the call on, whatever the
+ * result. On any failure (NULL session included) it has been closed when
+ * the function returns; on success it is closed by `smtp_session_close()`,
+ * `smtp_session_free()`, the next connect, or an error that ends the
+ * connection. The caller must not use or close it after the call. (An
+ * `fd` that is not open at all is only refused.) The library makes it
+ * non-blocking (and sets TCP_NODELAY on TCP).
+ *
+ * Errors: `SMTP_ERR_INVALID_ARGUMENT` when `fd` is not open, not a socket,
+ * not a stream socket, not connected, or neither TCP nor Unix-domain; then
+ * those of `smtp_session_connect()` and `SMTP_ERR_TLS`.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `fd` is a descriptor the caller owns and
+ * gives up; `host` is NULL or a NUL-terminated string; `code` is NULL or
+ * writable.
+ */
+int smtp_session_connect_fd(struct smtp_session *s, int fd, const char *host, int *code);
+
+/**
+ * smtplib's `send`: write `len` bytes from `data` to the server exactly as
+ * they are (no CRLF is added and nothing is checked: the caller builds the
+ * whole line, CRLF included) and read no reply. Anything the session had
+ * queued goes first. The write is bounded by the I/O limit and the call
+ * limit and ends at `smtp_session_cancel()`, as every call is; a reply that
+ * arrives meanwhile is kept for `smtp_session_getreply()`. `len` 0 sends
+ * nothing. The session's state is not changed: a command sent this way is
+ * the caller's to follow up (read its reply with `smtp_session_getreply()`).
+ * A line starting with "AUTH " is traced with its payload redacted; other
+ * bytes are traced as sent (do not send secrets this way with tracing on).
+ *
+ * Errors: `SMTP_ERR_SERVER_DISCONNECTED` when not connected ("please run
+ * connect() first") or when the server closed the connection,
+ * `SMTP_ERR_TIMEOUT`, `SMTP_ERR_IO`, `SMTP_ERR_CANCELLED`; after any of
+ * them the connection is closed (how much was written is unknown).
+ *
+ * # Safety
+ * `s` is NULL or a live session; `data` is NULL (only when `len` is 0) or
+ * valid for reading `len` bytes.
+ */
+int smtp_session_send(struct smtp_session *s, const void *data, size_t len);
+
+/**
+ * smtplib's `getreply`: read one reply from the server (after
+ * `smtp_session_send()`, say), whatever its code: the code goes to `*code`
+ * (NULL allowed; -1 when the server sent no number where the code belongs)
+ * and the text to `smtp_session_last_reply_text()`. A reply already read
+ * ahead is returned at once; otherwise the wait is bounded by the reply
+ * limit (`SMTP_TIMEOUT_REPLY`), the I/O limit and the call limit, and ends
+ * at `smtp_session_cancel()`. The session's state is not changed.
+ *
+ * Errors: `SMTP_ERR_SERVER_DISCONNECTED` when not connected or when the
+ * server closed the connection ("Connection unexpectedly closed"),
+ * `SMTP_ERR_RESPONSE` (500, a reply line over 8192 bytes), `SMTP_ERR_TIMEOUT`,
+ * `SMTP_ERR_IO`, `SMTP_ERR_CANCELLED`; after any of them the connection is
+ * closed.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `code` is NULL or writable.
+ */
+int smtp_session_getreply(struct smtp_session *s, int *code);
+
+/**
+ * The descriptor of the connection's socket, -1 when not connected (and
+ * for NULL, and from inside one of the session's own callbacks). It stays
+ * the session's: valid until the connection is closed (`smtp_session_close()`,
+ * `smtp_session_quit()`, a failure, a new connect, the free); poll it,
+ * read its address or set socket options, but do not read, write, close
+ * or change its blocking mode (the session's driver owns the stream, and
+ * on TLS the bytes on it are encrypted).
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+int smtp_session_fileno(const struct smtp_session *s);
+
+/**
+ * Make a pool of at most `max_connections` connections to `host` and
+ * `port` (0: the kind's default; as `smtp_session_connect()`, `host` may
+ * carry `:port`, and for LMTP be a Unix socket path), each opened like
+ * `like` would open it: its kind, local hostname, source address, proxy,
+ * TLS configuration, TLS requirement, auth mechanisms and loopback trust are
+ * copied now; later changes to `like` do not reach the pool. Connections
+ * open on demand. On success `*pool` owns the new pool (free it with
+ * `smtp_pool_free()`); on failure `*pool` is NULL and the error is in
+ * `like`'s `smtp_session_errmsg()`.
+ *
+ * A pool is safe to use from many threads at once. Each call on it runs
+ * on the caller's own session (one per thread), which the pool lends a
+ * connection for the call: see `smtp_pool_sendmail()`.
+ *
+ * # Safety
+ * `like` is NULL or a live session; `host` is NULL or NUL-terminated;
+ * `pool` is NULL or writable.
+ */
+int smtp_pool_new(struct smtp_session *like,
+                  const char *host,
+                  uint16_t port,
+                  unsigned int max_connections,
+                  struct smtp_pool **pool);
+
+/**
+ * Free a pool and close its idle connections (without QUIT: freeing never
+ * waits on a server). No call may be running on it. NULL is ignored.
+ *
+ * # Safety
+ * `pool` is NULL or came from `smtp_pool_new()` and is not used again.
+ */
+void smtp_pool_free(struct smtp_pool *pool);
+
+/**
+ * Set one of the pool's `SMTP_POOL_*` options (see each); allowed at any
+ * time, from any thread, and applies to the calls that start after it.
+ * An unknown option is `SMTP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool.
+ */
+int smtp_pool_set_option(struct smtp_pool *pool, int option, uint64_t value);
+
+/**
+ * A counter of the pool (`SMTP_POOL_STAT_*`); 0 for NULL or an unknown one.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool.
+ */
+uint64_t smtp_pool_stat(const struct smtp_pool *pool, int which);
+
+/**
+ * Authenticate every new connection with `smtp_session_login()`'s rules
+ * (`flags` as there). The pool keeps a copy of the credentials, wiped
+ * when replaced or when the pool is freed. NULL `user` removes them.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `user` and `password` are NULL or
+ * NUL-terminated strings.
+ */
+int smtp_pool_set_login(struct smtp_pool *pool,
+                        const char *user,
+                        const char *password,
+                        unsigned int flags);
+
+/**
+ * Authenticate every new connection with `smtp_session_auth()`'s rules:
+ * `mechanism` with `callback` and `userdata`, `flags` as there. The
+ * callback runs on the thread of the pool call that opens the connection,
+ * on several threads at once when several open: it and `userdata` must be
+ * thread-safe, and live until the pool is freed or the auth replaced. NULL
+ * `callback` removes it.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; `mechanism` is NULL or NUL-terminated;
+ * `callback` is NULL or valid for the pool's lifetime with `userdata`.
+ */
+int smtp_pool_set_auth(struct smtp_pool *pool,
+                       const char *mechanism,
+                       smtp_sasl_fn callback,
+                       void *userdata,
+                       unsigned int flags);
+
+/**
+ * `smtp_session_sendmail()` through the pool: the pool lends `s` a
+ * connection (an idle one, probed if it sat long; else a new one, opened
+ * and authenticated; else it waits for one), runs the call on `s`, and
+ * takes the connection back. `s` must be an unconnected session of the
+ * pool's kind (LMTP or not), used by one thread at a time; a thread keeps
+ * one for its pool calls. The call takes `s`'s timeouts (`SMTP_TIMEOUT_CALL`
+ * bounds all of it, the wait for a connection included), its trace,
+ * envelope (`smtp_session_set_envelope()`), pipelining and chunking
+ * switches, and `smtp_session_cancel(s)` ends it; the results are read
+ * from `s` exactly as after `smtp_session_sendmail()`.
+ *
+ * A connection that died before the message's data went out in full
+ * (dropped, or closed after a 421) is replaced and the message sent again
+ * on the new one, at most twice. Once the data went out in full it is
+ * never sent again: if no reply decided it the result is
+ * `SMTP_ERR_OUTCOME_UNKNOWN` (the cause in `smtp_session_errmsg(s)`). So
+ * a message is delivered at most once by the pool, and reported sent only
+ * when the server said so.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; the rest as `smtp_session_sendmail()`.
+ */
+int smtp_pool_sendmail(struct smtp_pool *pool,
+                       struct smtp_session *s,
+                       const char *from,
+                       const char *const *to,
+                       size_t to_count,
+                       const uint8_t *msg,
+                       size_t len,
+                       const char *const *mail_options,
+                       size_t n_mail_options,
+                       const char *const *rcpt_options,
+                       size_t n_rcpt_options,
+                       unsigned int flags,
+                       int *rcpt_codes,
+                       size_t *refused_count);
+
+/**
+ * `smtp_session_send_message()` through the pool, with the rules of
+ * `smtp_pool_sendmail()`.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; the rest as `smtp_session_send_message()`.
+ */
+int smtp_pool_send_message(struct smtp_pool *pool,
+                           struct smtp_session *s,
+                           const uint8_t *msg,
+                           size_t len,
+                           const char *from,
+                           const char *const *to,
+                           size_t n_to,
+                           const char *const *mail_options,
+                           size_t n_mail_options,
+                           const char *const *rcpt_options,
+                           size_t n_rcpt_options,
+                           unsigned int flags,
+                           size_t *refused_count);
+
+/**
+ * `smtp_session_sendmail_batch()` through the pool, with the rules of
+ * `smtp_pool_sendmail()`: the messages go on one lent connection; those a
+ * dying connection left unsent go again on a new one, and an item whose
+ * data went out without a deciding reply gets `SMTP_ERR_OUTCOME_UNKNOWN`.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; the rest as `smtp_session_sendmail_batch()`.
+ */
+int smtp_pool_sendmail_batch(struct smtp_pool *pool,
+                             struct smtp_session *s,
+                             struct smtp_batch_item *items,
+                             size_t n);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -60,6 +60,11 @@ impl RcptResult {
 }
 
 /// The text of an LMTP recipient's missing reply.
+/// How many of `rcpts` were refused, at RCPT or (LMTP) after the data.
+pub fn refused_count(rcpts: &[RcptResult]) -> usize {
+    rcpts.iter().filter(|r| r.refused()).count()
+}
+
 pub const NO_REPLY: &str = "no reply after the data for this recipient";
 
 /// A transaction's envelope, checked and ready to send.

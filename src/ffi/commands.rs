@@ -480,16 +480,31 @@ unsafe fn fill_rcpt_outputs(
     to_count: usize,
     refused_count: *mut usize,
 ) {
-    let results = core.rcpt_results();
+    // SAFETY: per the contract.
+    unsafe { put_rcpt_outputs(core.rcpt_results(), rcpt_codes, to_count, refused_count) }
+}
+
+/// Each recipient's deciding code into `rcpt_codes` (0 past the results),
+/// and how many were refused.
+///
+/// # Safety
+/// As [`fill_rcpt_outputs`].
+unsafe fn put_rcpt_outputs(
+    results: &[crate::session::RcptResult],
+    rcpt_codes: *mut c_int,
+    to_count: usize,
+    refused_count: *mut usize,
+) {
     if !rcpt_codes.is_null() {
         // SAFETY: per the contract.
         let codes = unsafe { std::slice::from_raw_parts_mut(rcpt_codes, to_count) };
+        codes.fill(0);
         for (slot, r) in codes.iter_mut().zip(results) {
             *slot = r.final_reply().code;
         }
     }
     // SAFETY: per the contract.
-    unsafe { args::put(refused_count, results.iter().filter(|r| r.refused()).count()) };
+    unsafe { args::put(refused_count, crate::engine::txn::refused_count(results)) };
 }
 
 /// One message of `smtp_session_sendmail_batch()`: the caller fills the
@@ -580,28 +595,14 @@ pub(super) unsafe fn sendmail_batch_via(
                 Some(p) => p.sendmail_batch(&mut i.core, &msgs),
                 None => i.core.sendmail_batch(&msgs),
             };
-            let mut first_error = None;
             for (it, o) in items.iter_mut().zip(&outcomes) {
                 it.result = match &o.result {
                     Ok(_) => 0,
                     Err(e) => super::result::code_of(e) as c_int,
                 };
-                it.refused_count = o.rcpts.iter().filter(|r| r.refused()).count();
-                if !it.rcpt_codes.is_null() {
-                    let codes = std::slice::from_raw_parts_mut(it.rcpt_codes, it.to_count);
-                    codes.fill(0);
-                    for (slot, r) in codes.iter_mut().zip(&o.rcpts) {
-                        *slot = r.final_reply().code;
-                    }
-                }
-                if let (Err(e), None) = (&o.result, &first_error) {
-                    first_error = Some(e.clone());
-                }
+                put_rcpt_outputs(&o.rcpts, it.rcpt_codes, it.to_count, &mut it.refused_count);
             }
-            match first_error {
-                Some(e) => Err(e.into()),
-                None => Ok(()),
-            }
+            crate::session::first_failure(&outcomes).map_err(Into::into)
         })
     }
 }

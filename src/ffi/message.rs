@@ -354,7 +354,7 @@ pub(super) unsafe fn send_message_via(
                 Some(p) => p.send_message(&mut i.core, msg, from, to.as_deref(), mode, &mail_opts, &rcpt_opts),
                 None => i.core.send_message(msg, from, to.as_deref(), mode, &mail_opts, &rcpt_opts),
             };
-            args::put(refused_count, i.core.rcpt_results().iter().filter(|r| r.refused()).count());
+            args::put(refused_count, crate::engine::txn::refused_count(i.core.rcpt_results()));
             result.map(|_| ()).map_err(Into::into)
         })
     }

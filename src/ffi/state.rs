@@ -12,6 +12,9 @@ use super::handle::{get, get_or, ptr, smtp_session};
 /// session, and another from inside one of the session's own callbacks
 /// (where getters cannot read the session while its call runs).
 ///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
+///
 /// # Safety
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
@@ -40,6 +43,9 @@ pub unsafe extern "C" fn smtp_session_last_reply_code(s: *const smtp_session) ->
 /// them, not necessarily UTF-8, a NUL shown as '?'. "" before any reply
 /// and from inside one of the session's own callbacks; NULL only for a
 /// NULL session.
+///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
 ///
 /// # Safety
 /// `s` is NULL or a live session.
@@ -81,6 +87,9 @@ pub unsafe extern "C" fn smtp_session_does_esmtp(s: *const smtp_session) -> c_in
 /// smtplib's `ehlo_resp`: the text of the last EHLO reply, or NULL when no
 /// EHLO has been answered since connect or QUIT.
 ///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
+///
 /// # Safety
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
@@ -89,6 +98,9 @@ pub unsafe extern "C" fn smtp_session_ehlo_resp(s: *const smtp_session) -> *cons
 }
 
 /// smtplib's `helo_resp`: the text of the last HELO reply, or NULL.
+///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
 ///
 /// # Safety
 /// `s` is NULL or a live session.
@@ -127,6 +139,9 @@ pub unsafe extern "C" fn smtp_session_feature_count(s: *const smtp_session) -> u
 
 /// Extension `index`'s keyword, lower-case; NULL when out of range.
 ///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
+///
 /// # Safety
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
@@ -137,6 +152,9 @@ pub unsafe extern "C" fn smtp_session_feature_name(s: *const smtp_session, index
 /// Extension `index`'s parameters as smtplib keeps them ("" when none;
 /// for `auth`, each line's mechanisms after a space); NULL when out of range.
 ///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
+///
 /// # Safety
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
@@ -146,6 +164,9 @@ pub unsafe extern "C" fn smtp_session_feature_params(s: *const smtp_session, ind
 
 /// The parameters of extension `name` (case-insensitive), or NULL when it
 /// was not advertised.
+///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
 ///
 /// # Safety
 /// `s` is NULL or a live session; `name` is NULL or a NUL-terminated string.
@@ -175,6 +196,9 @@ pub unsafe extern "C" fn smtp_session_rcpt_count(s: *const smtp_session) -> usiz
 
 /// Recipient `index`'s address as the caller gave it; NULL when out of range.
 ///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
+///
 /// # Safety
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
@@ -192,6 +216,9 @@ pub unsafe extern "C" fn smtp_session_rcpt_code(s: *const smtp_session, index: u
 }
 
 /// Recipient `index`'s RCPT reply text; NULL when out of range.
+///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
 ///
 /// # Safety
 /// `s` is NULL or a live session.
@@ -215,6 +242,9 @@ pub unsafe extern "C" fn smtp_session_rcpt_data_code(s: *const smtp_session, ind
 /// read, "no reply after the data ..." for an accepted recipient whose
 /// reply never came); NULL when out of range.
 ///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
+///
 /// # Safety
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
@@ -237,6 +267,9 @@ pub unsafe extern "C" fn smtp_session_rcpt_refused(s: *const smtp_session, index
 /// "5.1.1"), read when the server advertises ENHANCEDSTATUSCODES; NULL when
 /// there is none or `index` is out of range.
 ///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
+///
 /// # Safety
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
@@ -246,6 +279,9 @@ pub unsafe extern "C" fn smtp_session_rcpt_status(s: *const smtp_session, index:
 
 /// LMTP: the RFC 3463 status code of recipient `index`'s reply after the
 /// data; NULL when there is none.
+///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
 ///
 /// # Safety
 /// `s` is NULL or a live session.

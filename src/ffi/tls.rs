@@ -357,6 +357,9 @@ pub unsafe extern "C" fn smtp_session_is_encrypted(s: *const smtp_session) -> c_
 /// The TLS version of the current connection ("TLSv1.3", "TLSv1.2"), or
 /// NULL when it is not TLS.
 ///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
+///
 /// # Safety
 /// `s` is NULL or a live session.
 #[unsafe(no_mangle)]
@@ -366,6 +369,9 @@ pub unsafe extern "C" fn smtp_session_tls_version(s: *const smtp_session) -> *co
 
 /// The cipher suite of the current TLS connection (IANA name, such as
 /// "TLS13_AES_256_GCM_SHA384"), or NULL when it is not TLS.
+///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
 ///
 /// # Safety
 /// `s` is NULL or a live session.

@@ -33,7 +33,7 @@ mod transaction;
 pub use crate::engine::RcptResult;
 pub use auth::AuthOptions;
 pub use link::{Link, Profile};
-pub use transaction::{BatchMessage, BatchOutcome};
+pub use transaction::{first_failure, BatchMessage, BatchOutcome};
 
 /// The kind of session, fixed when it is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,6 +12,15 @@ use crate::engine::{Body, Engine, Envelope, RcptResult, Settings, Txn, Work, CHU
 use crate::error::{Error, Refusal, Result};
 use crate::reply::{enhanced_status, Reply};
 
+/// A batch's result as one: its first failure, else success (what
+/// `smtp_session_sendmail_batch()` returns beside each message's own).
+pub fn first_failure(outcomes: &[BatchOutcome]) -> Result<()> {
+    match outcomes.iter().find_map(|o| o.result.as_ref().err()) {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
+    }
+}
+
 /// One message of a batch.
 #[derive(Clone, Copy)]
 pub struct BatchMessage<'a> {
