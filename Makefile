@@ -11,6 +11,8 @@ INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
 CARGO      ?= cargo
 CC         ?= cc
+STRIP      ?= strip
+OBJCOPY    ?= objcopy
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR   := $(firstword $(subst ., ,$(VERSION)))
@@ -21,26 +23,44 @@ LIBS_PRIVATE := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 RELEASE := target/release
 STAGE   := $(CURDIR)/build/stage
 
-.PHONY: all build install uninstall stage examples demo test deps check-libs-private clean
+.PHONY: all build install install-debug uninstall stage examples demo test deps check-libs-private clean
 
 all: build
 
 build:
 	$(CARGO) build --release --lib
 
-install: build
+# The installed libraries carry no debug info (the release build keeps line
+# tables: 21 MiB of the .so's 22); its debug info goes to
+# build/libsmtp.so.debug, which the installed .so names (gnu-debuglink), and
+# `make install-debug` puts beside it for debuggers. The symbol table stays
+# (backtraces and valgrind suppressions need the names).
+build/libsmtp.so.debug: $(RELEASE)/libsmtp.so
+	mkdir -p build
+	$(OBJCOPY) --only-keep-debug $(RELEASE)/libsmtp.so $@
+
+install: build build/libsmtp.so.debug
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
 	install -m 755 $(RELEASE)/libsmtp.so $(DESTDIR)$(LIBDIR)/libsmtp.so.$(VERSION)
+	$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/libsmtp.so.$(VERSION)
+	$(OBJCOPY) --add-gnu-debuglink=build/libsmtp.so.debug $(DESTDIR)$(LIBDIR)/libsmtp.so.$(VERSION)
 	ln -sf libsmtp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsmtp.so.$(MAJOR)
 	ln -sf libsmtp.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libsmtp.so
 	install -m 644 $(RELEASE)/libsmtp.a $(DESTDIR)$(LIBDIR)/libsmtp.a
+	$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/libsmtp.a
 	install -m 644 include/smtp.h $(DESTDIR)$(INCLUDEDIR)/smtp.h
 	install -m 644 include/smtp.hpp $(DESTDIR)$(INCLUDEDIR)/smtp.hpp
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|' \
 	    smtp.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/smtp.pc
 
+# The debug info of the installed library, where gdb looks for it (the
+# library's own directory, by its gnu-debuglink).
+install-debug: install
+	install -m 644 build/libsmtp.so.debug $(DESTDIR)$(LIBDIR)/libsmtp.so.debug
+
 uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libsmtp.so.debug
 	rm -f $(DESTDIR)$(LIBDIR)/libsmtp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsmtp.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/libsmtp.so $(DESTDIR)$(LIBDIR)/libsmtp.a \
 	      $(DESTDIR)$(INCLUDEDIR)/smtp.h $(DESTDIR)$(INCLUDEDIR)/smtp.hpp $(DESTDIR)$(LIBDIR)/pkgconfig/smtp.pc
