@@ -3,7 +3,7 @@
 #   make install PREFIX=/usr/local DESTDIR=
 #   make uninstall PREFIX=... DESTDIR=...
 #   make demo                 build, start a local server, send a message, show it
-#   make test                 every test (installs what it needs)
+#   make test                 every suite through scripts/run_tests.py (installs what it needs)
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -21,7 +21,7 @@ LIBS_PRIVATE := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 RELEASE := target/release
 STAGE   := $(CURDIR)/build/stage
 
-.PHONY: all build install uninstall stage examples demo test deps check-libs-private clean
+.PHONY: all build install uninstall stage examples demo test check-libs-private clean
 
 all: build
 
@@ -57,14 +57,15 @@ examples: stage
 	    $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs smtp) -Wl,-rpath,$(STAGE)/lib || exit 1; \
 	done
 
-deps:
-	sh scripts/deps.sh
-
-demo: deps examples
+# The demo needs aiosmtpd only (no valgrind, g++ or Postfix).
+demo:
+	sh scripts/deps.sh demo
+	$(MAKE) examples
 	sh scripts/demo.sh
 
-test: deps
-	sh scripts/test.sh
+# scripts/run_tests.py runs scripts/deps.sh itself, once.
+test:
+	python3 scripts/run_tests.py
 
 check-libs-private:
 	@want=$$($(CARGO) rustc -q --release --lib --crate-type staticlib -- --print native-static-libs 2>&1 \
