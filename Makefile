@@ -61,7 +61,7 @@ examples: stage
 demo:
 	sh scripts/deps.sh demo
 	$(MAKE) examples
-	sh scripts/demo.sh
+	python3 scripts/run_tests.py --serve sink -- sh scripts/demo.sh
 
 # scripts/run_tests.py runs scripts/deps.sh itself, once.
 test:

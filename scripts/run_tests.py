@@ -4,6 +4,8 @@
     python3 scripts/run_tests.py            every suite, in order
     python3 scripts/run_tests.py c cpp      only these (and what they need)
     python3 scripts/run_tests.py --list     the suites, one a line
+    python3 scripts/run_tests.py --serve sink auth -- CMD...
+                                            CMD with those servers (make demo)
 
 Every suite runs even when an earlier one failed (a suite whose need failed,
 say `c` after `stage`, is counted failed without running). Each suite ends
@@ -18,9 +20,11 @@ when the command ends, times out or the runner is interrupted.
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,6 +88,98 @@ def stage_env():
     return env
 
 
+# ------------------------------------------------------------------ servers
+# tests/servers/servers.json describes each test server once; a suite names
+# the ones it needs and gets their addresses and directories as
+# LIBSMTP_<NAME> and LIBSMTP_<NAME>_DIR.
+SERVERS = json.load(open(os.path.join(ROOT, "tests", "servers", "servers.json")))
+TLS_FILES = []  # the test CA's directory, once made
+
+
+def tls_files():
+    """A test CA and a certificate for localhost and 127.0.0.1 signed by it
+    (trustme), the CA also alone in a directory, a key that fits no
+    certificate here, and an empty directory; made once per run."""
+    if not TLS_FILES:
+        d = tempfile.mkdtemp(prefix="libsmtp-tls-")
+        os.makedirs(d + "/ca-dir")
+        os.makedirs(d + "/empty-dir")
+        script = """if 1:
+            import sys, trustme
+            d = sys.argv[1]
+            ca = trustme.CA()
+            cert = ca.issue_cert("localhost", "127.0.0.1")
+            ca.cert_pem.write_to_path(d + "/ca.pem")
+            ca.cert_pem.write_to_path(d + "/ca-dir/ca.pem")
+            cert.cert_chain_pems[0].write_to_path(d + "/cert.pem")
+            cert.private_key_pem.write_to_path(d + "/key.pem")
+            trustme.CA().issue_cert("other.example").private_key_pem.write_to_path(d + "/other-key.pem")
+        """
+        subprocess.run([os.path.join(ROOT, SERVERS["python"]), "-c", script, d], check=True)
+        TLS_FILES.append(d)
+    return TLS_FILES[0]
+
+
+def start_server(name, work):
+    """Start server `name` of servers.json; its process, port file and log."""
+    desc = SERVERS["servers"][name]
+    subst = dict(SERVERS["vars"])
+    if any("{tls}" in a for a in desc["args"]):
+        subst["tls"] = tls_files()
+    cmd = [os.path.join(ROOT, SERVERS["python"]), os.path.join(ROOT, "tests", "servers", desc["script"])]
+    cmd += [a.format(**subst) for a in desc["args"]]
+    port_file = os.path.join(work, name + ".port")
+    cmd += ["--port-file", port_file, "--parent-pid", str(os.getpid())]
+    if desc["dir"]:
+        cmd += ["--dir", os.path.join(work, name)]
+    log = os.path.join(work, name + ".log")
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    return proc, port_file, log
+
+
+def await_port(name, proc, port_file, log):
+    """The port once the server has written it (it listens by then)."""
+    deadline = time.monotonic() + SERVERS["ready_within_s"]
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            return int(open(port_file).read().strip())
+        except (OSError, ValueError):
+            time.sleep(0.05)
+    tail = open(log, errors="replace").read().splitlines()[-30:]
+    raise OSError("the %s server did not start (it exited, or wrote no port within %d s):\n     %s"
+                  % (name, SERVERS["ready_within_s"], "\n     ".join(tail)))
+
+
+def with_servers(names, cmd, env=None):
+    """Run cmd with fresh servers `names` (all started at once, then waited
+    for) and stop them afterwards, whatever happens."""
+    env = dict(env or os.environ)
+    for var, value in SERVERS["vars"].items():
+        env["LIBSMTP_" + var.upper()] = value
+    work = tempfile.mkdtemp(prefix="libsmtp-servers-")
+    started = []
+    try:
+        if any("{tls}" in a for n in names for a in SERVERS["servers"][n]["args"]):
+            env["LIBSMTP_TLS_FILES"] = tls_files()
+        for name in names:
+            started.append((name,) + start_server(name, work))
+        for name, proc, port_file, log in started:
+            env["LIBSMTP_" + name.upper()] = "127.0.0.1:%d" % await_port(name, proc, port_file, log)
+            if SERVERS["servers"][name]["dir"]:
+                env["LIBSMTP_%s_DIR" % name.upper()] = os.path.join(work, name)
+        print("servers: " + ", ".join("%s %s" % (n, env["LIBSMTP_" + n.upper()]) for n in names), flush=True)
+        return run(cmd, env=env)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("FAIL %s: %s" % (" ".join(cmd), e), flush=True)
+        return False
+    finally:
+        for _, proc, _, _ in started:
+            kill_group(proc)
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # ------------------------------------------------------------------ suites
 # Each suite: a function returning True when it passed.
 
@@ -141,6 +237,17 @@ def install_uninstall():
     return ok
 
 
+C_API_SERVERS = ["sink", "dsn", "size", "starttls", "implicit", "socks", "httpproxy"]
+
+
+def c_tests():
+    """test_api under ASan/UBSan and under valgrind, each against fresh
+    servers (a sink numbers its messages from 0001), then the ABI checks."""
+    ok = with_servers(C_API_SERVERS, ["sh", "scripts/c-tests.sh", "asan"], stage_env())
+    ok = with_servers(C_API_SERVERS, ["sh", "scripts/c-tests.sh", "valgrind"], stage_env()) and ok
+    return run(["sh", "scripts/c-tests.sh", "abi"], env=stage_env()) and ok
+
+
 def binding(lang):
     return suite_cmd("sh", "bindings/%s/test.sh" % lang, env=stage_env)
 
@@ -159,10 +266,12 @@ SUITES = [
     ("install", "install and uninstall with PREFIX and DESTDIR", [], install_uninstall),
     ("stage", "staged install (build/stage)", [], suite_cmd("make", "-s", "stage")),
     ("c", "C tests (ASan/UBSan, valgrind, symbols, header standards, static link)", ["deps", "stage"],
-     suite_cmd("sh", "scripts/c-tests.sh", env=stage_env)),
-    ("cpp", "C++ (smtp.hpp)", ["deps", "stage"], suite_cmd("sh", "scripts/cpp-tests.sh", env=stage_env)),
+     c_tests),
+    ("cpp", "C++ (smtp.hpp)", ["deps", "stage"],
+     lambda: with_servers(["sink", "auth"], ["sh", "scripts/cpp-tests.sh"], stage_env())),
     ("examples", "C examples against aiosmtpd", ["deps", "stage"],
-     suite_cmd("sh", "scripts/examples-test.sh", env=stage_env)),
+     lambda: with_servers(["sink", "auth", "starttls", "implicit"], ["sh", "scripts/examples-test.sh"],
+                          stage_env())),
     ("python", "binding: python", ["deps", "stage"], binding("python")),
     ("go", "binding: go", ["deps", "stage"], binding("go")),
     ("ruby", "binding: ruby", ["deps", "stage"], binding("ruby")),
@@ -177,6 +286,13 @@ def main(argv):
         for name, what, _, _ in SUITES:
             print("%-13s %s" % (name, what))
         return 0
+    if argv[:1] == ["--serve"] and "--" in argv:
+        sep = argv.index("--")
+        try:
+            return 0 if with_servers(argv[1:sep], argv[sep + 1:]) else 1
+        finally:
+            for d in TLS_FILES:
+                shutil.rmtree(d, ignore_errors=True)
     unknown = [a for a in argv if a not in names]
     if unknown:
         print("run_tests.py: no suite %s (--list names them)" % ", ".join(unknown), file=sys.stderr)
@@ -210,6 +326,9 @@ def main(argv):
     except Interrupted as e:
         print("\nrun_tests.py: interrupted (%s)" % e, flush=True)
         return 130
+    finally:
+        for d in TLS_FILES:
+            shutil.rmtree(d, ignore_errors=True)
     print("\n== summary")
     for name, (ok, secs, note) in results.items():
         print("%s %-13s %7.1f s%s" % ("ok  " if ok else "FAIL", name, secs, "  " + note if note else ""))
