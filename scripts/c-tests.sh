@@ -30,32 +30,8 @@ export LC_ALL
 part=${1:-}
 CC=${CC:-gcc}
 CXX=${CXX:-g++}
-STAGE=${STAGE:-build/stage}
-case $STAGE in /*) ;; *) STAGE=$PWD/$STAGE ;; esac
-PKG_CONFIG_PATH=$STAGE/lib/pkgconfig
-export PKG_CONFIG_PATH
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/libsmtp-c-tests.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-trap 'exit 143' HUP INT TERM
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
-# Show a log indented, at most $2 lines from its end.
-show() { tail -n "${2:-40}" "$1" | sed 's/^/     /'; }
-summary() {
-  echo "c-tests $part: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-}
-
-if [ -f "$STAGE/lib/pkgconfig/smtp.pc" ] && [ -f "$STAGE/include/smtp.h" ]; then
-  pass "staged install in $STAGE"
-else
-  fail "$STAGE holds no staged install (lib/pkgconfig/smtp.pc, include/smtp.h: make stage)"
-  summary
-  exit 1
-fi
+SUITE="c-tests $part"
+. scripts/checks.sh
 CFLAGS_SMTP=$(pkg-config --cflags smtp)
 LIBS_SMTP=$(pkg-config --libs smtp)
 LIBDIR=$(pkg-config --variable=libdir smtp)

@@ -22,38 +22,10 @@
 # what is left of it (the compilers, when interrupted) when it ends.
 set -eu
 cd "$(dirname "$0")/.."
-
-STAGE=${STAGE:-build/stage}
 CXX=${CXX:-g++}
 CXXWARN="-Wall -Wextra -Wpedantic -Werror"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/libsmtp-cpp-tests.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-trap 'exit 143' HUP INT TERM
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
-show() { tail -n "${2:-40}" "$1" | sed 's/^/     /'; }
-summary() {
-  echo "cpp: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-}
-# Give up: one failed check with a reason.
-abort() {
-  fail "$1"
-  summary || true
-  exit 1
-}
-
-# ---------------------------------------------------------------- the stage
-[ -d "$STAGE" ] || abort "no staged install in $STAGE (make stage, or set STAGE)"
-STAGE=$(cd "$STAGE" && pwd)
-[ -f "$STAGE/lib/pkgconfig/smtp.pc" ] || abort "$STAGE/lib/pkgconfig/smtp.pc missing (make stage)"
-[ -f "$STAGE/include/smtp.h" ] || abort "$STAGE/include/smtp.h missing (make stage)"
-PKG_CONFIG_PATH=$STAGE/lib/pkgconfig
-export PKG_CONFIG_PATH
-command -v pkg-config >/dev/null 2>&1 || abort "pkg-config not found (sh scripts/deps.sh)"
+SUITE=cpp
+. scripts/checks.sh
 [ -n "${LIBSMTP_SINK:-}" ] && [ -n "${LIBSMTP_AUTH:-}" ] ||
   abort "no servers in LIBSMTP_SINK and LIBSMTP_AUTH (run: python3 scripts/run_tests.py cpp)"
 
