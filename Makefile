@@ -3,7 +3,7 @@
 #   make install PREFIX=/usr/local DESTDIR=
 #   make uninstall PREFIX=... DESTDIR=...
 #   make demo                 build, start a local server, send a message, show it
-#   make test                 every test (installs what it needs)
+#   make test                 every suite through scripts/run_tests.py (installs what it needs)
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
@@ -23,7 +23,7 @@ LIBS_PRIVATE := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 RELEASE := target/release
 STAGE   := $(CURDIR)/build/stage
 
-.PHONY: all build install install-debug uninstall stage examples demo test deps check-libs-private clean
+.PHONY: all build install install-debug uninstall stage examples demo test check-libs-private clean
 
 all: build
 
@@ -77,14 +77,15 @@ examples: stage
 	    $$(PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config --cflags --libs smtp) -Wl,-rpath,$(STAGE)/lib || exit 1; \
 	done
 
-deps:
-	sh scripts/deps.sh
+# The demo needs aiosmtpd only (no valgrind, g++ or Postfix).
+demo:
+	sh scripts/deps.sh demo
+	$(MAKE) examples
+	python3 scripts/run_tests.py --serve sink -- sh scripts/demo.sh
 
-demo: deps examples
-	sh scripts/demo.sh
-
-test: deps
-	sh scripts/test.sh
+# scripts/run_tests.py runs scripts/deps.sh itself, once.
+test:
+	python3 scripts/run_tests.py
 
 check-libs-private:
 	@want=$$($(CARGO) rustc -q --release --lib --crate-type staticlib -- --print native-static-libs 2>&1 \

@@ -1,304 +1,98 @@
 #!/bin/sh
-# The C test suite: libsmtp as a C program sees it, through pkg-config only.
-#
-#   sh scripts/c-tests.sh
-#   STAGE=build/stage-c sh scripts/c-tests.sh   # stage somewhere else
-#   SKIP_STAGE=1 sh scripts/c-tests.sh          # use what is staged in $STAGE
-#
-# Stages the library into $STAGE (default build/stage; `make stage
-# STAGE=...`) unless SKIP_STAGE=1 says a caller has staged it already (so
-# that two stagers never run at once: scripts/test.sh stages once, then
-# runs this with SKIP_STAGE=1), then:
-#   - tests/c/test_api.c built with ASan+UBSan and run against a fresh
-#     aiosmtpd sink (tests/servers/sink.py), two more sinks (one with
-#     --dsn, one with --size-limit) and two TLS servers
-#     (tests/servers/tls_server.py, STARTTLS and implicit TLS, with a CA
-#     and a certificate for localhost/127.0.0.1 made by trustme) and two
-#     proxies (tests/servers/proxy_server.py: pproxy as SOCKS5 and as HTTP
-#     CONNECT, both with a user and password);
-#   - the same built plainly and run under valgrind against fresh servers;
-#   - the exported dynamic symbols are exactly the functions of smtp.h, and
-#     test_api.c calls each of them;
-#   - the SONAME is libsmtp.so.MAJOR;
-#   - every macro of smtp.h is in the SMTP_ namespace;
-#   - smtp.h alone compiles cleanly as C89/C99/C11 and C++11/17/20;
-#   - a program links statically against libsmtp.a with
-#     `pkg-config --static --libs smtp` and runs.
-# Each of these counts as one check; the last line is
-# "c-tests: N passed, M failed" and the exit status is non-zero on any
-# failure. Needs what scripts/deps.sh installs (build/venv with aiosmtpd,
-# pkg-config, valgrind, trustme) and gcc/g++.
-#
-# Network: loopback only (the sinks, the TLS servers and test_api's own
-# servers listen on 127.0.0.1; test_api also uses a Unix-domain socket).
-#
-# Processes: every long-running child (make stage, the servers, the test runs)
-# is started in the background, in a process group of its own when setsid(1)
-# is there, and waited for; on any exit (normal, error, HUP/INT/QUIT/TERM)
-# the EXIT trap kills each one still running, group and all. A server also
-# stops by itself once this script's process is gone (--parent-pid), and
-# test_api's forked server once test_api is gone.
+# The C test suite: libsmtp as a C program sees it, through pkg-config only,
+# against the install in $STAGE. Run by scripts/run_tests.py (suite "c"),
+# which stages the library, makes the test CA and starts the servers:
+#   python3 scripts/run_tests.py c
+# One part per run of this script:
+#   asan      tests/c/test_api.c built with ASan+UBSan and run against the
+#             servers the runner started (tests/servers/servers.json): the
+#             sink, a sink with --dsn, one with --size-limit, STARTTLS and
+#             implicit TLS servers with a trustme CA for localhost and
+#             127.0.0.1, and pproxy as SOCKS5 and HTTP CONNECT with a
+#             password; given as LIBSMTP_<SERVER>=127.0.0.1:PORT and
+#             LIBSMTP_<SERVER>_DIR, the CA's files in LIBSMTP_TLS_FILES;
+#   valgrind  the same built plainly, under valgrind, against fresh servers;
+#   abi       the exported dynamic symbols are exactly the functions of
+#             smtp.h and test_api.c calls each of them; the SONAME is
+#             libsmtp.so.MAJOR; every macro of smtp.h is in the SMTP_
+#             namespace; smtp.h alone compiles as C89/C99/C11 and
+#             C++11/17/20; a program links statically against libsmtp.a with
+#             `pkg-config --static --libs smtp` and runs.
+# Each check prints ok or FAIL; the last line is "c-tests: N passed, M
+# failed" and the exit status is non-zero on any failure. Network: loopback
+# only (test_api's own servers too, and a Unix-domain socket). The runner
+# runs this in a process group of its own and kills it, test_api's forked
+# server included, when it ends.
 set -eu
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
 LC_ALL=C # sort and comm must agree
 export LC_ALL
-
-PYTHON=${PYTHON:-build/venv/bin/python}
+part=${1:-}
 CC=${CC:-gcc}
 CXX=${CXX:-g++}
-STAGE=${STAGE:-build/stage}
-case $STAGE in
-/*) ;;
-*) STAGE=$ROOT/$STAGE ;;
-esac
-SKIP_STAGE=${SKIP_STAGE:-0}
-PKG_CONFIG_PATH=$STAGE/lib/pkgconfig
-export PKG_CONFIG_PATH
-
-passed=0
-failed=0
-# The background children still running (each a process group leader when
-# setsid is there).
-CHILDREN=""
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/libsmtp-c-tests.XXXXXX")
-# setsid -w: should setsid have to fork (when run as a group leader), it
-# waits, so that $! still ends when the command does.
-if setsid -w true </dev/null >/dev/null 2>&1; then
-  HAVE_SETSID=1
-  SETSID="setsid -w"
-elif setsid true </dev/null >/dev/null 2>&1; then
-  HAVE_SETSID=1
-  SETSID=setsid
-else
-  HAVE_SETSID=0
-  SETSID=""
-fi
-
-# Start "$@" in the background (stdin, stdout and stderr as the caller
-# redirects them); its pid in BG_PID. With setsid it leads a process group
-# of its own, so that kill_child reaches whatever it starts too (cargo's
-# rustc, valgrind's tool, test_api's forked server). The caller sees the
-# pid at once: the job is a plain command, which the shell execs directly.
-spawn() {
-  if [ "$HAVE_SETSID" = 1 ]; then
-    $SETSID "$@" &
-  else
-    "$@" &
-  fi
-  BG_PID=$!
-  CHILDREN="$CHILDREN $BG_PID"
-}
-forget_child() {
-  rest=""
-  for c in $CHILDREN; do [ "$c" = "$1" ] || rest="$rest $c"; done
-  CHILDREN=$rest
-}
-# Kill child $1 (its process group when it has one) and reap it.
-kill_child() {
-  if [ "$HAVE_SETSID" = 1 ]; then
-    kill -TERM "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || true
-  else
-    kill -TERM "$1" 2>/dev/null || true
-  fi
-  wait "$1" 2>/dev/null || true
-  forget_child "$1"
-}
-# Wait for child $1; its exit status in $status. A signal caught meanwhile
-# interrupts the wait and runs its trap (which exits through cleanup).
-wait_child() {
-  status=0
-  wait "$1" || status=$?
-  forget_child "$1"
-}
-# Run "$@" as a killable background child and wait for it; status in $status.
-run_child() {
-  spawn "$@"
-  wait_child "$BG_PID"
-}
-
-cleanup() {
-  trap '' HUP INT QUIT PIPE TERM # let the cleanup finish
-  for c in $CHILDREN; do kill_child "$c"; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 131' QUIT
-trap 'exit 141' PIPE
-trap 'exit 143' TERM
-
-pass() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
-# Show a log indented, at most $2 lines from its end.
-show() { tail -n "${2:-40}" "$1" | sed 's/^/     /'; }
-
-summary() {
-  echo "c-tests: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-}
-
-# ---------------------------------------------------------------- stage
-if [ "$SKIP_STAGE" = 1 ]; then
-  if [ -f "$STAGE/lib/pkgconfig/smtp.pc" ] && [ -f "$STAGE/include/smtp.h" ]; then
-    pass "staged install in $STAGE (SKIP_STAGE=1: not staged here)"
-  else
-    fail "SKIP_STAGE=1, but $STAGE holds no staged install (lib/pkgconfig/smtp.pc, include/smtp.h)"
-    summary
-    exit 1
-  fi
-else
-  run_child make -s stage STAGE="$STAGE" </dev/null >"$WORK/stage.log" 2>&1
-  if [ "$status" -eq 0 ]; then
-    pass "make stage STAGE=$STAGE"
-  else
-    fail "make stage STAGE=$STAGE (exit status $status)"
-    show "$WORK/stage.log"
-    summary
-    exit 1
-  fi
-fi
-
+SUITE="c-tests $part"
+. scripts/checks.sh
 CFLAGS_SMTP=$(pkg-config --cflags smtp)
 LIBS_SMTP=$(pkg-config --libs smtp)
 LIBDIR=$(pkg-config --variable=libdir smtp)
 RPATH="-Wl,-rpath,$LIBDIR"
 
-# ---------------------------------------------------------------- TLS files
-# A test CA and a certificate for localhost and 127.0.0.1 signed by it
-# (trustme), the CA also alone in a directory, a key that fits no
-# certificate here, and an empty directory: test_api --tls-files.
-TLS_FILES=$WORK/tls
-mkdir -p "$TLS_FILES/ca-dir" "$TLS_FILES/empty-dir"
-if "$PYTHON" - "$TLS_FILES" <<'PY' >"$WORK/tls-files.log" 2>&1; then
-import sys
-import trustme
-d = sys.argv[1]
-ca = trustme.CA()
-cert = ca.issue_cert("localhost", "127.0.0.1")
-ca.cert_pem.write_to_path(d + "/ca.pem")
-ca.cert_pem.write_to_path(d + "/ca-dir/ca.pem")
-cert.cert_chain_pems[0].write_to_path(d + "/cert.pem")
-cert.private_key_pem.write_to_path(d + "/key.pem")
-trustme.CA().issue_cert("other.example").private_key_pem.write_to_path(d + "/other-key.pem")
-PY
-  pass "a test CA and a certificate for localhost and 127.0.0.1 (trustme)"
-else
-  fail "a test CA and a certificate for localhost and 127.0.0.1 (trustme)"
-  show "$WORK/tls-files.log"
-fi
-
-# ---------------------------------------------------------------- servers
-# The servers of one test_api run, each started fresh (a sink numbers its
-# messages from 0001 in its directory), all at once, on 127.0.0.1:
-#   sink      tests/servers/sink.py
-#   dsn       tests/servers/sink.py --dsn (advertises DSN, records raw MAIL/RCPT)
-#   size      tests/servers/sink.py --size-limit $SIZE_LIMIT
-#   starttls  tests/servers/tls_server.py --mode starttls
-#   implicit  tests/servers/tls_server.py --mode implicit
-#   socks     tests/servers/proxy_server.py --scheme socks5 (pproxy, with a password)
-#   httpproxy tests/servers/proxy_server.py --scheme http (pproxy, with a password)
-SIZE_LIMIT=1000
-# The proxies' user and password: test_api.c's PROXY_USER and PROXY_PASSWORD.
-PROXY_AUTH='cuser:s3cret@proxy'
-SERVERS=""
-
-# launch NAME DIR SCRIPT [ARGS...]: start one storing into DIR (log DIR.log).
-launch() {
-  l_name=$1
-  l_dir=$2
-  shift 2
-  rm -f "$WORK/$l_name.port"
-  spawn "$PYTHON" "$@" --dir "$l_dir" --port-file "$WORK/$l_name.port" --parent-pid $$ \
-    </dev/null >"$l_dir.log" 2>&1
-  SERVERS="$SERVERS $BG_PID"
-  eval "PID_$l_name=\$BG_PID"
-}
-
-# await NAME DIR: wait until NAME listens; its port in PORT_NAME.
-await() {
-  a_name=$1
-  a_dir=$2
-  eval "a_pid=\$PID_$a_name"
-  a_tries=0
-  while [ ! -s "$WORK/$a_name.port" ]; do
-    a_tries=$((a_tries + 1))
-    if [ "$a_tries" -gt 150 ] || ! kill -0 "$a_pid" 2>/dev/null; then
-      echo "     the $a_name server did not start (it exited, or wrote no port file within 15 s):"
-      show "$a_dir.log"
-      return 1
-    fi
-    sleep 0.1 2>/dev/null || sleep 1 # POSIX sleep takes whole seconds only
-  done
-  eval "PORT_$a_name=\$(cat \"\$WORK/\$a_name.port\")"
-}
-
-stop_servers() {
-  for c in $SERVERS; do kill_child "$c"; done
-  SERVERS=""
-}
-
-# Run test_api ($1: label, rest: command prefix and binary) against fresh
-# servers; one check.
-run_api() {
-  label=$1
+# build LABEL FLAGS...: tests/c/test_api.c into $WORK/LABEL; one check.
+build() {
+  b_label=$1
   shift
-  base="$WORK/$label"
-  launch sink "$base-sink" tests/servers/sink.py
-  launch dsn "$base-dsn" tests/servers/sink.py --dsn
-  launch size "$base-size" tests/servers/sink.py --size-limit "$SIZE_LIMIT"
-  launch starttls "$base-starttls" tests/servers/tls_server.py --mode starttls \
-    --cert "$TLS_FILES/cert.pem" --key "$TLS_FILES/key.pem"
-  launch implicit "$base-implicit" tests/servers/tls_server.py --mode implicit \
-    --cert "$TLS_FILES/cert.pem" --key "$TLS_FILES/key.pem"
-  launch socks "$base-socks" tests/servers/proxy_server.py --scheme socks5 --auth "$PROXY_AUTH"
-  launch httpproxy "$base-httpproxy" tests/servers/proxy_server.py --scheme http --auth "$PROXY_AUTH"
-  if ! await sink "$base-sink" || ! await dsn "$base-dsn" || ! await size "$base-size" ||
-     ! await starttls "$base-starttls" || ! await implicit "$base-implicit" ||
-     ! await socks "$base-socks" || ! await httpproxy "$base-httpproxy"; then
-    stop_servers
-    fail "$label: test_api (a server did not start)"
-    return 0
+  if $CC -std=c99 -pthread -Wall -Wextra -Wpedantic -Werror "$@" -g -o "$WORK/$b_label" tests/c/test_api.c \
+       $CFLAGS_SMTP $LIBS_SMTP $RPATH >"$WORK/build-$b_label.log" 2>&1; then
+    pass "build test_api with $*"
+  else
+    fail "build test_api with $*"
+    show "$WORK/build-$b_label.log"
+    return 1
   fi
-  run_child "$@" "127.0.0.1:$PORT_sink" "$base-sink" \
-    --dsn "127.0.0.1:$PORT_dsn" "$base-dsn" \
-    --size "127.0.0.1:$PORT_size" "$base-size" "$SIZE_LIMIT" \
-    --starttls "127.0.0.1:$PORT_starttls" "$base-starttls" \
-    --implicit "127.0.0.1:$PORT_implicit" "$base-implicit" \
-    --tls-files "$TLS_FILES" --proxies "127.0.0.1:$PORT_socks" "127.0.0.1:$PORT_httpproxy" \
-    </dev/null >"$WORK/$label.out" 2>"$WORK/$label.err"
-  stop_servers
-  last=$(tail -n 1 "$WORK/$label.out")
+}
+
+# api COMMAND...: test_api (the command's last word) against the runner's
+# servers; one check for the CA's files, one for the run.
+api() {
+  if [ -f "${LIBSMTP_TLS_FILES:-}/ca.pem" ] && [ -f "$LIBSMTP_TLS_FILES/key.pem" ] &&
+     [ -f "$LIBSMTP_TLS_FILES/other-key.pem" ] && [ -d "$LIBSMTP_TLS_FILES/empty-dir" ]; then
+    pass "a test CA and a certificate for localhost and 127.0.0.1 in ${LIBSMTP_TLS_FILES}"
+  else
+    fail "no test CA in LIBSMTP_TLS_FILES (run through: python3 scripts/run_tests.py c)"
+  fi
+  : "${LIBSMTP_SINK:?the servers come from scripts/run_tests.py: python3 scripts/run_tests.py c}"
+  status=0
+  "$@" "$LIBSMTP_SINK" "$LIBSMTP_SINK_DIR" \
+    --dsn "$LIBSMTP_DSN" "$LIBSMTP_DSN_DIR" \
+    --size "$LIBSMTP_SIZE" "$LIBSMTP_SIZE_DIR" "$LIBSMTP_SIZE_LIMIT" \
+    --starttls "$LIBSMTP_STARTTLS" "$LIBSMTP_STARTTLS_DIR" \
+    --implicit "$LIBSMTP_IMPLICIT" "$LIBSMTP_IMPLICIT_DIR" \
+    --tls-files "$LIBSMTP_TLS_FILES" --proxies "$LIBSMTP_SOCKS" "$LIBSMTP_HTTPPROXY" \
+    </dev/null >"$WORK/$part.out" 2>"$WORK/$part.err" || status=$?
+  last=$(tail -n 1 "$WORK/$part.out")
   # Failures and notes from the program itself.
-  grep -E '^(FAIL|note|test_api:|   )' "$WORK/$label.out" | sed 's/^/     /' || true
-  echo "     $label: $last"
+  grep -E '^(FAIL|note|test_api:|   )' "$WORK/$part.out" | sed 's/^/     /' || true
+  echo "     $part: $last"
   case "$last" in
     "c-tests: "*" passed, 0 failed")
       if [ "$status" -eq 0 ]; then
-        pass "$label: test_api"
+        pass "$part: test_api"
         return 0
       fi ;;
   esac
-  fail "$label: test_api (exit status $status)"
-  show "$WORK/$label.err" 60
+  fail "$part: test_api (exit status $status)"
+  show "$WORK/$part.err" 60
 }
 
-# ---------------------------------------------------------------- ASan + UBSan
-if $CC -std=c99 -pthread -Wall -Wextra -Wpedantic -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -g \
-     -o "$WORK/test_api_asan" tests/c/test_api.c $CFLAGS_SMTP $LIBS_SMTP $RPATH >"$WORK/build-asan.log" 2>&1; then
-  pass "build test_api with -fsanitize=address,undefined"
-  # (env: assignments before a shell function call need not be exported.)
-  run_api asan env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$WORK/test_api_asan"
-else
-  fail "build test_api with -fsanitize=address,undefined"
-  show "$WORK/build-asan.log"
-fi
-
-# ---------------------------------------------------------------- valgrind
-if $CC -std=c99 -pthread -Wall -Wextra -Wpedantic -Werror -g -O1 \
-     -o "$WORK/test_api" tests/c/test_api.c $CFLAGS_SMTP $LIBS_SMTP $RPATH >"$WORK/build-plain.log" 2>&1; then
-  pass "build test_api without sanitizers"
+case $part in
+asan)
+  if build asan -fsanitize=address,undefined -fno-sanitize-recover=all; then
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+    export ASAN_OPTIONS UBSAN_OPTIONS
+    api "$WORK/asan"
+  fi ;;
+valgrind)
+  build plain -O1 || { summary; exit 1; }
   # Only definite and indirect leaks fail: Rust's std keeps some
   # thread-local and runtime blocks that valgrind may call "possibly lost"
   # or "still reachable". --trace-children stays off: the forked scripted
@@ -340,13 +134,9 @@ EOF
       "$i" "$i" >>"$WORK/valgrind.supp"
     i=$((i + 1))
   done
-  run_api valgrind valgrind -q --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect \
-    --suppressions="$WORK/valgrind.supp" "$WORK/test_api"
-else
-  fail "build test_api without sanitizers"
-  show "$WORK/build-plain.log"
-fi
-
+  api valgrind -q --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect \
+    --suppressions="$WORK/valgrind.supp" "$WORK/plain" ;;
+abi)
 # ---------------------------------------------------------------- exports
 # The functions smtp.h declares, from the preprocessed header (no comments).
 echo '#include <smtp.h>' | $CC -E -P $CFLAGS_SMTP -x c - \
@@ -454,6 +244,9 @@ if $CC -std=c99 -Wall -Wextra -Werror -o "$WORK/static_version" "$WORK/static_ve
 else
   fail "static link against libsmtp.a with pkg-config --static --libs smtp"
   show "$WORK/static.log"
-fi
-
+fi ;;
+*)
+  echo "usage: sh scripts/c-tests.sh asan|valgrind|abi (python3 scripts/run_tests.py c runs all three)" >&2
+  exit 2 ;;
+esac
 summary

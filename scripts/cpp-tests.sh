@@ -1,18 +1,16 @@
 #!/bin/sh
 # The C++ interface's tests: include/smtp.hpp as a C++ program sees it,
-# through pkg-config only.
-#
-#   make stage && sh scripts/cpp-tests.sh
-#   STAGE=build/stage-cpp sh scripts/cpp-tests.sh     # another staged install
-#
-# Expects an install in STAGE (default build/stage, made by `make stage`)
-# and build/venv (scripts/deps.sh: aiosmtpd, valgrind, pkg-config). When the
-# install has no smtp.hpp next to smtp.h (or an outdated one), this copies
-# include/smtp.hpp there. Then, each step one check:
+# through pkg-config only, against the install in $STAGE (default
+# build/stage). Run by scripts/run_tests.py (suite "cpp"), which stages the
+# library and starts a sink and an authenticating server
+# (tests/servers/servers.json), given as LIBSMTP_SINK, LIBSMTP_SINK_DIR and
+# LIBSMTP_AUTH:
+#   python3 scripts/run_tests.py cpp
+# When the install has no smtp.hpp next to smtp.h (or an outdated one), this
+# copies include/smtp.hpp there. Then, each step one check:
 #   - tests/cpp/test_session.cpp built with `pkg-config --cflags --libs smtp`
 #     as -std=c++11, c++17 and c++20 with -Wall -Wextra -Wpedantic -Werror,
-#     each run against a sink (tests/servers/sink.py) and an authenticating
-#     server (tests/servers/auth_server.py);
+#     each run against the sink and the authenticating server;
 #   - the c++17 build run again under valgrind (definite and indirect leaks
 #     and memory errors fail);
 #   - a c++17 build with -fsanitize=address,undefined, run;
@@ -20,135 +18,24 @@
 #     -Wold-style-cast ...), and included by two translation units of one
 #     program (nothing defined twice).
 # The last line is "cpp: N passed, M failed"; the exit status is non-zero on
-# any failure.
-#
-# Network: loopback only. Processes: the two servers are started in the
-# background with --parent-pid, so they also stop by themselves once this
-# script is gone; the builds run in the background, in process groups of
-# their own when setsid(1) is there; on any exit the EXIT trap kills what
-# is still running (by pid or process group) and removes the work directory.
+# any failure. The runner runs this in a process group of its own and kills
+# what is left of it (the compilers, when interrupted) when it ends.
 set -eu
 cd "$(dirname "$0")/.."
-
-STAGE=${STAGE:-build/stage}
-PYTHON=${PYTHON:-build/venv/bin/python}
 CXX=${CXX:-g++}
 CXXWARN="-Wall -Wextra -Wpedantic -Werror"
+SUITE=cpp
+. scripts/checks.sh
+[ -n "${LIBSMTP_SINK:-}" ] && [ -n "${LIBSMTP_AUTH:-}" ] ||
+  abort "no servers in LIBSMTP_SINK and LIBSMTP_AUTH (run: python3 scripts/run_tests.py cpp)"
 
-passed=0
-failed=0
-SINK_PID=""
-AUTH_PID=""
-BUILD_PIDS=""
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/libsmtp-cpp-tests.XXXXXX")
-
-# The compilers run in process groups of their own when setsid(1) is there
-# (setsid -w: should it have to fork, it waits, so $! ends with the command),
-# so that an interrupted run also stops cc1plus.
-if setsid -w true </dev/null >/dev/null 2>&1; then
-  SETSID="setsid -w"
-elif setsid true </dev/null >/dev/null 2>&1; then
-  SETSID=setsid
-else
-  SETSID=""
-fi
-
-cleanup() {
-  trap '' HUP INT QUIT PIPE TERM
-  for pid in $BUILD_PIDS; do
-    if [ -n "$SETSID" ]; then
-      kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    else
-      kill -TERM "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-  done
-  for pid in $SINK_PID $AUTH_PID; do
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 131' QUIT
-trap 'exit 141' PIPE
-trap 'exit 143' TERM
-
-pass() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL $1"; }
-show() { tail -n "${2:-40}" "$1" | sed 's/^/     /'; }
-summary() {
-  echo "cpp: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-}
-# Give up: one failed check with a reason.
-abort() {
-  fail "$1"
-  summary || true
-  exit 1
-}
-
-# ---------------------------------------------------------------- the stage
-[ -d "$STAGE" ] || abort "no staged install in $STAGE (make stage, or set STAGE)"
-STAGE=$(cd "$STAGE" && pwd)
-[ -f "$STAGE/lib/pkgconfig/smtp.pc" ] || abort "$STAGE/lib/pkgconfig/smtp.pc missing (make stage)"
-[ -f "$STAGE/include/smtp.h" ] || abort "$STAGE/include/smtp.h missing (make stage)"
-PKG_CONFIG_PATH=$STAGE/lib/pkgconfig
-export PKG_CONFIG_PATH
-command -v pkg-config >/dev/null 2>&1 || abort "pkg-config not found (sh scripts/deps.sh)"
-[ -x "$PYTHON" ] || abort "$PYTHON not found (sh scripts/deps.sh)"
-
-if [ ! -f "$STAGE/include/smtp.hpp" ]; then
+if ! cmp -s include/smtp.hpp "$STAGE/include/smtp.hpp"; then
   cp include/smtp.hpp "$STAGE/include/smtp.hpp"
-  echo "     (copied include/smtp.hpp to $STAGE/include: not installed there)"
-elif ! cmp -s include/smtp.hpp "$STAGE/include/smtp.hpp"; then
-  cp include/smtp.hpp "$STAGE/include/smtp.hpp"
-  echo "     (copied include/smtp.hpp to $STAGE/include: the installed one differed)"
+  echo "     (copied include/smtp.hpp to $STAGE/include: missing or different there)"
 fi
 
 SMTP_FLAGS=$(pkg-config --cflags --libs smtp)
 RPATH="-Wl,-rpath,$(pkg-config --variable=libdir smtp)"
-
-# ---------------------------------------------------------------- servers
-# Start server $1 (a script in tests/servers) with the rest as arguments;
-# its pid in BG_PID, its port in BG_PORT.
-start_server() {
-  script=$1
-  shift
-  portfile="$WORK/$(basename "$script" .py).port"
-  "$PYTHON" "tests/servers/$script" --port-file "$portfile" --parent-pid $$ "$@" \
-    </dev/null >"$WORK/$script.log" 2>&1 &
-  BG_PID=$!
-  tries=0
-  while [ ! -s "$portfile" ]; do
-    tries=$((tries + 1))
-    if [ "$tries" -gt 100 ] || ! kill -0 "$BG_PID" 2>/dev/null; then
-      echo "     $script did not start (it exited, or wrote no port file within 10 s):"
-      show "$WORK/$script.log"
-      return 1
-    fi
-    sleep 0.1 2>/dev/null || sleep 1
-  done
-  BG_PORT=$(cat "$portfile")
-}
-
-mkdir -p "$WORK/sink"
-if start_server sink.py --dir "$WORK/sink"; then
-  SINK_PID=$BG_PID
-  SINK="127.0.0.1:$BG_PORT"
-else
-  SINK_PID=$BG_PID
-  abort "start tests/servers/sink.py"
-fi
-if start_server auth_server.py; then
-  AUTH_PID=$BG_PID
-  AUTH="127.0.0.1:$BG_PORT"
-else
-  AUTH_PID=$BG_PID
-  abort "start tests/servers/auth_server.py"
-fi
 
 # ---------------------------------------------------------------- build and run
 # The four builds run at once (compiling dominates the run time).
@@ -159,19 +46,14 @@ build_bg() {
   shift
   echo "$*" >"$WORK/$label.flags"
   # shellcheck disable=SC2086 # word splitting of the flags is intended
-  $SETSID $CXX "$@" -pthread $CXXWARN -g -o "$WORK/$label" tests/cpp/test_session.cpp $SMTP_FLAGS $RPATH \
+  $CXX "$@" -pthread $CXXWARN -g -o "$WORK/$label" tests/cpp/test_session.cpp $SMTP_FLAGS $RPATH \
     </dev/null >"$WORK/build-$label.log" 2>&1 &
   echo "$!" >"$WORK/$label.pid"
-  BUILD_PIDS="$BUILD_PIDS $!"
 }
 # built LABEL: wait for that build; one check; true when it succeeded.
 built() {
   st=0
-  pid=$(cat "$WORK/$1.pid")
-  wait "$pid" || st=$?
-  rest=""
-  for p in $BUILD_PIDS; do [ "$p" = "$pid" ] || rest="$rest $p"; done
-  BUILD_PIDS=$rest
+  wait "$(cat "$WORK/$1.pid")" || st=$?
   flags=$(cat "$WORK/$1.flags")
   if [ "$st" -eq 0 ]; then
     pass "build test_session ($1: $flags)"
@@ -187,7 +69,8 @@ run() {
   label=$1
   shift
   status=0
-  "$@" "$SINK" "$WORK/sink" "$AUTH" </dev/null >"$WORK/$label.out" 2>"$WORK/$label.err" || status=$?
+  "$@" "$LIBSMTP_SINK" "$LIBSMTP_SINK_DIR" "$LIBSMTP_AUTH" </dev/null >"$WORK/$label.out" 2>"$WORK/$label.err" ||
+    status=$?
   grep -E '^(FAIL|note|   )' "$WORK/$label.out" | sed 's/^/     /' || true
   last=$(tail -n 1 "$WORK/$label.out")
   case "$last" in

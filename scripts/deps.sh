@@ -1,26 +1,33 @@
 #!/bin/sh
-# Installs what the demo and the tests need, when it is missing: pkg-config,
-# valgrind, g++ and postfix (smtp-sink and smtp-source, and the private Postfix of
-# tests/postfix.rs) from Debian, aiosmtpd, trustme and pproxy from PyPI into build/venv.
+# Installs what the tests need, when it is missing: pkg-config, gcc, g++,
+# valgrind and postfix (smtp-sink and smtp-source, and the private Postfix of
+# tests/postfix.rs) from Debian; aiosmtpd, trustme and pproxy from PyPI into
+# build/venv. `sh scripts/deps.sh demo` installs only what `make demo` needs:
+# pkg-config and gcc when missing, aiosmtpd in build/venv.
 set -eu
 cd "$(dirname "$0")/.."
 need=""
 command -v pkg-config >/dev/null 2>&1 || need="$need pkg-config"
-command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 command -v cc >/dev/null 2>&1 || need="$need gcc"
-command -v c++ >/dev/null 2>&1 || need="$need g++"
-# Postfix: smtp-sink and smtp-source (the load test, the benchmark), and a private
-# instance (tests/postfix.rs).
-[ -x /usr/sbin/smtp-sink ] || need="$need postfix"
+pip="aiosmtpd>=1.4"
+modules="aiosmtpd"
+if [ "${1:-}" != demo ]; then
+  command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
+  command -v c++ >/dev/null 2>&1 || need="$need g++"
+  [ -x /usr/sbin/smtp-sink ] || need="$need postfix"
+  # trustme: a test CA for the TLS servers; pproxy: a real SOCKS5 and HTTP
+  # CONNECT proxy (tests/servers/proxy_server.py).
+  pip="$pip trustme>=1.0 pproxy>=2.7,<3"
+  modules="$modules, trustme, pproxy"
+fi
 if [ -n "$need" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need
 fi
-if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c 'import aiosmtpd, trustme, pproxy' 2>/dev/null; then
+if [ ! -x build/venv/bin/python ] || ! build/venv/bin/python -c "import $modules" 2>/dev/null; then
   mkdir -p build
   python3 -m venv build/venv
-  # aiosmtpd: the test servers; trustme: a test CA for the TLS examples;
-  # pproxy: a real SOCKS5 and HTTP CONNECT proxy (tests/servers/proxy_server.py).
-  build/venv/bin/pip install -q 'aiosmtpd>=1.4' 'trustme>=1.0' 'pproxy>=2.7,<3'
+  # shellcheck disable=SC2086 # one argument per requirement
+  build/venv/bin/pip install -q $pip
 fi

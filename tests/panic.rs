@@ -1,7 +1,7 @@
 //! The panic boundary (built with `--features test-panic`): a panic inside
 //! an export returns SMTP_ERR_PANIC, poisons the session (later calls are
 //! SMTP_ERR_BAD_STATE, getters still answer), free works, and other
-//! sessions are untouched. Also run under valgrind by scripts/test.sh.
+//! sessions are untouched. Also run under valgrind by scripts/run_tests.py (suite panic).
 
 mod common;
 

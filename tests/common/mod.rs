@@ -196,6 +196,9 @@ impl Scripted {
 /// A Python server from tests/servers, run with build/venv (made by
 /// scripts/deps.sh, which `make test` runs first); killed on drop, and it
 /// exits by itself when the test process is gone (a `static` is never dropped).
+/// The interpreter, the scripts and how long one may take to start come from
+/// tests/servers/servers.json, the description scripts/run_tests.py starts
+/// the C, C++ and example suites' servers from.
 pub struct PyServer {
     child: Child,
     pub port: u16,
@@ -204,7 +207,18 @@ pub struct PyServer {
 impl PyServer {
     pub fn start(script: &str, extra: &[&str]) -> PyServer {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let python = root.join("build/venv/bin/python");
+        let described = root.join("tests/servers/servers.json");
+        let described: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&described).expect("read tests/servers/servers.json"))
+                .expect("tests/servers/servers.json is JSON");
+        let servers = described["servers"].as_object().expect("servers.json: servers");
+        assert!(
+            servers.values().any(|s| s["script"] == script),
+            "{script} is not described in tests/servers/servers.json"
+        );
+        let ready_within =
+            Duration::from_secs(described["ready_within_s"].as_u64().expect("servers.json: ready_within_s"));
+        let python = root.join(described["python"].as_str().expect("servers.json: python"));
         assert!(python.exists(), "{} is missing: run `sh scripts/deps.sh` (make test does)", python.display());
         let port_file = std::env::temp_dir().join(format!(
             "libsmtp-{script}-{}-{:?}.port",
@@ -232,7 +246,7 @@ impl PyServer {
                     break p;
                 }
             }
-            assert!(start.elapsed() < Duration::from_secs(15), "{script} did not start");
+            assert!(start.elapsed() < ready_within, "{script} did not start");
             thread::sleep(Duration::from_millis(50));
         };
         let _ = std::fs::remove_file(&port_file);
