@@ -34,13 +34,13 @@
  * | PATCH, for #if; smtp_lib_version_number() gives the library's at run
  * time.
  */
-#define SMTP_VERSION_NUMBER ((SMTP_VERSION_MAJOR << 16) | (SMTP_VERSION_MINOR << 8) | SMTP_VERSION_PATCH)
+#define SMTP_VERSION_NUM ((SMTP_VERSION_MAJOR << 16) | (SMTP_VERSION_MINOR << 8) | SMTP_VERSION_PATCH)
 
 /**
  * Non-zero when this header is version major.minor.patch or later (as
  * curl's CURL_AT_LEAST_VERSION): #if SMTP_VERSION_AT_LEAST(0, 2, 0) ...
  */
-#define SMTP_VERSION_AT_LEAST(major, minor, patch) (SMTP_VERSION_NUMBER >= (((major) << 16) | ((minor) << 8) | (patch)))
+#define SMTP_VERSION_AT_LEAST(major, minor, patch) (SMTP_VERSION_NUM >= (((major) << 16) | ((minor) << 8) | (patch)))
 
 
 /**
@@ -618,8 +618,8 @@ const char *smtp_lib_version(void);
 
 /**
  * The library's version at run time as one number, MAJOR << 16 | MINOR << 8
- * | PATCH: compare with `SMTP_VERSION_NUMBER`, the header's
- * (`smtp_lib_version_number() >= SMTP_VERSION_NUMBER` when the program runs
+ * | PATCH: compare with `SMTP_VERSION_NUM`, the header's
+ * (`smtp_lib_version_number() >= SMTP_VERSION_NUM` when the program runs
  * on the library it was built with or a later one).
  */
 uint32_t smtp_lib_version_number(void);

@@ -1267,7 +1267,7 @@ private:
 /** The library's version at run time ("MAJOR.MINOR.PATCH"). */
 inline std::string lib_version() { return smtp_lib_version(); }
 
-/** The library's version at run time as one number (compare with SMTP_VERSION_NUMBER). */
+/** The library's version at run time as one number (compare with SMTP_VERSION_NUM). */
 inline std::uint32_t lib_version_number() noexcept { return smtp_lib_version_number(); }
 
 /** smtp_result_str() as a std::string. */

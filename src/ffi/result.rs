@@ -163,8 +163,8 @@ pub extern "C" fn smtp_lib_version() -> *const c_char {
 }
 
 /// The library's version at run time as one number, MAJOR << 16 | MINOR << 8
-/// | PATCH: compare with `SMTP_VERSION_NUMBER`, the header's
-/// (`smtp_lib_version_number() >= SMTP_VERSION_NUMBER` when the program runs
+/// | PATCH: compare with `SMTP_VERSION_NUM`, the header's
+/// (`smtp_lib_version_number() >= SMTP_VERSION_NUM` when the program runs
 /// on the library it was built with or a later one).
 #[unsafe(no_mangle)]
 pub extern "C" fn smtp_lib_version_number() -> u32 {

@@ -247,7 +247,7 @@ void test_error_codes()
 
     CHECK(smtp::lib_version() == smtp_lib_version());
     CHECK(!smtp::lib_version().empty());
-    CHECK(smtp::lib_version_number() == SMTP_VERSION_NUMBER && SMTP_VERSION_AT_LEAST(0, 1, 0));
+    CHECK(smtp::lib_version_number() == SMTP_VERSION_NUM && SMTP_VERSION_AT_LEAST(0, 1, 0));
 
     /* An unknown kind. */
     std::unique_ptr<smtp::InvalidArgument> e =
