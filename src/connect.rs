@@ -25,6 +25,17 @@ pub struct SourceAddr {
     pub port: u16,
 }
 
+impl SourceAddr {
+    /// A source address; the host must be a non-empty name or address.
+    pub fn new(host: &str, port: u16) -> Result<SourceAddr> {
+        if host.is_empty() {
+            return Err(Error::InvalidArgument("source host is empty".into()));
+        }
+        crate::command::check_line_text("source host", host)?;
+        Ok(SourceAddr { host: host.to_string(), port })
+    }
+}
+
 /// Split `host:port` as smtplib's `connect` does when no port is given: only
 /// when the host has exactly one colon. Returns the host and the port (0
 /// when there was none).

@@ -63,7 +63,13 @@ impl Features {
 
     /// The parameters of an extension (case-insensitive name).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.position(name).map(|i| self.entries[i].1.as_str())
+    }
+
+    /// Where an extension is in the server's order (case-insensitive name):
+    /// the index [`Features::iter`] gives it.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.entries.iter().position(|(k, _)| k.eq_ignore_ascii_case(name))
     }
 
     /// `(keyword, parameters)` in the server's order.

@@ -165,9 +165,7 @@ pub unsafe extern "C" fn smtp_envelope_set_rcpt_dsn(
         edit(e, |o| {
             let rcpt = args::text(rcpt, "rcpt")?.to_string();
             let orcpt = args::opt_text(orcpt, "orcpt")?.map(str::to_string);
-            let dsn = RcptDsn { notify: (notify != 0).then_some(notify), orcpt };
-            o.rcpt.retain(|(r, _)| *r != rcpt);
-            o.rcpt.push((rcpt, dsn));
+            o.set_rcpt_dsn(rcpt, RcptDsn { notify: (notify != 0).then_some(notify), orcpt });
             Ok(())
         })
     }

@@ -115,9 +115,6 @@ pub unsafe extern "C" fn smtp_pool_new(
                 return Err(CallError::Null("pool"));
             }
             let host = args::text(host, "host")?;
-            if max_connections == 0 {
-                return Err(Error::InvalidArgument("max_connections is 0".into()).into());
-            }
             let core = Pool::new(i.core.profile(), host, port, Options::new(max_connections as usize))?;
             args::put(pool, Box::into_raw(Box::new(smtp_pool { core })));
             Ok(())

@@ -229,8 +229,7 @@ pub unsafe extern "C" fn smtp_session_set_source_address(
     unsafe {
         call(s, |i| {
             let source = match args::opt_text(host, "host")? {
-                Some("") => return Err(Error::InvalidArgument("source host is empty".into()).into()),
-                Some(h) => Some(SourceAddr { host: h.to_string(), port }),
+                Some(h) => Some(SourceAddr::new(h, port)?),
                 None => None,
             };
             i.core.set_source_address(source);

@@ -177,8 +177,10 @@ pub unsafe extern "C" fn smtp_session_feature(s: *const smtp_session, name: *con
             if name.is_null() {
                 return std::ptr::null();
             }
-            let name = CStr::from_ptr(name).to_bytes();
-            ptr(i.mirror.features.iter().find(|f| f.0.to_bytes().eq_ignore_ascii_case(name)).map(|f| &f.1))
+            // The core finds it; the mirror holds its C string at the same index.
+            let found =
+                std::str::from_utf8(CStr::from_ptr(name).to_bytes()).ok().and_then(|n| i.core.features().position(n));
+            ptr(found.and_then(|k| i.mirror.features.get(k)).map(|f| &f.1))
         })
     }
 }

@@ -100,6 +100,14 @@ impl EnvelopeOptions {
         *self == EnvelopeOptions::default()
     }
 
+    /// A recipient's own DSN options, replacing any it had (the last
+    /// setting for an address wins; the order of first settings is kept
+    /// for the others).
+    pub fn set_rcpt_dsn(&mut self, rcpt: String, dsn: RcptDsn) {
+        self.rcpt.retain(|(r, _)| *r != rcpt);
+        self.rcpt.push((rcpt, dsn));
+    }
+
     /// Check the settings themselves (when they are set).
     pub fn validate(&self) -> Result<()> {
         if let Some(n) = self.notify {

@@ -51,7 +51,7 @@ pub struct Options {
 impl Options {
     pub fn new(max_connections: usize) -> Options {
         Options {
-            max_connections: max_connections.max(1),
+            max_connections,
             starttls: false,
             max_messages: 1000,
             max_idle: Some(Duration::from_secs(60)),
@@ -143,6 +143,9 @@ impl Pool {
     pub fn new(profile: Profile, host: &str, port: u16, options: Options) -> Result<Pool> {
         if host.is_empty() {
             return Err(Error::InvalidArgument("host is empty".into()));
+        }
+        if options.max_connections == 0 {
+            return Err(Error::InvalidArgument("max_connections is 0".into()));
         }
         crate::command::check_line_text("host", host)?;
         let kind = profile.kind;
