@@ -157,7 +157,6 @@ class Api:
                 self.results = members(decl[decl.index("{"):])
                 self.results_doc = doc
             elif decl.startswith("typedef"):
-                name = re.findall(r"(\w+)\s*(?:\)\s*\(.*\))?\s*;$", decl, re.S)
                 name = re.search(r"\(\*(\w+)\)", decl) or re.search(r"(\w+)\s*;$", decl)
                 fields = members(decl[decl.index("{"):]) if "{" in decl else []
                 self.types.append((name.group(1), decl, doc, fields))
@@ -267,13 +266,15 @@ def roff_escape(s):
     return s.replace("\\", "\\e").replace("-", "\\-")
 
 
-def roff_inline(s):
-    """Escaped text with `code` in bold."""
+def roff_inline(s, args=()):
+    """Escaped text with `code` in bold, the function's parameters `args`
+    in italics (man-pages(7))."""
     parts = re.split(r"(`[^`]*`)", s)
     out = []
     for p in parts:
         if p.startswith("`") and p.endswith("`") and len(p) > 1:
-            out.append("\\fB" + roff_escape(p[1:-1]) + "\\fR")
+            font = "\\fI" if p[1:-1] in args else "\\fB"
+            out.append(font + roff_escape(p[1:-1]) + "\\fR")
         else:
             out.append(roff_escape(p))
     return "".join(out)
@@ -284,15 +285,15 @@ def roff_line(s):
     return "\\&" + s if s[:1] in (".", "'") else s
 
 
-def roff_blocks(bs):
+def roff_blocks(bs, args=()):
     out = []
     for kind, text in bs:
         if kind == "h":
             out.append(".SS " + roff_inline(text))
         elif kind == "li":
-            out += [".IP \\(bu 2", roff_line(roff_inline(text))]
+            out += [".IP \\(bu 2", roff_line(roff_inline(text, args))]
         else:
-            out += [".PP", roff_line(roff_inline(text))]
+            out += [".PP", roff_line(roff_inline(text, args))]
     return out
 
 
@@ -326,13 +327,14 @@ def synopsis_roff(decl):
 
 def man_page(api, name, decl, doc):
     desc, ret, safety = split_doc(doc)
+    args = {a.split()[-1].lstrip("*") for a in params(decl)[2] if a != "void"}
     out = [th(name, api), ".SH NAME", "%s \\- %s" % (name, roff_escape(summary(doc))),
            ".SH SYNOPSIS"] + synopsis_roff(decl)
-    out += [".SH DESCRIPTION"] + roff_blocks(desc)
+    out += [".SH DESCRIPTION"] + roff_blocks(desc, args)
     if safety:
-        out += [".SS Safety"] + roff_blocks(safety)
+        out += [".SS Safety"] + roff_blocks(safety, args)
     if ret:
-        out += [".SH RETURN VALUE"] + roff_blocks(ret)
+        out += [".SH RETURN VALUE"] + roff_blocks(ret, args)
     out += [".SH SEE ALSO"]
     seen = see_also(api, name, doc)
     out.append(",\n".join(".BR %s (3)" % n for n in seen))
