@@ -7,8 +7,9 @@
     python3 scripts/mkdocs.py --check OUT [--lib LIB]
                                              fails when a function of the header
                                              (or exported by LIB, `nm -D`) has no
-                                             page or anchor, or when groff warns
-                                             on a page (-ww)
+                                             page or anchor, a constant or result
+                                             code is not on libsmtp.3, or groff
+                                             -ww or mandoc -Tlint warns on a page
     python3 scripts/mkdocs.py --header-index the function index for
                                              cbindgen.toml's `header`
     python3 scripts/mkdocs.py --list-pages   the pages' file names (uninstall)
@@ -20,9 +21,11 @@ exports it, so the groups follow the code (src/ffi/mod.rs orders them).
 import html
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADER = os.path.join(ROOT, "include", "smtp.h")
@@ -165,6 +168,7 @@ class Api:
                 if m:
                     self.functions.append((m.group(2), decl, doc))
         self.names = [f[0] for f in self.functions]
+        self.date = page_date()
         self.group, self.group_order = ffi_groups()
         v = self.version
         self.version_str = "%s.%s.%s" % (v.get("SMTP_VERSION_MAJOR"), v.get("SMTP_VERSION_MINOR"),
@@ -281,8 +285,10 @@ def roff_inline(s, args=()):
 
 
 def roff_line(s):
-    """A text line that cannot be read as a request."""
-    return "\\&" + s if s[:1] in (".", "'") else s
+    """Text as input lines of at most 80 bytes where it can be broken (at
+    spaces, which fill mode reads as spaces), none read as a request."""
+    lines = textwrap.wrap(s, 79, break_long_words=False, break_on_hyphens=False) or [""]
+    return "\n".join("\\&" + t if t[:1] in (".", "'") else t for t in lines)
 
 
 def roff_blocks(bs, args=()):
@@ -300,7 +306,31 @@ def roff_blocks(bs, args=()):
 def th(name, api):
     """The title line, then left-adjusted text without hyphenation: long
     identifiers neither stretch a line nor break at a hyphen."""
-    return '.TH %s 3 "" "libsmtp %s" "libsmtp Manual"\n.ad l\n.nh' % (name, api.version_str)
+    return '.TH %s 3 %s "libsmtp %s" "libsmtp Manual"\n.ad l\n.nh' % (name, api.date, api.version_str)
+
+
+def page_date():
+    """The pages' date, the same for the same sources: SOURCE_DATE_EPOCH,
+    else the header's last commit, else its modification time."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        try:
+            epoch = subprocess.run(["git", "log", "-1", "--format=%ct", "--", HEADER], cwd=ROOT, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.strip()
+        except OSError:
+            epoch = ""
+    seconds = int(epoch) if epoch.isdigit() else int(os.path.getmtime(HEADER))
+    return time.strftime("%Y-%m-%d", time.gmtime(seconds))
+
+
+def tidy(lines):
+    """No paragraph macro right after a heading (mandoc -Tlint warns)."""
+    out = []
+    for line in lines:
+        if line == ".PP" and out and out[-1].startswith((".SH", ".SS", ".TP")):
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def synopsis_roff(decl):
@@ -338,7 +368,7 @@ def man_page(api, name, decl, doc):
     out += [".SH SEE ALSO"]
     seen = see_also(api, name, doc)
     out.append(",\n".join(".BR %s (3)" % n for n in seen))
-    return "\n".join(out) + "\n"
+    return tidy(out)
 
 
 def see_also(api, name, doc):
@@ -390,7 +420,7 @@ def overview(api):
     start = [n for n in ("smtp_session_new", "smtp_session_sendmail", "smtp_session_errmsg", "smtp_result_str")
              if n in api.names]
     out += [".SH SEE ALSO", ",\n".join(".BR %s (3)" % n for n in start)]
-    return "\n".join(out) + "\n"
+    return tidy(out)
 
 
 # ------------------------------------------------------------------ html
@@ -523,16 +553,26 @@ def check(out_dir, api, lib):
         if 'id="%s"' % name not in index:
             problems.append("no HTML anchor for %s" % name)
     pages = sorted(os.listdir(man3))
+    # groff -ww: every warning, -z: print nothing else; mandoc -Tlint at
+    # its warning level (its style level wants upper-case titles, which
+    # section 3 pages of C functions do not use).
+    linters = [["groff", "-man", "-Tutf8", "-ww", "-z"], ["mandoc", "-Tlint", "-W", "warning"]]
+    linters = [cmd for cmd in linters if shutil.which(cmd[0]) or cmd[0] == "groff"]
     for page in pages:
-        # -ww: every warning; -z: format, print nothing but the warnings.
-        r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", os.path.join(man3, page)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        if r.returncode != 0 or r.stderr.strip():
-            problems.append("groff warns on %s: %s" % (page, r.stderr.strip()))
+        for cmd in linters:
+            r = subprocess.run(cmd + [os.path.join(man3, page)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+            if r.returncode != 0 or r.stdout.strip():
+                problems.append("%s warns on %s: %s" % (cmd[0], page, r.stdout.strip()))
+    overview_text = open(os.path.join(man3, "libsmtp.3")).read()
+    for name, _, _ in api.defines + api.results:
+        if name.split("(")[0] not in overview_text:
+            problems.append("libsmtp.3 does not describe %s" % name)
     for p in problems:
         print("mkdocs: " + p)
-    print("mkdocs: %d functions, %d pages rendered by groff -ww: %s"
-          % (len(want), len(pages), "ok" if not problems else "%d problems" % len(problems)))
+    print("mkdocs: %d functions, %d pages, linted by %s: %s"
+          % (len(want), len(pages), " and ".join(" ".join(c) for c in linters),
+             "ok" if not problems else "%d problems" % len(problems)))
     return not problems
 
 

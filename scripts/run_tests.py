@@ -301,7 +301,7 @@ SUITES = [
     ("panic", "panic boundary (feature test-panic), also under valgrind", ["deps"], panic_boundary),
     ("libs-private", "static link flags (make check-libs-private)", [],
      suite_cmd("make", "-s", "check-libs-private")),
-    ("docs", "man pages and HTML reference: one page per exported function, groff -ww clean", ["deps"], docs),
+    ("docs", "man pages and HTML reference: a page per exported function, groff -ww and mandoc -Tlint clean", ["deps"], docs),
     ("install", "install and uninstall with PREFIX and DESTDIR", [], install_uninstall),
     ("stage", "staged install (build/stage)", [], suite_cmd("make", "-s", "stage")),
     ("c", "C tests (ASan/UBSan, valgrind, symbols, header standards, static link)", ["deps", "stage"],
