@@ -157,7 +157,7 @@ class Api:
                 if m.group(1).startswith("SMTP_VERSION_") and not m.group(2):
                     self.version[m.group(1)] = m.group(3).strip()
             elif decl.startswith("typedef enum smtp_result"):
-                self.results = members(decl[decl.index("{"):])
+                self.results = [(n, v, d) for d, n, v in members(decl[decl.index("{"):])]
                 self.results_doc = doc
             elif decl.startswith("typedef"):
                 name = re.search(r"\(\*(\w+)\)", decl) or re.search(r"(\w+)\s*;$", decl)
@@ -323,6 +323,13 @@ def page_date():
     return time.strftime("%Y-%m-%d", time.gmtime(seconds))
 
 
+def item_blocks(bs):
+    """A tagged item's body (after .TP and its tag): its first paragraph
+    plain, the later ones indented with it (.IP)."""
+    lines = roff_blocks(bs)[1:]
+    return [".IP" if line == ".PP" else line for line in lines]
+
+
 def tidy(lines):
     """No paragraph macro right after a heading (mandoc -Tlint warns)."""
     out = []
@@ -410,10 +417,10 @@ def overview(api):
         out.append(".SS " + roff_escape(title))
         for name, value, doc in defs:
             tag = name if "(" in name or not re.match(r"^-?\d+$", value) else "%s (%s)" % (name, value)
-            out += [".TP", ".B " + roff_escape(tag)] + roff_blocks(blocks(doc))[1:]
+            out += [".TP", ".B " + roff_escape(tag)] + item_blocks(blocks(doc))
     out.append(".SH TYPES")
     for name, decl, doc, fields in api.types:
-        out += [".TP", ".B " + name] + roff_blocks(blocks(doc))[1:]
+        out += [".TP", ".B " + name] + item_blocks(blocks(doc))
         for fdoc, fname, _ in fields:
             field = fname.split()[-1].lstrip("*")
             out += [".RS", ".TP", ".I " + field, roff_line(roff_inline(" ".join(fdoc.split()))), ".RE"]
