@@ -552,6 +552,7 @@ def check(out_dir, api, lib):
         want |= set(syms)
         print("mkdocs: %s exports %d smtp_ functions" % (lib, len(syms)))
     problems += ["%s is in no src/ffi module the header lists" % n for n in api.names if n not in api.group]
+    problems += ["%s has no doc comment (its page would be empty)" % n for n, _, doc in api.functions if not doc]
     man3 = os.path.join(out_dir, "man3")
     index = open(os.path.join(out_dir, "html", "index.html")).read()
     for name in sorted(want):
