@@ -2,12 +2,14 @@
 #   make                      release build of libsmtp.so and libsmtp.a
 #   make install PREFIX=/usr/local DESTDIR=
 #   make uninstall PREFIX=... DESTDIR=...
+#   make docs                 man pages (section 3) and HTML reference in build/docs
 #   make demo                 build, start a local server, send a message, show it
 #   make test                 every suite through scripts/run_tests.py (installs what it needs)
 
 PREFIX     ?= /usr/local
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
 CARGO      ?= cargo
 CC         ?= cc
@@ -23,6 +25,7 @@ LIBS_PRIVATE := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 RELEASE := target/release
 STAGE   := $(CURDIR)/build/stage
 
+.PHONY: docs install-man uninstall-man
 .PHONY: all build install install-debug uninstall stage examples demo test check-libs-private clean
 
 all: build
@@ -64,6 +67,21 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsmtp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsmtp.so.$(MAJOR) \
 	      $(DESTDIR)$(LIBDIR)/libsmtp.so $(DESTDIR)$(LIBDIR)/libsmtp.a \
 	      $(DESTDIR)$(INCLUDEDIR)/smtp.h $(DESTDIR)$(INCLUDEDIR)/smtp.hpp $(DESTDIR)$(LIBDIR)/pkgconfig/smtp.pc
+
+# The reference, from the header's doc comments: build/docs/man3 (a page
+# per function and libsmtp.3) and build/docs/html/index.html.
+docs:
+	python3 scripts/mkdocs.py build/docs
+
+install: install-man
+uninstall: uninstall-man
+
+install-man: docs
+	install -d $(DESTDIR)$(MANDIR)/man3
+	install -m 644 build/docs/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
+
+uninstall-man:
+	python3 scripts/mkdocs.py --list-pages | sed 's|^|$(DESTDIR)$(MANDIR)/man3/|' | xargs rm -f
 
 # An install in build/stage, which the C tests and examples use through
 # PKG_CONFIG_PATH only.

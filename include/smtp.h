@@ -20,6 +20,63 @@
  * Strings passed in are NUL-terminated UTF-8; CR, LF and NUL in anything bound
  * for a command line are refused with SMTP_ERR_INVALID_ARGUMENT before a byte
  * is sent. Message bodies are (pointer, length) and binary-safe.
+ *
+ * Functions, by group (man 3 NAME for each, man 3 libsmtp for all):
+ *   Results and version: smtp_result_str, smtp_lib_version,
+ *     smtp_lib_version_number.
+ *   Session lifecycle and settings: smtp_session_new, smtp_session_free,
+ *     smtp_session_set_local_hostname, smtp_session_set_timeout_ms,
+ *     smtp_session_timeout_ms, smtp_session_set_source_address,
+ *     smtp_session_set_debuglevel, smtp_session_set_trace,
+ *     smtp_session_connect, smtp_session_open, smtp_session_cancel,
+ *     smtp_session_close.
+ *   Session getters: smtp_session_errmsg, smtp_session_last_reply_code,
+ *     smtp_session_last_reply_text, smtp_session_is_connected,
+ *     smtp_session_utf8_commands, smtp_session_does_esmtp,
+ *     smtp_session_ehlo_resp, smtp_session_helo_resp,
+ *     smtp_session_has_extn, smtp_session_feature_count,
+ *     smtp_session_feature_name, smtp_session_feature_params,
+ *     smtp_session_feature, smtp_session_rcpt_count,
+ *     smtp_session_rcpt_addr, smtp_session_rcpt_code,
+ *     smtp_session_rcpt_text, smtp_session_rcpt_data_code,
+ *     smtp_session_rcpt_data_text, smtp_session_rcpt_refused,
+ *     smtp_session_rcpt_status, smtp_session_rcpt_data_status.
+ *   Commands: smtp_session_helo, smtp_session_ehlo,
+ *     smtp_session_ehlo_or_helo_if_needed, smtp_session_docmd,
+ *     smtp_session_noop, smtp_session_rset, smtp_session_help,
+ *     smtp_session_verify, smtp_session_expn, smtp_session_mail,
+ *     smtp_session_rcpt, smtp_session_data, smtp_session_sendmail,
+ *     smtp_session_quit, smtp_session_set_pipelining,
+ *     smtp_session_set_chunking, smtp_session_sendmail_stream,
+ *     smtp_session_sendmail_batch.
+ *   Messages and envelopes: smtp_envelope_new, smtp_envelope_errmsg,
+ *     smtp_envelope_free, smtp_envelope_set_dsn_ret,
+ *     smtp_envelope_set_dsn_envid, smtp_envelope_set_dsn_notify,
+ *     smtp_envelope_set_rcpt_dsn, smtp_envelope_set_smtputf8,
+ *     smtp_envelope_set_body, smtp_envelope_set_requiretls,
+ *     smtp_envelope_set_mt_priority, smtp_envelope_set_deliver_by,
+ *     smtp_session_set_envelope, smtp_session_send_message.
+ *   Authentication: smtp_session_login, smtp_session_set_auth_mechanisms,
+ *     smtp_session_auth, smtp_session_auth_builtin,
+ *     smtp_session_set_debug_secrets, smtp_session_set_trust_loopback.
+ *   TLS: smtp_tls_config_builder_new, smtp_tls_config_builder_free,
+ *     smtp_tls_config_builder_errmsg, smtp_tls_config_builder_add_ca_file,
+ *     smtp_tls_config_builder_add_ca_dir,
+ *     smtp_tls_config_builder_set_default_roots,
+ *     smtp_tls_config_builder_set_roots,
+ *     smtp_tls_config_builder_set_client_cert,
+ *     smtp_tls_config_builder_set_server_name,
+ *     smtp_tls_config_builder_dangerous_disable_verification,
+ *     smtp_tls_config_builder_build, smtp_tls_config_free,
+ *     smtp_session_set_tls_config, smtp_session_starttls,
+ *     smtp_session_set_require_tls, smtp_session_is_encrypted,
+ *     smtp_session_tls_version, smtp_session_tls_cipher.
+ *   Proxies: smtp_session_set_proxy, smtp_session_connect_fd.
+ *   Raw commands and the socket: smtp_session_send, smtp_session_getreply,
+ *     smtp_session_fileno.
+ *   Connection pool: smtp_pool_new, smtp_pool_free, smtp_pool_set_option,
+ *     smtp_pool_stat, smtp_pool_set_login, smtp_pool_set_auth,
+ *     smtp_pool_sendmail, smtp_pool_send_message, smtp_pool_sendmail_batch.
  */
 
 #ifndef SMTP_H

@@ -237,6 +237,7 @@ def install_uninstall():
     prefix = dest + "/opt/libsmtp/"
     files = ["lib/libsmtp.so." + version, "lib/libsmtp.so." + version.split(".")[0], "lib/libsmtp.so",
              "lib/libsmtp.a", "include/smtp.h", "include/smtp.hpp", "lib/pkgconfig/smtp.pc"]
+    files += ["share/man/man3/libsmtp.3", "share/man/man3/smtp_session_new.3"]
     missing = [f for f in files if not os.path.lexists(prefix + f)]
     ok = not missing
     if missing:
@@ -262,6 +263,15 @@ def install_uninstall():
     subprocess.run(["rm", "-rf", dest], check=True)
     print("install/uninstall: " + ("ok" if ok else "FAILED"), flush=True)
     return ok
+
+
+def docs():
+    """make docs, then every function of the header and of the built
+    library (nm -D) has a man page and an HTML anchor, and groff -ww
+    renders every page without a warning."""
+    if not run(["make", "-s", "build"]) or not run(["make", "-s", "docs"]):
+        return False
+    return run(["python3", "scripts/mkdocs.py", "--check", "build/docs", "--lib", "target/release/libsmtp.so"])
 
 
 C_API_SERVERS = ["sink", "dsn", "size", "starttls", "implicit", "socks", "httpproxy"]
@@ -291,6 +301,7 @@ SUITES = [
     ("panic", "panic boundary (feature test-panic), also under valgrind", ["deps"], panic_boundary),
     ("libs-private", "static link flags (make check-libs-private)", [],
      suite_cmd("make", "-s", "check-libs-private")),
+    ("docs", "man pages and HTML reference: a page per exported function, groff -ww and mandoc -Tlint clean", ["deps"], docs),
     ("install", "install and uninstall with PREFIX and DESTDIR", [], install_uninstall),
     ("stage", "staged install (build/stage)", [], suite_cmd("make", "-s", "stage")),
     ("c", "C tests (ASan/UBSan, valgrind, symbols, header standards, static link)", ["deps", "stage"],

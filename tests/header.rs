@@ -68,3 +68,48 @@ fn header_names_are_prefixed() {
         assert!(in_block_comment || !line.contains("//"), "C99 comment in the header: {line}");
     }
 }
+
+/// The functions the header declares (a line, outside comments, whose
+/// first `(` follows a `smtp_` name), in order.
+fn declared_functions(header: &str) -> Vec<String> {
+    let body = header.split("extern \"C\" {").nth(1).expect("an extern \"C\" block");
+    let mut names = Vec::new();
+    for line in body.lines() {
+        let t = line.trim_start();
+        if t.starts_with('*') || t.starts_with('/') || t.starts_with('#') {
+            continue;
+        }
+        if let Some(open) = t.find('(') {
+            let name = t[..open].rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next().unwrap_or("");
+            if name.starts_with("smtp_") {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// The header's opening comment indexes every function it declares, and
+/// names none it does not (the index lives in cbindgen.toml's `header`;
+/// `python3 scripts/mkdocs.py --header-index` prints a fresh one).
+#[test]
+fn header_index_lists_every_function() {
+    let header = generate();
+    let declared = declared_functions(&header);
+    assert!(declared.len() > 100, "found only {} functions in the header", declared.len());
+    let index = header
+        .split("Functions, by group")
+        .nth(1)
+        .and_then(|rest| rest.split("*/").next())
+        .expect("the header's opening comment has a \"Functions, by group\" index");
+    let indexed: Vec<&str> =
+        index.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| w.starts_with("smtp_")).collect();
+    let missing: Vec<&String> = declared.iter().filter(|n| !indexed.contains(&n.as_str())).collect();
+    let stale: Vec<&&str> = indexed.iter().filter(|n| !declared.iter().any(|d| d == **n)).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "the function index in cbindgen.toml's header is out of date (missing {missing:?}, not declared \
+         {stale:?}): paste `python3 scripts/mkdocs.py --header-index` into it and run UPDATE_HEADER=1 \
+         cargo test --test header"
+    );
+}

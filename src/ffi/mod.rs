@@ -1,7 +1,7 @@
 //! The C ABI: the only module with `extern "C"`, raw pointers and `unsafe`
 //! beyond sockets. Each export converts its arguments, runs the core inside
 //! the one panic boundary ([`boundary`]), and maps errors to result codes.
-//! Conventions: `../shared/docs/c-api.md`.
+//! Conventions and the ABI policy: `docs/c-api.md`.
 
 // cbindgen writes the header in the order of these modules, so they are in
 // the order a reader meets the API (one per line, blank lines between:
