@@ -146,6 +146,13 @@ macro_rules! results {
             has_reply: $reply,
         }),*];
 
+        /// The codes as `c_int` constants, what the C functions return
+        /// (for Rust tests that call them).
+        pub mod codes {
+            use super::*;
+            $(pub const $name: c_int = smtp_result::$name as c_int;)*
+        }
+
         // Every variant of the enum is a row of the table (a missing one is
         // a compile error here; a repeated one an unreachable pattern).
         #[deny(unreachable_patterns)]
