@@ -667,6 +667,42 @@ extern "C" {
 const char *smtp_result_str(int code);
 
 /**
+ * The C name of a result code, e.g. "SMTP_ERR_TIMEOUT" for
+ * `SMTP_ERR_TIMEOUT` (static; must not be freed), for bindings that name
+ * codes as the header does. NULL for a code this library does not know.
+ */
+const char *smtp_result_name(int code);
+
+/**
+ * The name of the exception Python's smtplib raises for the failure a
+ * code reports, e.g. "SMTPSenderRefused", "OSError" for `SMTP_ERR_CONNECT`,
+ * "ValueError" for `SMTP_ERR_INVALID_ARGUMENT`: a class of smtplib, of
+ * Python's builtins or "SSLError" of its ssl module (static; must not be
+ * freed). NULL for `SMTP_OK` and for an unknown code.
+ */
+const char *smtp_result_exception(int code);
+
+/**
+ * 1 when an error with this code can carry the server reply behind it
+ * (smtplib's `smtp_code`/`smtp_error`); after a call that failed with it,
+ * smtp_session_last_reply_code() and smtp_session_last_reply_text() give
+ * that reply. 0 for the other codes, `SMTP_OK` and unknown codes.
+ */
+int smtp_result_has_reply(int code);
+
+/**
+ * How many result codes this library has (`SMTP_OK` included); with
+ * smtp_result_code_at() a binding lists them at run time.
+ */
+size_t smtp_result_count(void);
+
+/**
+ * The `i`th result code in increasing order, `SMTP_OK` (0) first; -1 when
+ * `i >= smtp_result_count()`.
+ */
+int smtp_result_code_at(size_t i);
+
+/**
  * The library's version as "MAJOR.MINOR.PATCH" (static; never NULL; must
  * not be freed). Compare with the SMTP_VERSION_* macros the program was
  * built with.

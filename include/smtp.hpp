@@ -1273,6 +1273,33 @@ inline std::uint32_t lib_version_number() noexcept { return smtp_lib_version_num
 /** smtp_result_str() as a std::string. */
 inline std::string result_str(int code) { return smtp_result_str(code); }
 
+/** smtp_result_name(): the code's C name ("SMTP_ERR_TIMEOUT"); empty for an unknown code. */
+inline std::string result_name(int code)
+{
+    const char *n = smtp_result_name(code);
+    return n ? n : "";
+}
+
+/** smtp_result_exception(): smtplib's exception for the code ("SMTPSenderRefused"); empty for SMTP_OK and
+ *  unknown codes. */
+inline std::string result_exception(int code)
+{
+    const char *e = smtp_result_exception(code);
+    return e ? e : "";
+}
+
+/** smtp_result_has_reply(): whether an error with this code can carry the server's reply (Error::reply_code()). */
+inline bool result_has_reply(int code) noexcept { return smtp_result_has_reply(code) != 0; }
+
+/** Every result code this library has, SMTP_OK first (smtp_result_count(), smtp_result_code_at()). */
+inline std::vector<int> result_codes()
+{
+    std::vector<int> codes;
+    for (std::size_t i = 0; i < smtp_result_count(); ++i)
+        codes.push_back(smtp_result_code_at(i));
+    return codes;
+}
+
 }  // namespace smtp
 
 #endif /* SMTP_HPP */

@@ -49,8 +49,10 @@ pub enum Error {
     /// SMTPAuthenticationError; `detail` is what the mechanism learned (the
     /// provider's OAuth JSON error, a SCRAM check that failed).
     Auth { reply: Reply, detail: Option<String> },
-    /// The authentication exchange was aborted by the client.
-    AuthAborted(String),
+    /// The authentication exchange was aborted by the client; `reply` is the
+    /// server's answer to the `*` that ended it (RFC 4954 4), none when the
+    /// exchange ended before the AUTH command went out.
+    AuthAborted { why: String, reply: Option<Reply> },
     /// SMTPSenderRefused.
     SenderRefused { reply: Reply, sender: String },
     /// SMTPRecipientsRefused: every recipient was refused (or a 421 came).
@@ -73,6 +75,7 @@ impl Error {
             | Error::Auth { reply: r, .. }
             | Error::Data(r)
             | Error::SenderRefused { reply: r, .. } => Some(r),
+            Error::AuthAborted { reply, .. } => reply.as_ref(),
             Error::RecipientsRefused(list) => list.last().map(|r| &r.reply),
             _ => None,
         }
@@ -105,7 +108,7 @@ impl fmt::Display for Error {
                     None => Ok(()),
                 }
             }
-            Error::AuthAborted(m) => write!(f, "authentication aborted: {m}"),
+            Error::AuthAborted { why: m, .. } => write!(f, "authentication aborted: {m}"),
             Error::SenderRefused { reply: r, sender } => reply(f, &format!("sender <{sender}> refused"), r),
             Error::RecipientsRefused(list) => {
                 write!(f, "all {} recipient(s) refused", list.len())?;

@@ -50,6 +50,9 @@ const (
 	// not read is not reported as sent. errors.Is(err, context.Canceled)
 	// is also true for it.
 	ErrCancelled Code = C.SMTP_ERR_CANCELLED
+	// ErrOutcomeUnknown: a pool's message went out in full, then the
+	// connection ended before the reply that decides it.
+	ErrOutcomeUnknown Code = C.SMTP_ERR_OUTCOME_UNKNOWN
 	// ErrResponse: a reply could not be accepted (SMTPResponseException).
 	ErrResponse Code = C.SMTP_ERR_RESPONSE
 	// ErrConnectReply: the greeting was not 220 (SMTPConnectError).
@@ -91,6 +94,7 @@ var codeNames = map[Code]string{
 	ErrServerDisconnected: "ErrServerDisconnected",
 	ErrNotEncrypted:       "ErrNotEncrypted",
 	ErrCancelled:          "ErrCancelled",
+	ErrOutcomeUnknown:     "ErrOutcomeUnknown",
 	ErrResponse:           "ErrResponse",
 	ErrConnectReply:       "ErrConnectReply",
 	ErrHelo:               "ErrHelo",
@@ -194,12 +198,20 @@ func (p *CallbackPanic) Error() string {
 	return fmt.Sprintf("callback panicked: %v", p.Value)
 }
 
-// carriesReply tells which codes have a server reply behind them.
+// carriesReply tells which codes have a server reply behind them: the
+// library's answer (smtp_result_has_reply), not a list kept here.
 func carriesReply(c Code) bool {
-	switch c {
-	case ErrResponse, ErrConnectReply, ErrHelo, ErrAuth, ErrAuthAborted,
-		ErrSenderRefused, ErrRecipientsRefused, ErrData:
-		return true
+	return C.smtp_result_has_reply(C.int(c)) != 0
+}
+
+// libraryCodes lists every result code the library has with its C name
+// (smtp_result_count, smtp_result_code_at, smtp_result_name), for the test
+// that checks the constants above against it.
+func libraryCodes() map[Code]string {
+	out := map[Code]string{}
+	for i := C.size_t(0); i < C.smtp_result_count(); i++ {
+		c := C.smtp_result_code_at(i)
+		out[Code(c)] = C.GoString(C.smtp_result_name(c))
 	}
-	return false
+	return out
 }

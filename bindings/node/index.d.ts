@@ -207,8 +207,11 @@ export class SMTPRecipientsRefused extends SMTPException { recipients: Refused; 
 export class SMTPDataError extends SMTPResponseException {}
 export class SMTPMessageTooLargeError extends SMTPException {}
 
+/** Result codes by C name ('SMTP_ERR_TIMEOUT'), read from the library (smtp_result_name()) on first use. */
 export const RESULT: Readonly<Record<string, number>>;
 export const RESULT_NAMES: Readonly<Record<number, string>>;
+/** smtp_result_has_reply(): whether an error with this result code carries the server's reply. */
+export function resultHasReply(result: number): boolean;
 export function libraryVersion(): string;
 export function libraryPath(): string;
 export function libraryCandidates(): string[];

@@ -23,33 +23,31 @@ const { execFileSync } = require('node:child_process');
 // ---------------------------------------------------------------------------
 // Constants (include/smtp.h)
 
-const RESULT_NAMES = Object.freeze({
-  0: 'SMTP_OK',
-  1: 'SMTP_ERR_NULL_ARGUMENT',
-  2: 'SMTP_ERR_INVALID_ARGUMENT',
-  3: 'SMTP_ERR_BAD_STATE',
-  4: 'SMTP_ERR_PANIC',
-  10: 'SMTP_ERR_CONNECT',
-  11: 'SMTP_ERR_TIMEOUT',
-  12: 'SMTP_ERR_IO',
-  13: 'SMTP_ERR_TLS',
-  14: 'SMTP_ERR_SERVER_DISCONNECTED',
-  15: 'SMTP_ERR_NOT_ENCRYPTED',
-  16: 'SMTP_ERR_CANCELLED',
-  20: 'SMTP_ERR_RESPONSE',
-  21: 'SMTP_ERR_CONNECT_REPLY',
-  22: 'SMTP_ERR_HELO',
-  23: 'SMTP_ERR_NOT_SUPPORTED',
-  24: 'SMTP_ERR_AUTH',
-  25: 'SMTP_ERR_AUTH_ABORTED',
-  26: 'SMTP_ERR_SENDER_REFUSED',
-  27: 'SMTP_ERR_RECIPIENTS_REFUSED',
-  28: 'SMTP_ERR_DATA',
-  29: 'SMTP_ERR_SMTP',
-  30: 'SMTP_ERR_TOO_LARGE',
-});
-const RESULT = Object.freeze(Object.fromEntries(
-  Object.entries(RESULT_NAMES).map(([n, name]) => [name, Number(n)])));
+// The result codes come from the library (smtp_result_count(), _code_at(),
+// _name(), _has_reply()), read once when it is loaded, so that no copy of
+// the table here can drift from include/smtp.h (RESULT and RESULT_NAMES are
+// exported as getters: requiring this module does not load the library).
+let results = null;
+
+function resultTable() {
+  if (results) return results;
+  const lib = load();
+  const names = {};
+  const byName = {};
+  const withReply = new Set();
+  for (let i = 0, n = Number(lib.result_count()); i < n; i++) {
+    const code = lib.result_code_at(i);
+    const name = lib.result_name(code);
+    names[code] = name;
+    byName[name] = code;
+    if (lib.result_has_reply(code)) withReply.add(code);
+  }
+  results = { names: Object.freeze(names), byName: Object.freeze(byName), withReply };
+  return results;
+}
+
+/** A result code's number by its C name ('SMTP_ERR_BAD_STATE'). */
+function resultCode(name) { return resultTable().byName[name]; }
 
 const KINDS = Object.freeze({ smtp: 0, smtp_ssl: 1, smtps: 1, ssl: 1, lmtp: 2 });
 // smtp_session_set_timeout_ms()'s SMTP_TIMEOUT_* (the rule is in its doc
@@ -71,10 +69,6 @@ const DSN_RET = Object.freeze({ FULL: 1, HDRS: 2 });
 const DSN_NOTIFY = Object.freeze({ SUCCESS: 1, FAILURE: 2, DELAY: 4, NEVER: 8 });
 const BODY = Object.freeze({ '7BIT': 1, '8BITMIME': 2, BINARYMIME: 3 });
 
-// Results whose error carries the server reply behind it
-// (smtp_session_last_reply_code() / _text() then describe that reply).
-const REPLY_RESULTS = new Set([20, 21, 22, 24, 25, 26, 27, 28, 29]);
-
 // ---------------------------------------------------------------------------
 // Errors, named after smtplib's exceptions
 
@@ -85,9 +79,9 @@ class SMTPException extends Error {
    */
   constructor(message, info = {}) {
     super(message);
-    const result = info.result === undefined ? RESULT.SMTP_ERR_SMTP : info.result;
+    const result = info.result === undefined ? resultCode('SMTP_ERR_SMTP') : info.result;
     /** The libsmtp result code's name, e.g. 'SMTP_ERR_DATA'. */
-    this.code = RESULT_NAMES[result] || `SMTP_ERR_UNKNOWN_${result}`;
+    this.code = resultTable().names[result] || `SMTP_ERR_UNKNOWN_${result}`;
     /** The libsmtp result code's number. */
     this.result = result;
     /** The server's reply code behind the error, or null when there is none. */
@@ -158,38 +152,40 @@ for (const cls of [SMTPException, SMTPInvalidArgumentError, SMTPStateError, SMTP
   Object.defineProperty(cls.prototype, 'name', { value: cls.name, writable: true, configurable: true });
 }
 
+// The class for each result code, by the code's C name.
 const ERROR_CLASSES = {
-  1: SMTPInvalidArgumentError,
-  2: SMTPInvalidArgumentError,
-  3: SMTPStateError,
-  4: SMTPStateError,
-  10: SMTPConnectionError,
-  11: SMTPTimeoutError,
-  12: SMTPOSError,
-  13: SMTPTLSError,
-  14: SMTPServerDisconnected,
-  15: SMTPNotEncryptedError,
-  16: SMTPCancelledError,
-  20: SMTPResponseException,
-  21: SMTPConnectError,
-  22: SMTPHeloError,
-  23: SMTPNotSupportedError,
-  24: SMTPAuthenticationError,
-  25: SMTPAuthAbortedError,
-  26: SMTPSenderRefused,
-  27: SMTPRecipientsRefused,
-  28: SMTPDataError,
-  29: SMTPException,
-  30: SMTPMessageTooLargeError,
+  SMTP_ERR_NULL_ARGUMENT: SMTPInvalidArgumentError,
+  SMTP_ERR_INVALID_ARGUMENT: SMTPInvalidArgumentError,
+  SMTP_ERR_BAD_STATE: SMTPStateError,
+  SMTP_ERR_PANIC: SMTPStateError,
+  SMTP_ERR_CONNECT: SMTPConnectionError,
+  SMTP_ERR_TIMEOUT: SMTPTimeoutError,
+  SMTP_ERR_IO: SMTPOSError,
+  SMTP_ERR_TLS: SMTPTLSError,
+  SMTP_ERR_SERVER_DISCONNECTED: SMTPServerDisconnected,
+  SMTP_ERR_NOT_ENCRYPTED: SMTPNotEncryptedError,
+  SMTP_ERR_CANCELLED: SMTPCancelledError,
+  SMTP_ERR_OUTCOME_UNKNOWN: SMTPServerDisconnected,
+  SMTP_ERR_RESPONSE: SMTPResponseException,
+  SMTP_ERR_CONNECT_REPLY: SMTPConnectError,
+  SMTP_ERR_HELO: SMTPHeloError,
+  SMTP_ERR_NOT_SUPPORTED: SMTPNotSupportedError,
+  SMTP_ERR_AUTH: SMTPAuthenticationError,
+  SMTP_ERR_AUTH_ABORTED: SMTPAuthAbortedError,
+  SMTP_ERR_SENDER_REFUSED: SMTPSenderRefused,
+  SMTP_ERR_RECIPIENTS_REFUSED: SMTPRecipientsRefused,
+  SMTP_ERR_DATA: SMTPDataError,
+  SMTP_ERR_SMTP: SMTPException,
+  SMTP_ERR_TOO_LARGE: SMTPMessageTooLargeError,
 };
 
 function makeError(result, message, info = {}) {
-  const Cls = ERROR_CLASSES[result] || SMTPException;
+  const Cls = ERROR_CLASSES[resultTable().names[result]] || SMTPException;
   return new Cls(message, { ...info, result });
 }
 
 function invalid(message) {
-  return new SMTPInvalidArgumentError(message, { result: RESULT.SMTP_ERR_INVALID_ARGUMENT });
+  return new SMTPInvalidArgumentError(message, { result: resultCode('SMTP_ERR_INVALID_ARGUMENT') });
 }
 
 // ---------------------------------------------------------------------------
@@ -268,6 +264,10 @@ function load() {
     SaslFnPtr: koffi.pointer(SaslFn),
     TraceFnPtr: koffi.pointer(TraceFn),
     result_str: f('const char *smtp_result_str(int code)'),
+    result_name: f('const char *smtp_result_name(int code)'),
+    result_has_reply: f('int smtp_result_has_reply(int code)'),
+    result_count: f('size_t smtp_result_count(void)'),
+    result_code_at: f('int smtp_result_code_at(size_t i)'),
     lib_version: f('const char *smtp_lib_version(void)'),
     new: f('smtp_session *smtp_session_new(int kind)'),
     free: f('void smtp_session_free(smtp_session *s)'),
@@ -499,7 +499,7 @@ class TlsConfig {
 
   /** @internal the config's pointer; throws once freed. */
   get _ptr() {
-    if (this.#box.ptr === null) throw new SMTPStateError('the TLS configuration was freed', { result: RESULT.SMTP_ERR_BAD_STATE });
+    if (this.#box.ptr === null) throw new SMTPStateError('the TLS configuration was freed', { result: resultCode('SMTP_ERR_BAD_STATE') });
     return this.#box.ptr;
   }
 
@@ -666,13 +666,13 @@ class Session {
   /** Mark the session busy and give its pointer; refuses a closed or busy session. */
   #enter() {
     if (this.#box.ptr === null) {
-      throw new SMTPStateError('the session is closed', { result: RESULT.SMTP_ERR_BAD_STATE });
+      throw new SMTPStateError('the session is closed', { result: resultCode('SMTP_ERR_BAD_STATE') });
     }
     if (this.#busy) {
       throw new SMTPStateError(this.#background !== null
         ? 'the session is in use (a background call runs on it)'
         : 'the session is in use (a call from inside one of its callbacks)',
-      { result: RESULT.SMTP_ERR_BAD_STATE });
+      { result: resultCode('SMTP_ERR_BAD_STATE') });
     }
     this.#busy = true;
     return this.#box.ptr;
@@ -691,7 +691,7 @@ class Session {
   /** The error for result `rc` of the call just made on `p`. */
   #error(p, rc, extra = {}) {
     const info = { ...extra };
-    if (REPLY_RESULTS.has(rc)) {
+    if (resultTable().withReply.has(rc)) {
       info.smtpCode = L.last_reply_code(p);
       info.smtpMessage = L.last_reply_text(p);
     }
@@ -1275,7 +1275,7 @@ class Session {
       throw new SMTPStateError(this.#background !== null
         ? 'close() while a background call runs on the session (cancel() it first)'
         : 'close() from inside one of the session\'s callbacks',
-      { result: RESULT.SMTP_ERR_BAD_STATE });
+      { result: resultCode('SMTP_ERR_BAD_STATE') });
     }
     sessionRegistry.unregister(this);
     freeBox(this.#box);
@@ -1295,6 +1295,9 @@ function libraryPath() { load(); return libPath; }
 /** smtp_result_str(): the library's description of a result code. */
 function resultString(result) { return load().result_str(result); }
 
+/** smtp_result_has_reply(): whether an error with this result code carries the server's reply (smtpCode, smtpMessage). */
+function resultHasReply(result) { return resultTable().withReply.has(result); }
+
 module.exports = {
   Session,
   TlsConfig,
@@ -1302,8 +1305,7 @@ module.exports = {
   libraryPath,
   libraryCandidates,
   resultString,
-  RESULT,
-  RESULT_NAMES,
+  resultHasReply,
   SMTPException,
   SMTPInvalidArgumentError,
   SMTPStateError,
@@ -1325,3 +1327,7 @@ module.exports = {
   SMTPDataError,
   SMTPMessageTooLargeError,
 };
+
+// The result codes from the library, read when first asked for.
+Object.defineProperty(module.exports, 'RESULT', { enumerable: true, get: () => resultTable().byName });
+Object.defineProperty(module.exports, 'RESULT_NAMES', { enumerable: true, get: () => resultTable().names });

@@ -107,7 +107,7 @@ pub fn code_of(e: &Error) -> smtp_result {
         Error::Helo(_) => SMTP_ERR_HELO,
         Error::NotSupported(_) => SMTP_ERR_NOT_SUPPORTED,
         Error::Auth { .. } => SMTP_ERR_AUTH,
-        Error::AuthAborted(_) => SMTP_ERR_AUTH_ABORTED,
+        Error::AuthAborted { .. } => SMTP_ERR_AUTH_ABORTED,
         Error::SenderRefused { .. } => SMTP_ERR_SENDER_REFUSED,
         Error::RecipientsRefused(_) => SMTP_ERR_RECIPIENTS_REFUSED,
         Error::Data(_) => SMTP_ERR_DATA,
@@ -116,42 +116,143 @@ pub fn code_of(e: &Error) -> smtp_result {
     }
 }
 
-/// NUL-terminated static descriptions, indexed by code.
-fn description(code: c_int) -> &'static [u8] {
-    match code {
-        0 => b"success\0",
-        1 => b"a required argument was NULL\0",
-        2 => b"invalid argument\0",
-        3 => b"call not allowed in the session's state\0",
-        4 => b"internal panic; the session is poisoned\0",
-        10 => b"could not connect\0",
-        11 => b"timed out\0",
-        12 => b"I/O error\0",
-        13 => b"TLS error\0",
-        14 => b"server disconnected\0",
-        15 => b"refused to send secrets over an unprotected connection\0",
-        16 => b"cancelled\0",
-        17 => b"the message was sent but no reply decided its fate\0",
-        20 => b"unexpected server reply\0",
-        21 => b"server refused the connection in its greeting\0",
-        22 => b"server refused both EHLO and HELO\0",
-        23 => b"not supported by the server\0",
-        24 => b"authentication failed\0",
-        25 => b"authentication aborted\0",
-        26 => b"sender refused\0",
-        27 => b"all recipients refused\0",
-        28 => b"message data refused\0",
-        29 => b"SMTP error\0",
-        30 => b"message larger than the server accepts\0",
-        _ => b"unknown result code\0",
-    }
+/// One result code's facts: everything the C API, the C++ wrapper and the
+/// bindings say about a code comes from this table (issue 14, "one table
+/// per fact"). The numbers stay in the enum above because cbindgen reads
+/// only plain source (macro expansion needs nightly); the table names each
+/// variant and the exhaustive match in `results!` fails to compile when a
+/// variant is missing from the table.
+struct ResultInfo {
+    code: smtp_result,
+    /// The C name, NUL-terminated.
+    name: &'static str,
+    /// smtp_result_str()'s text, NUL-terminated.
+    description: &'static str,
+    /// The exception smtplib raises for this failure (a class of smtplib,
+    /// of the builtins or `ssl`), NUL-terminated; None for SMTP_OK.
+    exception: Option<&'static str>,
+    /// An error with this code can carry a server reply
+    /// (`Error::reply()`), which smtp_session_last_reply_code() then holds.
+    has_reply: bool,
+}
+
+macro_rules! results {
+    ($($name:ident => $desc:literal, $exc:expr, $reply:literal;)*) => {
+        const RESULTS: &[ResultInfo] = &[$(ResultInfo {
+            code: smtp_result::$name,
+            name: concat!(stringify!($name), "\0"),
+            description: concat!($desc, "\0"),
+            exception: $exc,
+            has_reply: $reply,
+        }),*];
+
+        /// The codes as `c_int` constants, what the C functions return
+        /// (for Rust tests that call them).
+        pub mod codes {
+            use super::*;
+            $(pub const $name: c_int = smtp_result::$name as c_int;)*
+        }
+
+        // Every variant of the enum is a row of the table (a missing one is
+        // a compile error here; a repeated one an unreachable pattern).
+        #[deny(unreachable_patterns)]
+        const _: fn(smtp_result) = |r| match r {
+            $(smtp_result::$name => (),)*
+        };
+    };
+}
+
+macro_rules! exc {
+    () => {
+        None
+    };
+    ($e:literal) => {
+        Some(concat!($e, "\0"))
+    };
+}
+
+results! {
+    SMTP_OK => "success", exc!(), false;
+    SMTP_ERR_NULL_ARGUMENT => "a required argument was NULL", exc!("TypeError"), false;
+    SMTP_ERR_INVALID_ARGUMENT => "invalid argument", exc!("ValueError"), false;
+    SMTP_ERR_BAD_STATE => "call not allowed in the session's state", exc!("SMTPException"), false;
+    SMTP_ERR_PANIC => "internal panic; the session is poisoned", exc!("SMTPException"), false;
+    SMTP_ERR_CONNECT => "could not connect", exc!("OSError"), false;
+    SMTP_ERR_TIMEOUT => "timed out", exc!("TimeoutError"), false;
+    SMTP_ERR_IO => "I/O error", exc!("SMTPServerDisconnected"), false;
+    SMTP_ERR_TLS => "TLS error", exc!("SSLError"), false;
+    SMTP_ERR_SERVER_DISCONNECTED => "server disconnected", exc!("SMTPServerDisconnected"), false;
+    SMTP_ERR_NOT_ENCRYPTED => "refused to send secrets over an unprotected connection", exc!("SMTPException"), false;
+    SMTP_ERR_CANCELLED => "cancelled", exc!("SMTPServerDisconnected"), false;
+    SMTP_ERR_OUTCOME_UNKNOWN => "the message was sent but no reply decided its fate", exc!("SMTPServerDisconnected"), false;
+    SMTP_ERR_RESPONSE => "unexpected server reply", exc!("SMTPResponseException"), true;
+    SMTP_ERR_CONNECT_REPLY => "server refused the connection in its greeting", exc!("SMTPConnectError"), true;
+    SMTP_ERR_HELO => "server refused both EHLO and HELO", exc!("SMTPHeloError"), true;
+    SMTP_ERR_NOT_SUPPORTED => "not supported by the server", exc!("SMTPNotSupportedError"), false;
+    SMTP_ERR_AUTH => "authentication failed", exc!("SMTPAuthenticationError"), true;
+    SMTP_ERR_AUTH_ABORTED => "authentication aborted", exc!("SMTPAuthenticationError"), true;
+    SMTP_ERR_SENDER_REFUSED => "sender refused", exc!("SMTPSenderRefused"), true;
+    SMTP_ERR_RECIPIENTS_REFUSED => "all recipients refused", exc!("SMTPRecipientsRefused"), true;
+    SMTP_ERR_DATA => "message data refused", exc!("SMTPDataError"), true;
+    SMTP_ERR_SMTP => "SMTP error", exc!("SMTPException"), false;
+    SMTP_ERR_TOO_LARGE => "message larger than the server accepts", exc!("SMTPException"), false;
+}
+
+/// The table's row for a code.
+fn info(code: c_int) -> Option<&'static ResultInfo> {
+    RESULTS.iter().find(|r| r.code as c_int == code)
+}
+
+fn c_str(s: &'static str) -> *const c_char {
+    s.as_ptr().cast()
 }
 
 /// A static English description of a result code. Never NULL; an unknown
 /// code gives "unknown result code". The string must not be freed.
 #[unsafe(no_mangle)]
 pub extern "C" fn smtp_result_str(code: c_int) -> *const c_char {
-    description(code).as_ptr().cast()
+    c_str(info(code).map_or("unknown result code\0", |r| r.description))
+}
+
+/// The C name of a result code, e.g. "SMTP_ERR_TIMEOUT" for
+/// `SMTP_ERR_TIMEOUT` (static; must not be freed), for bindings that name
+/// codes as the header does. NULL for a code this library does not know.
+#[unsafe(no_mangle)]
+pub extern "C" fn smtp_result_name(code: c_int) -> *const c_char {
+    info(code).map_or(std::ptr::null(), |r| c_str(r.name))
+}
+
+/// The name of the exception Python's smtplib raises for the failure a
+/// code reports, e.g. "SMTPSenderRefused", "OSError" for `SMTP_ERR_CONNECT`,
+/// "ValueError" for `SMTP_ERR_INVALID_ARGUMENT`: a class of smtplib, of
+/// Python's builtins or "SSLError" of its ssl module (static; must not be
+/// freed). NULL for `SMTP_OK` and for an unknown code.
+#[unsafe(no_mangle)]
+pub extern "C" fn smtp_result_exception(code: c_int) -> *const c_char {
+    info(code).and_then(|r| r.exception).map_or(std::ptr::null(), c_str)
+}
+
+/// 1 when an error with this code can carry the server reply behind it
+/// (smtplib's `smtp_code`/`smtp_error`); after a call that failed with it,
+/// smtp_session_last_reply_code() and smtp_session_last_reply_text() give
+/// that reply. 0 for the other codes, `SMTP_OK` and unknown codes.
+#[unsafe(no_mangle)]
+pub extern "C" fn smtp_result_has_reply(code: c_int) -> c_int {
+    info(code).is_some_and(|r| r.has_reply) as c_int
+}
+
+/// How many result codes this library has (`SMTP_OK` included); with
+/// smtp_result_code_at() a binding lists them at run time.
+#[unsafe(no_mangle)]
+pub extern "C" fn smtp_result_count() -> usize {
+    RESULTS.len()
+}
+
+/// The `i`th result code in increasing order, `SMTP_OK` (0) first; -1 when
+/// `i >= smtp_result_count()`.
+#[unsafe(no_mangle)]
+pub extern "C" fn smtp_result_code_at(i: usize) -> c_int {
+    RESULTS.get(i).map_or(-1, |r| r.code as c_int)
 }
 
 /// The library's version as "MAJOR.MINOR.PATCH" (static; never NULL; must
@@ -191,13 +292,102 @@ mod tests {
         );
     }
 
+    fn text(p: *const c_char) -> Option<&'static str> {
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_str().unwrap())
+    }
+
     #[test]
-    fn every_code_described() {
-        for code in [0, 1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30] {
-            let s = unsafe { CStr::from_ptr(smtp_result_str(code)) };
-            assert_ne!(s.to_bytes(), b"unknown result code", "{code}");
+    fn table_in_order_and_complete() {
+        let codes: Vec<c_int> = (0..smtp_result_count()).map(|i| smtp_result_code_at(i)).collect();
+        assert!(codes.windows(2).all(|w| w[0] < w[1]), "increasing, no repeats: {codes:?}");
+        assert_eq!(smtp_result_code_at(smtp_result_count()), -1);
+        for &code in &codes {
+            let name = text(smtp_result_name(code)).unwrap();
+            assert!(name.starts_with("SMTP_"), "{name}");
+            assert_ne!(text(smtp_result_str(code)), Some("unknown result code"), "{name}");
+            assert_eq!(text(smtp_result_exception(code)).is_none(), code == 0, "{name}");
         }
-        let s = unsafe { CStr::from_ptr(smtp_result_str(-5)) };
-        assert_eq!(s.to_bytes(), b"unknown result code");
+        for unknown in [-5, -1, 5, 9, 18, 31, 1000] {
+            assert!(smtp_result_name(unknown).is_null());
+            assert!(smtp_result_exception(unknown).is_null());
+            assert_eq!(smtp_result_has_reply(unknown), 0);
+            assert_eq!(text(smtp_result_str(unknown)), Some("unknown result code"));
+        }
+        assert_eq!(text(smtp_result_name(11)), Some("SMTP_ERR_TIMEOUT"));
+        assert_eq!(text(smtp_result_exception(26)), Some("SMTPSenderRefused"));
+    }
+
+    /// One error of every core variant, with a reply wherever the variant
+    /// can hold one.
+    fn every_error() -> Vec<Error> {
+        use crate::error::Refusal;
+        use crate::reply::Reply;
+        let r = || Reply::new(550, "no");
+        let s = || String::from("x");
+        let all = vec![
+            Error::InvalidArgument(s()),
+            Error::BadState(s()),
+            Error::Connect(s()),
+            Error::Timeout(s()),
+            Error::Io(s()),
+            Error::Cancelled(s()),
+            Error::OutcomeUnknown(s()),
+            Error::Tls(s()),
+            Error::NotEncrypted(s()),
+            Error::ServerDisconnected(s()),
+            Error::Response(r()),
+            Error::ConnectReply(r()),
+            Error::Helo(r()),
+            Error::NotSupported(s()),
+            Error::Auth { reply: r(), detail: None },
+            Error::AuthAborted { why: s(), reply: Some(r()) },
+            Error::SenderRefused { reply: r(), sender: s() },
+            Error::RecipientsRefused(vec![Refusal { recipient: s(), reply: r() }]),
+            Error::Data(r()),
+            Error::Smtp(s()),
+            Error::TooLarge(s()),
+        ];
+        // A variant added to Error without a row here fails to compile.
+        for e in &all {
+            match e {
+                Error::InvalidArgument(_)
+                | Error::BadState(_)
+                | Error::Connect(_)
+                | Error::Timeout(_)
+                | Error::Io(_)
+                | Error::Cancelled(_)
+                | Error::OutcomeUnknown(_)
+                | Error::Tls(_)
+                | Error::NotEncrypted(_)
+                | Error::ServerDisconnected(_)
+                | Error::Response(_)
+                | Error::ConnectReply(_)
+                | Error::Helo(_)
+                | Error::NotSupported(_)
+                | Error::Auth { .. }
+                | Error::AuthAborted { .. }
+                | Error::SenderRefused { .. }
+                | Error::RecipientsRefused(_)
+                | Error::Data(_)
+                | Error::Smtp(_)
+                | Error::TooLarge(_) => (),
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn has_reply_is_what_the_core_errors_carry() {
+        let errors = every_error();
+        for e in &errors {
+            let code = code_of(e) as c_int;
+            assert_eq!(smtp_result_has_reply(code) == 1, e.reply().is_some(), "{e:?}");
+        }
+        // Codes no core error maps to (the C layer's own) carry no reply.
+        for code in (0..smtp_result_count()).map(|i| smtp_result_code_at(i)) {
+            if !errors.iter().any(|e| code_of(e) as c_int == code) {
+                assert_eq!(smtp_result_has_reply(code), 0, "{code}");
+            }
+        }
     }
 }

@@ -158,11 +158,11 @@ impl Session {
             let challenge = match decode_challenge(&reply.text) {
                 Some(c) => c,
                 None => {
-                    self.cancel_auth()?;
-                    return Err(Error::AuthAborted(format!(
-                        "the server's challenge is not valid base64: {:?}",
-                        reply.text_lossy()
-                    )));
+                    let cancel = self.cancel_auth()?;
+                    return Err(Error::AuthAborted {
+                        why: format!("the server's challenge is not valid base64: {:?}", reply.text_lossy()),
+                        reply: Some(cancel),
+                    });
                 }
             };
             let response = match mech.respond(&challenge) {
@@ -191,7 +191,7 @@ impl Session {
 
     fn mech_error(&self, e: MechError, reply: Option<Reply>) -> Error {
         match e {
-            MechError::Abort(why) => Error::AuthAborted(why),
+            MechError::Abort(why) => Error::AuthAborted { why, reply },
             MechError::Failed(why) => {
                 Error::Auth { reply: reply.unwrap_or_else(|| Reply::new(0, "")), detail: Some(why) }
             }

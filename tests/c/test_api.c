@@ -1001,30 +1001,42 @@ static void start_script_server(void)
 
 static void test_constants(void)
 {
-    static const int codes[] = {SMTP_OK,
-                                SMTP_ERR_NULL_ARGUMENT,
-                                SMTP_ERR_INVALID_ARGUMENT,
-                                SMTP_ERR_BAD_STATE,
-                                SMTP_ERR_PANIC,
-                                SMTP_ERR_CONNECT,
-                                SMTP_ERR_TIMEOUT,
-                                SMTP_ERR_IO,
-                                SMTP_ERR_TLS,
-                                SMTP_ERR_SERVER_DISCONNECTED,
-                                SMTP_ERR_NOT_ENCRYPTED,
-                                SMTP_ERR_CANCELLED,
-                                SMTP_ERR_OUTCOME_UNKNOWN,
-                                SMTP_ERR_RESPONSE,
-                                SMTP_ERR_CONNECT_REPLY,
-                                SMTP_ERR_HELO,
-                                SMTP_ERR_NOT_SUPPORTED,
-                                SMTP_ERR_AUTH,
-                                SMTP_ERR_AUTH_ABORTED,
-                                SMTP_ERR_SENDER_REFUSED,
-                                SMTP_ERR_RECIPIENTS_REFUSED,
-                                SMTP_ERR_DATA,
-                                SMTP_ERR_SMTP,
-                                SMTP_ERR_TOO_LARGE};
+    /* Every code the header names, in increasing order, with what
+       smtp_result_name(), smtp_result_has_reply() and smtp_result_exception()
+       must say of it. */
+#define CODE(c) c, #c
+    static const struct {
+        int code;
+        const char *name;
+        int has_reply;
+        const char *exception;
+    } codes[] = {
+        {CODE(SMTP_OK), 0, NULL},
+        {CODE(SMTP_ERR_NULL_ARGUMENT), 0, "TypeError"},
+        {CODE(SMTP_ERR_INVALID_ARGUMENT), 0, "ValueError"},
+        {CODE(SMTP_ERR_BAD_STATE), 0, "SMTPException"},
+        {CODE(SMTP_ERR_PANIC), 0, "SMTPException"},
+        {CODE(SMTP_ERR_CONNECT), 0, "OSError"},
+        {CODE(SMTP_ERR_TIMEOUT), 0, "TimeoutError"},
+        {CODE(SMTP_ERR_IO), 0, "SMTPServerDisconnected"},
+        {CODE(SMTP_ERR_TLS), 0, "SSLError"},
+        {CODE(SMTP_ERR_SERVER_DISCONNECTED), 0, "SMTPServerDisconnected"},
+        {CODE(SMTP_ERR_NOT_ENCRYPTED), 0, "SMTPException"},
+        {CODE(SMTP_ERR_CANCELLED), 0, "SMTPServerDisconnected"},
+        {CODE(SMTP_ERR_OUTCOME_UNKNOWN), 0, "SMTPServerDisconnected"},
+        {CODE(SMTP_ERR_RESPONSE), 1, "SMTPResponseException"},
+        {CODE(SMTP_ERR_CONNECT_REPLY), 1, "SMTPConnectError"},
+        {CODE(SMTP_ERR_HELO), 1, "SMTPHeloError"},
+        {CODE(SMTP_ERR_NOT_SUPPORTED), 0, "SMTPNotSupportedError"},
+        {CODE(SMTP_ERR_AUTH), 1, "SMTPAuthenticationError"},
+        {CODE(SMTP_ERR_AUTH_ABORTED), 1, "SMTPAuthenticationError"},
+        {CODE(SMTP_ERR_SENDER_REFUSED), 1, "SMTPSenderRefused"},
+        {CODE(SMTP_ERR_RECIPIENTS_REFUSED), 1, "SMTPRecipientsRefused"},
+        {CODE(SMTP_ERR_DATA), 1, "SMTPDataError"},
+        {CODE(SMTP_ERR_SMTP), 0, "SMTPException"},
+        {CODE(SMTP_ERR_TOO_LARGE), 0, "SMTPException"},
+    };
+#undef CODE
     /* Numbers no code has (yet): 18-19 and 31 sit beside the newest. */
     static const int unknown[] = {-1, 5, 9, 18, 19, 31, 39, 1000, INT32_MIN};
     size_t i, j, n = sizeof codes / sizeof codes[0];
@@ -1093,24 +1105,42 @@ static void test_constants(void)
     CHECK_INT(SMTP_BODY_8BITMIME, 2);
     CHECK_INT(SMTP_BODY_BINARYMIME, 3);
     for (i = 0; i < n; i++) {
-        const char *d = smtp_result_str(codes[i]);
+        const char *d = smtp_result_str(codes[i].code);
         CHECK(d != NULL);
         CHECK(d != NULL && d[0] != 0);
         CHECK(d != NULL && strcmp(d, "unknown result code") != 0);
         for (j = 0; j < i; j++)
-            if (d != NULL && strcmp(d, smtp_result_str(codes[j])) == 0)
-                printf("   (codes %d and %d share a description)\n", codes[i], codes[j]);
+            if (d != NULL && strcmp(d, smtp_result_str(codes[j].code)) == 0)
+                printf("   (codes %d and %d share a description)\n", codes[i].code, codes[j].code);
     }
     for (i = 0; i < n; i++) {
         int unique = 1;
         for (j = 0; j < n; j++)
-            if (i != j && strcmp(smtp_result_str(codes[i]), smtp_result_str(codes[j])) == 0)
+            if (i != j && strcmp(smtp_result_str(codes[i].code), smtp_result_str(codes[j].code)) == 0)
                 unique = 0;
         CHECK(unique);
     }
     CHECK(smtp_result_str(SMTP_OK) == smtp_result_str(SMTP_OK)); /* static */
     for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
         CHECK_STR(smtp_result_str(unknown[i]), "unknown result code");
+
+    /* The table: names, exceptions, replies; the enumeration lists exactly
+       the header's codes, in order. */
+    CHECK(smtp_result_count() == n);
+    for (i = 0; i < n; i++) {
+        CHECK_INT(smtp_result_code_at(i), codes[i].code);
+        CHECK_STR(smtp_result_name(codes[i].code), codes[i].name);
+        CHECK_INT(smtp_result_has_reply(codes[i].code), codes[i].has_reply);
+        CHECK_STR(smtp_result_exception(codes[i].code), codes[i].exception);
+    }
+    CHECK_INT(smtp_result_code_at(n), -1);
+    CHECK_INT(smtp_result_code_at((size_t)-1), -1);
+    CHECK(smtp_result_name(SMTP_OK) == smtp_result_name(SMTP_OK)); /* static */
+    for (i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        CHECK(smtp_result_name(unknown[i]) == NULL);
+        CHECK(smtp_result_exception(unknown[i]) == NULL);
+        CHECK_INT(smtp_result_has_reply(unknown[i]), 0);
+    }
 
     v = smtp_lib_version();
     snprintf(want, sizeof want, "%d.%d.%d", SMTP_VERSION_MAJOR, SMTP_VERSION_MINOR, SMTP_VERSION_PATCH);

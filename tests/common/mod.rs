@@ -8,43 +8,8 @@ pub mod pki;
 pub mod postfix;
 pub mod raw;
 
-/// Result codes, from the library (never as bare numbers).
-pub mod codes {
-    use std::ffi::c_int;
-
-    use smtp::ffi::result::smtp_result;
-
-    macro_rules! codes {
-        ($($name:ident),* $(,)?) => { $(pub const $name: c_int = smtp_result::$name as c_int;)* };
-    }
-
-    codes!(
-        SMTP_OK,
-        SMTP_ERR_NULL_ARGUMENT,
-        SMTP_ERR_INVALID_ARGUMENT,
-        SMTP_ERR_BAD_STATE,
-        SMTP_ERR_PANIC,
-        SMTP_ERR_CONNECT,
-        SMTP_ERR_TIMEOUT,
-        SMTP_ERR_IO,
-        SMTP_ERR_TLS,
-        SMTP_ERR_SERVER_DISCONNECTED,
-        SMTP_ERR_NOT_ENCRYPTED,
-        SMTP_ERR_CANCELLED,
-        SMTP_ERR_OUTCOME_UNKNOWN,
-        SMTP_ERR_RESPONSE,
-        SMTP_ERR_CONNECT_REPLY,
-        SMTP_ERR_HELO,
-        SMTP_ERR_NOT_SUPPORTED,
-        SMTP_ERR_AUTH,
-        SMTP_ERR_AUTH_ABORTED,
-        SMTP_ERR_SENDER_REFUSED,
-        SMTP_ERR_RECIPIENTS_REFUSED,
-        SMTP_ERR_DATA,
-        SMTP_ERR_SMTP,
-        SMTP_ERR_TOO_LARGE,
-    );
-}
+/// Result codes, from the library's table (never as bare numbers).
+pub use smtp::ffi::result::codes;
 
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::io::{BufRead, BufReader, Write};

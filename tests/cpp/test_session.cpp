@@ -244,6 +244,18 @@ void test_error_codes()
         same = static_cast<int>(named[i]) == all[i] &&
                std::error_code(named[i]).message() == std::string(smtp_result_str(all[i]));
     CHECK(same);
+    /* The library's table lists SMTP_OK and exactly these, each named. */
+    std::vector<int> listed = smtp::result_codes();
+    bool table = listed.size() == 1 + sizeof all / sizeof all[0] && listed[0] == SMTP_OK;
+    for (std::size_t i = 0; table && i < sizeof all / sizeof all[0]; ++i)
+        table = listed[i + 1] == all[i] && smtp::result_name(all[i]).rfind("SMTP_ERR_", 0) == 0 &&
+                !smtp::result_exception(all[i]).empty();
+    CHECK(table);
+    CHECK(smtp::result_name(SMTP_ERR_TIMEOUT) == "SMTP_ERR_TIMEOUT");
+    CHECK(smtp::result_name(SMTP_OK) == "SMTP_OK" && smtp::result_exception(SMTP_OK).empty());
+    CHECK(smtp::result_name(18).empty() && smtp::result_exception(-1).empty() && !smtp::result_has_reply(1000));
+    CHECK(smtp::result_exception(SMTP_ERR_SENDER_REFUSED) == "SMTPSenderRefused");
+    CHECK(smtp::result_has_reply(SMTP_ERR_DATA) && !smtp::result_has_reply(SMTP_ERR_SMTP));
 
     CHECK(smtp::lib_version() == smtp_lib_version());
     CHECK(!smtp::lib_version().empty());

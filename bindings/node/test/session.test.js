@@ -106,6 +106,7 @@ test('every result code maps to its class', () => {
     SMTP_ERR_SERVER_DISCONNECTED: 'SMTPServerDisconnected',
     SMTP_ERR_NOT_ENCRYPTED: 'SMTPNotEncryptedError',
     SMTP_ERR_CANCELLED: 'SMTPCancelledError',
+    SMTP_ERR_OUTCOME_UNKNOWN: 'SMTPServerDisconnected',
     SMTP_ERR_RESPONSE: 'SMTPResponseException',
     SMTP_ERR_CONNECT_REPLY: 'SMTPConnectError',
     SMTP_ERR_HELO: 'SMTPHeloError',
@@ -132,6 +133,21 @@ test('every result code maps to its class', () => {
     assert.ok(new smtp[cls]('x') instanceof smtp.SMTPResponseException, cls);
   }
   assert.deepEqual(new smtp.SMTPRecipientsRefused('x').recipients, {});
+});
+
+test('the result table comes from the library', () => {
+  // RESULT and RESULT_NAMES are each other's inverse, SMTP_OK is 0, and the
+  // numbers are the header's (a few pinned here: they are ABI).
+  for (const [name, code] of Object.entries(smtp.RESULT)) assert.equal(smtp.RESULT_NAMES[code], name);
+  assert.equal(Object.keys(smtp.RESULT_NAMES).length, Object.keys(smtp.RESULT).length);
+  assert.equal(smtp.RESULT.SMTP_OK, 0);
+  assert.equal(smtp.RESULT.SMTP_ERR_TIMEOUT, 11);
+  assert.equal(smtp.RESULT.SMTP_ERR_TOO_LARGE, 30);
+  // Which errors carry a reply is the library's answer (smtp_result_has_reply).
+  const withReply = Object.keys(smtp.RESULT).filter((n) => smtp.resultHasReply(smtp.RESULT[n])).sort();
+  assert.deepEqual(withReply, ['SMTP_ERR_AUTH', 'SMTP_ERR_AUTH_ABORTED', 'SMTP_ERR_CONNECT_REPLY', 'SMTP_ERR_DATA',
+    'SMTP_ERR_HELO', 'SMTP_ERR_RECIPIENTS_REFUSED', 'SMTP_ERR_RESPONSE', 'SMTP_ERR_SENDER_REFUSED']);
+  assert.equal(smtp.resultHasReply(1000), false);
 });
 
 test('the library is found through LIBSMTP_PATH, else pkg-config, else the SONAME', () => {

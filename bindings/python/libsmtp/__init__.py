@@ -20,7 +20,7 @@ from ._native import LIBRARY_PATH, LIBRARY_VERSION, result_str
 from ._errors import (EXCEPTION_FOR_RESULT, SMTPAuthenticationAborted, SMTPAuthenticationError,
                       SMTPBadStateError, SMTPCancelledError, SMTPConnectError, SMTPConnectFailedError,
                       SMTPDataError, SMTPException, SMTPHeloError, SMTPIOError, SMTPMessageTooLargeError,
-                      SMTPNotEncryptedError, SMTPNotSupportedError, SMTPPanicError,
+                      SMTPNotEncryptedError, SMTPNotSupportedError, SMTPOutcomeUnknownError, SMTPPanicError,
                       SMTPRecipientsRefused, SMTPResponseException, SMTPSenderRefused,
                       SMTPServerDisconnected, SMTPTimeoutError, SMTPTLSError)
 from ._tls import TLSConfig, create_default_context
@@ -40,13 +40,13 @@ __all__ = ["SMTPException", "SMTPNotSupportedError", "SMTPServerDisconnected",
            "SMTP", "SMTP_SSL", "LMTP",
            "SMTPBadStateError", "SMTPPanicError", "SMTPConnectFailedError", "SMTPTimeoutError",
            "SMTPIOError", "SMTPTLSError", "SMTPNotEncryptedError", "SMTPAuthenticationAborted",
-           "SMTPMessageTooLargeError", "SMTPCancelledError", "TLSConfig", "create_default_context",
+           "SMTPMessageTooLargeError", "SMTPCancelledError", "SMTPOutcomeUnknownError", "TLSConfig", "create_default_context",
            "RcptResult", "MSG_NORMALIZE", "MSG_RAW", "MSG_REJECT_BARE_EOL", "SMTP_PORT", "SMTP_SSL_PORT",
            "LMTP_PORT", "TIMEOUT_NAMES", "CRLF", "bCRLF", "LIBRARY_PATH", "LIBRARY_VERSION",
            "EXCEPTION_FOR_RESULT", "result_str"]
 
 for _cls in (SMTP, SMTP_SSL, LMTP, TLSConfig, RcptResult, SMTPBadStateError, SMTPPanicError,
              SMTPConnectFailedError, SMTPTimeoutError, SMTPIOError, SMTPTLSError, SMTPNotEncryptedError,
-             SMTPAuthenticationAborted, SMTPMessageTooLargeError, SMTPCancelledError):
+             SMTPAuthenticationAborted, SMTPMessageTooLargeError, SMTPCancelledError, SMTPOutcomeUnknownError):
     _cls.__module__ = __name__
 del _cls

@@ -15,6 +15,7 @@ Result code -> exception (see README.md):
     SMTP_ERR_SERVER_DISCONNECTED  SMTPServerDisconnected
     SMTP_ERR_NOT_ENCRYPTED        SMTPNotEncryptedError(SMTPException)
     SMTP_ERR_CANCELLED            SMTPCancelledError(SMTPServerDisconnected)
+    SMTP_ERR_OUTCOME_UNKNOWN      SMTPOutcomeUnknownError(SMTPServerDisconnected)
     SMTP_ERR_RESPONSE             SMTPResponseException(code, msg)
     SMTP_ERR_CONNECT_REPLY        SMTPConnectError(code, msg)
     SMTP_ERR_HELO                 SMTPHeloError(code, msg)
@@ -27,10 +28,17 @@ Result code -> exception (see README.md):
     SMTP_ERR_SMTP                 SMTPException
     SMTP_ERR_TOO_LARGE            SMTPMessageTooLargeError(SMTPException)
 
+The library says, per code, which smtplib exception it stands for
+(smtp_result_exception()) and whether it carries a server reply
+(smtp_result_has_reply()); this module adds only the subclasses above, by
+the code's C name, for codes smtplib has no class of its own for.
+
 Every exception raised from a result code carries ``libsmtp_result`` (the
 code) and ``libsmtp_errmsg`` (``smtp_session_errmsg()``, str).
 """
+import builtins
 import re
+import smtplib
 import ssl
 
 from smtplib import (SMTPAuthenticationError, SMTPConnectError, SMTPDataError, SMTPException,
@@ -91,6 +99,11 @@ class SMTPAuthenticationAborted(SMTPAuthenticationError):
     server's answer to the cancel."""
 
 
+class SMTPOutcomeUnknownError(SMTPServerDisconnected):
+    """A message went out in full, then the connection ended before the
+    reply that decides it: the server may or may not have taken it."""
+
+
 class SMTPMessageTooLargeError(SMTPException):
     """The message is larger than the SIZE the server advertised; refused
     before MAIL, nothing was sent."""
@@ -98,53 +111,51 @@ class SMTPMessageTooLargeError(SMTPException):
 
 _OS_ERROR = re.compile(r"\(os error (\d+)\)")
 
-_SIMPLE = {
-    N.SMTP_ERR_NULL_ARGUMENT: TypeError,
-    N.SMTP_ERR_INVALID_ARGUMENT: ValueError,
-    N.SMTP_ERR_BAD_STATE: SMTPBadStateError,
-    N.SMTP_ERR_PANIC: SMTPPanicError,
-    N.SMTP_ERR_CONNECT: SMTPConnectFailedError,
-    N.SMTP_ERR_TIMEOUT: SMTPTimeoutError,
-    N.SMTP_ERR_IO: SMTPIOError,
-    N.SMTP_ERR_TLS: SMTPTLSError,
-    N.SMTP_ERR_SERVER_DISCONNECTED: SMTPServerDisconnected,
-    N.SMTP_ERR_NOT_ENCRYPTED: SMTPNotEncryptedError,
-    N.SMTP_ERR_CANCELLED: SMTPCancelledError,
-    N.SMTP_ERR_NOT_SUPPORTED: SMTPNotSupportedError,
-    N.SMTP_ERR_SMTP: SMTPException,
-    N.SMTP_ERR_TOO_LARGE: SMTPMessageTooLargeError,
+# libsmtp's classes for codes smtplib has no class of its own for, each a
+# subclass of the one the library names (smtp_result_exception()).
+_REFINED = {
+    "SMTP_ERR_BAD_STATE": SMTPBadStateError,
+    "SMTP_ERR_PANIC": SMTPPanicError,
+    "SMTP_ERR_CONNECT": SMTPConnectFailedError,
+    "SMTP_ERR_TIMEOUT": SMTPTimeoutError,
+    "SMTP_ERR_IO": SMTPIOError,
+    "SMTP_ERR_TLS": SMTPTLSError,
+    "SMTP_ERR_NOT_ENCRYPTED": SMTPNotEncryptedError,
+    "SMTP_ERR_CANCELLED": SMTPCancelledError,
+    "SMTP_ERR_OUTCOME_UNKNOWN": SMTPOutcomeUnknownError,
+    "SMTP_ERR_AUTH_ABORTED": SMTPAuthenticationAborted,
+    "SMTP_ERR_TOO_LARGE": SMTPMessageTooLargeError,
 }
 
-_WITH_REPLY = {
-    N.SMTP_ERR_RESPONSE: SMTPResponseException,
-    N.SMTP_ERR_CONNECT_REPLY: SMTPConnectError,
-    N.SMTP_ERR_HELO: SMTPHeloError,
-    N.SMTP_ERR_AUTH: SMTPAuthenticationError,
-    N.SMTP_ERR_AUTH_ABORTED: SMTPAuthenticationAborted,
-    N.SMTP_ERR_DATA: SMTPDataError,
-}
 
-# Which class each result code raises (SENDER_REFUSED and RECIPIENTS_REFUSED
-# need the call's arguments, see make_error()).
-EXCEPTION_FOR_RESULT = dict(_SIMPLE)
-EXCEPTION_FOR_RESULT.update(_WITH_REPLY)
-EXCEPTION_FOR_RESULT[N.SMTP_ERR_SENDER_REFUSED] = SMTPSenderRefused
-EXCEPTION_FOR_RESULT[N.SMTP_ERR_RECIPIENTS_REFUSED] = SMTPRecipientsRefused
+def smtplib_class(name):
+    """The class the library names for a code: smtplib's, a builtin, or ssl's."""
+    for where in (smtplib, builtins, ssl):
+        cls = getattr(where, name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            return cls
+    raise ImportError("libsmtp: the library names an exception Python lacks: %r" % name)
+
+
+# Which class each result code raises, built from the library's table.
+EXCEPTION_FOR_RESULT = {code: _REFINED.get(name) or smtplib_class(exc)
+                        for code, name, exc, _ in N.RESULTS if exc is not None}
 
 
 def make_error(rc, errmsg, code, text, sender=None, recipients=None):
     """The exception for result code `rc`. `errmsg` is the session's error
     message (str), `code`/`text` its last reply (int, bytes)."""
-    if rc in _SIMPLE:
-        exc = _SIMPLE[rc](errmsg)
-    elif rc in _WITH_REPLY:
-        exc = _WITH_REPLY[rc](code, text)
-    elif rc == N.SMTP_ERR_SENDER_REFUSED:
-        exc = SMTPSenderRefused(code, text, sender)
-    elif rc == N.SMTP_ERR_RECIPIENTS_REFUSED:
-        exc = SMTPRecipientsRefused(recipients if recipients is not None else {})
-    else:
+    cls = EXCEPTION_FOR_RESULT.get(rc)
+    if cls is None:
         exc = SMTPException("%s: %s" % (N.result_str(rc), errmsg))
+    elif issubclass(cls, SMTPSenderRefused):
+        exc = cls(code, text, sender)
+    elif issubclass(cls, SMTPRecipientsRefused):
+        exc = cls(recipients if recipients is not None else {})
+    elif rc in N.WITH_REPLY:
+        exc = cls(code, text)
+    else:
+        exc = cls(errmsg)
     exc.libsmtp_result = rc
     exc.libsmtp_errmsg = errmsg
     if isinstance(exc, OSError) and exc.errno is None:
@@ -160,5 +171,6 @@ __all__ = [
     "SMTPHeloError", "SMTPAuthenticationError",
     "SMTPBadStateError", "SMTPPanicError", "SMTPConnectFailedError", "SMTPTimeoutError",
     "SMTPIOError", "SMTPTLSError", "SMTPNotEncryptedError", "SMTPAuthenticationAborted",
-    "SMTPMessageTooLargeError", "SMTPCancelledError", "EXCEPTION_FOR_RESULT", "make_error",
+    "SMTPMessageTooLargeError", "SMTPCancelledError", "SMTPOutcomeUnknownError", "EXCEPTION_FOR_RESULT",
+    "make_error", "smtplib_class",
 ]

@@ -21,30 +21,8 @@ from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_int, c_int64, c_size_t, c_ui
 # The major version this binding is written for (the SONAME is libsmtp.so.0).
 ABI_MAJOR = 0
 
-# Result codes (enum smtp_result in smtp.h).
-SMTP_OK = 0
-SMTP_ERR_NULL_ARGUMENT = 1
-SMTP_ERR_INVALID_ARGUMENT = 2
-SMTP_ERR_BAD_STATE = 3
-SMTP_ERR_PANIC = 4
-SMTP_ERR_CONNECT = 10
-SMTP_ERR_TIMEOUT = 11
-SMTP_ERR_IO = 12
-SMTP_ERR_TLS = 13
-SMTP_ERR_SERVER_DISCONNECTED = 14
-SMTP_ERR_NOT_ENCRYPTED = 15
-SMTP_ERR_CANCELLED = 16
-SMTP_ERR_RESPONSE = 20
-SMTP_ERR_CONNECT_REPLY = 21
-SMTP_ERR_HELO = 22
-SMTP_ERR_NOT_SUPPORTED = 23
-SMTP_ERR_AUTH = 24
-SMTP_ERR_AUTH_ABORTED = 25
-SMTP_ERR_SENDER_REFUSED = 26
-SMTP_ERR_RECIPIENTS_REFUSED = 27
-SMTP_ERR_DATA = 28
-SMTP_ERR_SMTP = 29
-SMTP_ERR_TOO_LARGE = 30
+# Result codes (enum smtp_result in smtp.h): SMTP_OK and the SMTP_ERR_*
+# constants are set below from the library's own table (RESULTS).
 
 SMTP_AUTH_NO_INITIAL_RESPONSE = 1
 SMTP_AUTH_ALLOW_CLEARTEXT = 2
@@ -91,6 +69,11 @@ _STRS = POINTER(c_char_p)
 _PROTOTYPES = {
     "smtp_lib_version": (c_char_p, []),
     "smtp_result_str": (c_char_p, [c_int]),
+    "smtp_result_name": (c_char_p, [c_int]),
+    "smtp_result_exception": (c_char_p, [c_int]),
+    "smtp_result_has_reply": (c_int, [c_int]),
+    "smtp_result_count": (c_size_t, []),
+    "smtp_result_code_at": (c_int, [c_size_t]),
     "smtp_session_new": (_S, [c_int]),
     "smtp_session_free": (None, [_S]),
     "smtp_session_set_local_hostname": (c_int, [_S, c_char_p]),
@@ -238,6 +221,25 @@ def _load():
 
 
 lib, LIBRARY_PATH, LIBRARY_VERSION = _load()
+
+
+def _results():
+    """The library's result-code table: (code, C name, smtplib exception
+    name or None, carries a server reply) per code, in increasing order."""
+    rows = []
+    for i in range(lib.smtp_result_count()):
+        code = lib.smtp_result_code_at(i)
+        exc = lib.smtp_result_exception(code)
+        rows.append((code, lib.smtp_result_name(code).decode("ascii"),
+                     exc.decode("ascii") if exc else None, bool(lib.smtp_result_has_reply(code))))
+    return tuple(rows)
+
+
+RESULTS = _results()
+# SMTP_OK, SMTP_ERR_TIMEOUT, ...: the header's names for the library's numbers.
+globals().update({name: code for code, name, _, _ in RESULTS})
+# The codes whose error carries the server reply behind it (its last reply).
+WITH_REPLY = frozenset(code for code, _, _, reply in RESULTS if reply)
 
 
 def result_str(rc):

@@ -12,7 +12,7 @@ import threading
 import pytest
 
 import libsmtp
-from libsmtp import _native as N
+from libsmtp import _errors, _native as N
 from replay import ScriptedServer
 
 PKG = pathlib.Path(__file__).resolve().parents[1]
@@ -81,6 +81,25 @@ def test_every_result_code_has_an_exception():
         assert libsmtp.result_str(rc) != "unknown result code"
         if cls not in (TypeError, ValueError):
             assert issubclass(cls, smtplib.SMTPException)
+
+
+def test_exceptions_follow_the_librarys_table():
+    # Every code of the library, its name a module constant, its class the
+    # smtplib exception the library names for it or a subclass of it.
+    assert [c for c, _, _, _ in N.RESULTS] == sorted(c for c, _, _, _ in N.RESULTS)
+    assert N.RESULTS[0][:3] == (0, "SMTP_OK", None)
+    for code, name, exc, _ in N.RESULTS:
+        assert getattr(N, name) == code
+        if exc is not None:
+            assert issubclass(libsmtp.EXCEPTION_FOR_RESULT[code], _errors.smtplib_class(exc)), name
+    assert N.SMTP_ERR_TIMEOUT == 11 and N.SMTP_ERR_TOO_LARGE == 30  # ABI: fixed numbers
+    assert libsmtp.EXCEPTION_FOR_RESULT[N.SMTP_ERR_CONNECT] is libsmtp.SMTPConnectFailedError
+    assert issubclass(libsmtp.SMTPConnectFailedError, OSError)
+    assert libsmtp.EXCEPTION_FOR_RESULT[N.SMTP_ERR_INVALID_ARGUMENT] is ValueError
+    # The codes whose exception gets the server's reply: the library's answer.
+    assert {name for code, name, _, _ in N.RESULTS if code in N.WITH_REPLY} == {
+        "SMTP_ERR_RESPONSE", "SMTP_ERR_CONNECT_REPLY", "SMTP_ERR_HELO", "SMTP_ERR_AUTH",
+        "SMTP_ERR_AUTH_ABORTED", "SMTP_ERR_SENDER_REFUSED", "SMTP_ERR_RECIPIENTS_REFUSED", "SMTP_ERR_DATA"}
 
 
 def test_exceptions_are_smtplibs():

@@ -8,9 +8,15 @@ require 'rbconfig'
 class TestErrorsAndLoading < Minitest::Test
   include SmtpTestHelpers
 
-  CODES = [1, 2, 3, 4, 10, 11, 12, 13, 14, 15, 16, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30].freeze
+  # Every code of the library but SMTP_OK (Smtp::RESULTS comes from it).
+  CODES = Smtp::RESULTS.values.reject(&:zero?).freeze
 
   def test_one_class_per_result_code
+    assert_equal 0, Smtp::RESULTS['SMTP_OK']
+    assert_equal 11, Smtp::RESULTS['SMTP_ERR_TIMEOUT'] # ABI: fixed numbers
+    assert_equal 30, Smtp::RESULTS['SMTP_ERR_TOO_LARGE']
+    assert_equal Smtp::RESULTS.keys.reject { |n| n == 'SMTP_OK' }.sort, Smtp::ERROR_NAMES.keys.sort,
+                 'a class for every code of the library, and no other'
     classes = CODES.map { |c| Smtp.error_class(c) }
     assert_equal classes.uniq.size, CODES.size, 'two result codes share an exception class'
     assert_equal CODES.sort, Smtp::ERRORS.keys.sort
@@ -18,6 +24,19 @@ class TestErrorsAndLoading < Minitest::Test
       refute_equal 'unknown result code', Smtp.result_str(code), "code #{code} unknown to the library"
     end
     assert_equal 'unknown result code', Smtp.result_str(31), 'the library has a code this binding does not map'
+  end
+
+  # The codes whose error carries the server's reply are the library's
+  # answer; each has a class that can hold one.
+  def test_reply_codes_from_the_library
+    with = Smtp::RESULTS.select { |_, code| Smtp.result_has_reply?(code) }.keys.sort
+    assert_equal %w[SMTP_ERR_AUTH SMTP_ERR_AUTH_ABORTED SMTP_ERR_CONNECT_REPLY SMTP_ERR_DATA SMTP_ERR_HELO
+                    SMTP_ERR_RECIPIENTS_REFUSED SMTP_ERR_RESPONSE SMTP_ERR_SENDER_REFUSED], with
+    with.each do |name|
+      klass = Smtp::ERROR_NAMES.fetch(name)
+      assert klass <= Smtp::SMTPResponseException || klass <= Smtp::SMTPRecipientsRefused, name
+    end
+    refute Smtp.result_has_reply?(1000)
   end
 
   def test_smtplib_hierarchy

@@ -101,6 +101,9 @@ module Smtp
   # was not read counts as not sent. A transport error like the timeout,
   # but not a SMTPTimeoutError: `rescue SMTPTimeoutError` does not catch it.
   class SMTPCancelledError < SMTPTransportError; end
+  # SMTP_ERR_OUTCOME_UNKNOWN: the message went out in full, then the
+  # connection ended before the reply that decides it (a pool's call).
+  class SMTPOutcomeUnknown < SMTPTransportError; end
   # The short name of SMTPCancelledError (the same class).
   CancelledError = SMTPCancelledError
 
@@ -119,31 +122,36 @@ module Smtp
   # SMTP_ERR_NULL_ARGUMENT: a required argument was missing (nil).
   class NullArgumentError < ArgumentError; end
 
-  # Result code => exception class, one to one.
-  ERRORS = {
-    1 => NullArgumentError,
-    2 => ArgumentError,
-    3 => SMTPBadStateError,
-    4 => SMTPPanicError,
-    10 => SMTPConnectionFailed,
-    11 => SMTPTimeoutError,
-    12 => SMTPIOError,
-    13 => SMTPTLSError,
-    14 => SMTPServerDisconnected,
-    15 => SMTPNotEncryptedError,
-    16 => SMTPCancelledError,
-    20 => SMTPResponseException,
-    21 => SMTPConnectError,
-    22 => SMTPHeloError,
-    23 => SMTPNotSupportedError,
-    24 => SMTPAuthenticationError,
-    25 => SMTPAuthenticationAborted,
-    26 => SMTPSenderRefused,
-    27 => SMTPRecipientsRefused,
-    28 => SMTPDataError,
-    29 => SMTPException,
-    30 => SMTPMessageTooLarge
+  # The class for each result code, by its C name.
+  ERROR_NAMES = {
+    'SMTP_ERR_NULL_ARGUMENT' => NullArgumentError,
+    'SMTP_ERR_INVALID_ARGUMENT' => ArgumentError,
+    'SMTP_ERR_BAD_STATE' => SMTPBadStateError,
+    'SMTP_ERR_PANIC' => SMTPPanicError,
+    'SMTP_ERR_CONNECT' => SMTPConnectionFailed,
+    'SMTP_ERR_TIMEOUT' => SMTPTimeoutError,
+    'SMTP_ERR_IO' => SMTPIOError,
+    'SMTP_ERR_TLS' => SMTPTLSError,
+    'SMTP_ERR_SERVER_DISCONNECTED' => SMTPServerDisconnected,
+    'SMTP_ERR_NOT_ENCRYPTED' => SMTPNotEncryptedError,
+    'SMTP_ERR_CANCELLED' => SMTPCancelledError,
+    'SMTP_ERR_OUTCOME_UNKNOWN' => SMTPOutcomeUnknown,
+    'SMTP_ERR_RESPONSE' => SMTPResponseException,
+    'SMTP_ERR_CONNECT_REPLY' => SMTPConnectError,
+    'SMTP_ERR_HELO' => SMTPHeloError,
+    'SMTP_ERR_NOT_SUPPORTED' => SMTPNotSupportedError,
+    'SMTP_ERR_AUTH' => SMTPAuthenticationError,
+    'SMTP_ERR_AUTH_ABORTED' => SMTPAuthenticationAborted,
+    'SMTP_ERR_SENDER_REFUSED' => SMTPSenderRefused,
+    'SMTP_ERR_RECIPIENTS_REFUSED' => SMTPRecipientsRefused,
+    'SMTP_ERR_DATA' => SMTPDataError,
+    'SMTP_ERR_SMTP' => SMTPException,
+    'SMTP_ERR_TOO_LARGE' => SMTPMessageTooLarge
   }.freeze
+
+  # Result code => exception class, one to one: the library's numbers
+  # (Smtp::RESULTS) for the names above.
+  ERRORS = RESULTS.filter_map { |name, code| [code, ERROR_NAMES[name]] if ERROR_NAMES.key?(name) }.to_h.freeze
 
   # The exception class for result code +code+ (SMTPException for a code
   # this binding does not know yet).

@@ -54,6 +54,10 @@ module Smtp
 
     # Library, results.
     attach_function :smtp_result_str, [:int], :pointer
+    attach_function :smtp_result_name, [:int], :pointer
+    attach_function :smtp_result_has_reply, [:int], :int
+    attach_function :smtp_result_count, [], :size_t
+    attach_function :smtp_result_code_at, [:size_t], :int
     attach_function :smtp_lib_version, [], :pointer
 
     # Lifecycle and settings.
@@ -194,5 +198,19 @@ module Smtp
   # smtp_result_str(): a static description of a result code.
   def self.result_str(code)
     Native.text(Native.smtp_result_str(code))
+  end
+
+  # The library's result codes by C name ({'SMTP_OK' => 0,
+  # 'SMTP_ERR_NULL_ARGUMENT' => 1, ...}), read from it when loaded
+  # (smtp_result_count(), smtp_result_code_at(), smtp_result_name()).
+  RESULTS = Array.new(Native.smtp_result_count) do |i|
+    code = Native.smtp_result_code_at(i)
+    [Native.text(Native.smtp_result_name(code)), code]
+  end.to_h.freeze
+
+  # smtp_result_has_reply(): whether an error with this result code carries
+  # the server's reply (smtp_code, smtp_error).
+  def self.result_has_reply?(code)
+    Native.smtp_result_has_reply(code) == 1
   end
 end

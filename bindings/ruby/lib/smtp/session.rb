@@ -761,10 +761,10 @@ module Smtp
       msg = Native.text(Native.smtp_session_errmsg(@handle))
       if klass <= SMTPSenderRefused
         klass.new(msg, sender: sender, result: rc, **reply_kw)
-      elsif klass <= SMTPResponseException
-        klass.new(msg, result: rc, **reply_kw)
       elsif klass <= SMTPRecipientsRefused
         klass.new(msg, recipients: refused_recipients, result: rc)
+      elsif Smtp.result_has_reply?(rc) # the library's answer (smtp_result_has_reply)
+        klass.new(msg, result: rc, **reply_kw)
       else
         klass.new(msg, result: rc)
       end
