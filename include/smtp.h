@@ -22,8 +22,9 @@
  * is sent. Message bodies are (pointer, length) and binary-safe.
  *
  * Functions, by group (man 3 NAME for each, man 3 libsmtp for all):
- *   Results and version: smtp_result_str, smtp_lib_version,
- *     smtp_lib_version_number.
+ *   Results and version: smtp_result_str, smtp_result_name,
+ *     smtp_result_exception, smtp_result_has_reply, smtp_result_count,
+ *     smtp_result_code_at, smtp_lib_version, smtp_lib_version_number.
  *   Session lifecycle and settings: smtp_session_new, smtp_session_free,
  *     smtp_session_set_local_hostname, smtp_session_set_timeout_ms,
  *     smtp_session_timeout_ms, smtp_session_set_source_address,
