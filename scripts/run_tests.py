@@ -236,7 +236,8 @@ def install_uninstall():
         return False
     prefix = dest + "/opt/libsmtp/"
     files = ["lib/libsmtp.so." + version, "lib/libsmtp.so." + version.split(".")[0], "lib/libsmtp.so",
-             "lib/libsmtp.a", "include/smtp.h", "include/smtp.hpp", "lib/pkgconfig/smtp.pc"]
+             "lib/libsmtp.a", "include/smtp.h", "include/smtp.hpp", "lib/pkgconfig/smtp.pc",
+             "lib/cmake/smtp/smtpConfig.cmake", "lib/cmake/smtp/smtpConfigVersion.cmake"]
     missing = [f for f in files if not os.path.lexists(prefix + f)]
     ok = not missing
     if missing:
