@@ -122,7 +122,9 @@ dist:
 	rm -rf build/dist && mkdir -p build/dist
 	git archive --format=tar --prefix=$(DIST)/ HEAD | tar -x -C build/dist
 	mkdir -p build/dist/$(DIST)/.cargo
-	cd build/dist/$(DIST) && $(CARGO) vendor -q --locked vendor >> .cargo/config.toml
+	cd build/dist/$(DIST) && $(CARGO) vendor --locked vendor > .cargo/config.toml 2>../vendor.log \
+	  || { cat build/dist/vendor.log; exit 1; }
+	grep -q vendored-sources build/dist/$(DIST)/.cargo/config.toml
 	tar -C build/dist -czf build/$(DIST).tar.gz $(DIST)
 	rm -rf build/dist
 	@echo "build/$(DIST).tar.gz: $$(du -h build/$(DIST).tar.gz | cut -f1)"
