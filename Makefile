@@ -56,7 +56,7 @@ install: build build/libsmtp.so.debug
 	$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/libsmtp.so.$(VERSION)
 	$(OBJCOPY) --add-gnu-debuglink=build/libsmtp.so.debug $(DESTDIR)$(LIBDIR)/libsmtp.so.$(VERSION)
 	ln -sf libsmtp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsmtp.so.$(MAJOR)
-	ln -sf libsmtp.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libsmtp.so
+	ln -sf libsmtp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsmtp.so
 	install -m 644 $(RELEASE)/libsmtp.a $(DESTDIR)$(LIBDIR)/libsmtp.a
 	$(STRIP) --strip-debug $(DESTDIR)$(LIBDIR)/libsmtp.a
 	install -m 644 include/smtp.h $(DESTDIR)$(INCLUDEDIR)/smtp.h

@@ -301,6 +301,8 @@ SUITES = [
     ("examples", "C examples against aiosmtpd", ["deps", "stage"],
      lambda: with_servers(["sink", "auth", "starttls", "implicit"], ["sh", "scripts/examples-test.sh"],
                           stage_env())),
+    ("package", "release artifacts: CMake consumer, cargo-c layout (installs cargo-c when missing), make dist offline",
+     ["deps", "stage"], suite_cmd("sh", "scripts/package-tests.sh", env=stage_env)),
     ("python", "binding: python", ["deps", "stage"], binding("python")),
     ("go", "binding: go", ["deps", "stage"], binding("go")),
     ("ruby", "binding: ruby", ["deps", "stage"], binding("ruby")),
