@@ -83,7 +83,7 @@ uninstall:
 	      $(DESTDIR)$(LIBDIR)/libsmtp.so $(DESTDIR)$(LIBDIR)/libsmtp.a \
 	      $(DESTDIR)$(INCLUDEDIR)/smtp.h $(DESTDIR)$(INCLUDEDIR)/smtp.hpp $(DESTDIR)$(LIBDIR)/pkgconfig/smtp.pc
 	rm -f $(DESTDIR)$(CMAKEDIR)/smtpConfig.cmake $(DESTDIR)$(CMAKEDIR)/smtpConfigVersion.cmake
-	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(LIBDIR)/cmake 2>/dev/null
+	rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(LIBDIR)/cmake 2>/dev/null || true
 
 # An install in build/stage, which the C tests and examples use through
 # PKG_CONFIG_PATH only.
