@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what the tests need, when it is missing: pkg-config, gcc, g++,
-# valgrind, groff-base, mandoc and postfix (smtp-sink and smtp-source, and the private Postfix of
+# valgrind, groff-base, mandoc, cmake and postfix (smtp-sink and smtp-source, and the private Postfix of
 # tests/postfix.rs) from Debian; aiosmtpd, trustme and pproxy from PyPI into
 # build/venv. `sh scripts/deps.sh demo` installs only what `make demo` needs:
 # pkg-config and gcc when missing, aiosmtpd in build/venv.
@@ -18,6 +18,8 @@ if [ "${1:-}" != demo ]; then
   # groff and mandoc: the docs suite lints every man page with both.
   command -v groff >/dev/null 2>&1 || need="$need groff-base"
   command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
+  # cmake: the consumer project of the package suite (tests/cmake).
+  command -v cmake >/dev/null 2>&1 || need="$need cmake"
   # trustme: a test CA for the TLS servers; pproxy: a real SOCKS5 and HTTP
   # CONNECT proxy (tests/servers/proxy_server.py).
   pip="$pip trustme>=1.0 pproxy>=2.7,<3"

@@ -236,7 +236,8 @@ def install_uninstall():
         return False
     prefix = dest + "/opt/libsmtp/"
     files = ["lib/libsmtp.so." + version, "lib/libsmtp.so." + version.split(".")[0], "lib/libsmtp.so",
-             "lib/libsmtp.a", "include/smtp.h", "include/smtp.hpp", "lib/pkgconfig/smtp.pc"]
+             "lib/libsmtp.a", "include/smtp.h", "include/smtp.hpp", "lib/pkgconfig/smtp.pc",
+             "lib/cmake/smtp/smtpConfig.cmake", "lib/cmake/smtp/smtpConfigVersion.cmake"]
     files += ["share/man/man3/libsmtp.3", "share/man/man3/smtp_session_new.3"]
     missing = [f for f in files if not os.path.lexists(prefix + f)]
     ok = not missing
@@ -311,6 +312,8 @@ SUITES = [
     ("examples", "C examples against aiosmtpd", ["deps", "stage"],
      lambda: with_servers(["sink", "auth", "starttls", "implicit"], ["sh", "scripts/examples-test.sh"],
                           stage_env())),
+    ("package", "release artifacts: CMake consumer, cargo-c layout (installs cargo-c when missing), make dist offline",
+     ["deps", "stage"], suite_cmd("sh", "scripts/package-tests.sh", env=stage_env)),
     ("python", "binding: python", ["deps", "stage"], binding("python")),
     ("go", "binding: go", ["deps", "stage"], binding("go")),
     ("ruby", "binding: ruby", ["deps", "stage"], binding("ruby")),
