@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::codes::*;
 use common::maildrop::{Behaviour, MailDrop, Moment};
-use common::raw::{CStrings, Client};
+use common::raw::{pool_sendmail, CStrings, Client};
 use smtp::ffi::commands::{smtp_batch_item, SMTP_MSG_NORMALIZE};
 use smtp::ffi::pool::*;
 use smtp::ffi::session::*;
@@ -52,27 +52,7 @@ impl Pool {
 
     /// Send one 1 KiB message with this Message-ID from `seat`.
     fn send(&self, seat: &Client, id: &str) -> c_int {
-        let msg = message(id);
-        let from = CString::new("sender@example.com").unwrap();
-        let to = CStrings::new(&["rcpt@example.com"]);
-        unsafe {
-            smtp_pool_sendmail(
-                self.ptr(),
-                seat.0,
-                from.as_ptr(),
-                to.ptr(),
-                to.len(),
-                msg.as_ptr(),
-                msg.len(),
-                std::ptr::null(),
-                0,
-                std::ptr::null(),
-                0,
-                SMTP_MSG_NORMALIZE,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-            )
-        }
+        pool_sendmail(self.ptr(), seat.0, "sender@example.com", &["rcpt@example.com"], &message(id))
     }
 }
 

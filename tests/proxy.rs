@@ -675,26 +675,7 @@ fn pool_like(like: &Client, host: &str, port: u16, max: u32) -> *mut smtp::ffi::
 
 fn pool_send(pool: *mut smtp::ffi::pool::smtp_pool, seat: &Client, subject: &str) -> c_int {
     let msg = format!("From: a@example.com\r\nSubject: {subject}\r\n\r\nthrough a pool and a proxy\r\n");
-    let from = CString::new("a@example.com").unwrap();
-    let to = CStrings::new(&["b@example.com"]);
-    unsafe {
-        smtp::ffi::pool::smtp_pool_sendmail(
-            pool,
-            seat.0,
-            from.as_ptr(),
-            to.ptr(),
-            to.len(),
-            msg.as_ptr(),
-            msg.len(),
-            std::ptr::null(),
-            0,
-            std::ptr::null(),
-            0,
-            smtp::ffi::commands::SMTP_MSG_NORMALIZE,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        )
-    }
+    pool_sendmail(pool, seat.0, "a@example.com", &["b@example.com"], msg.as_bytes())
 }
 
 #[test]

@@ -326,27 +326,7 @@ fn pool_over_tls(kind: c_int, mode: &str, starttls: bool) {
                 // one must be.
                 assert_eq!(unsafe { smtp_session_set_require_tls(seat.0, 1) }, OK);
                 (0..4)
-                    .map(|_| {
-                        let to = [c"b@example.com".as_ptr()];
-                        unsafe {
-                            smtp_pool_sendmail(
-                                shared.0,
-                                seat.0,
-                                c"a@example.com".as_ptr(),
-                                to.as_ptr(),
-                                1,
-                                MSG.as_ptr(),
-                                MSG.len(),
-                                std::ptr::null(),
-                                0,
-                                std::ptr::null(),
-                                0,
-                                SMTP_MSG_NORMALIZE,
-                                std::ptr::null_mut(),
-                                std::ptr::null_mut(),
-                            )
-                        }
-                    })
+                    .map(|_| common::raw::pool_sendmail(shared.0, seat.0, "a@example.com", &["b@example.com"], MSG))
                     .collect::<Vec<_>>()
             })
         })

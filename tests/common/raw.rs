@@ -480,3 +480,34 @@ pub fn assert_closed_and_reusable(s: &Client) {
     assert!(!s.connected());
     good.finish().expect("good server");
 }
+
+/// One message from `from` to `to` through `pool`, on the session `seat`
+/// (`smtp_pool_sendmail`, line endings normalized): the result code.
+pub fn pool_sendmail(
+    pool: *mut smtp::ffi::pool::smtp_pool,
+    seat: *mut smtp_session,
+    from: &str,
+    to: &[&str],
+    msg: &[u8],
+) -> c_int {
+    let from = CString::new(from).unwrap();
+    let to = CStrings::new(to);
+    unsafe {
+        smtp::ffi::pool::smtp_pool_sendmail(
+            pool,
+            seat,
+            from.as_ptr(),
+            to.ptr(),
+            to.len(),
+            msg.as_ptr(),
+            msg.len(),
+            std::ptr::null(),
+            0,
+            std::ptr::null(),
+            0,
+            SMTP_MSG_NORMALIZE,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    }
+}
