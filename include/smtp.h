@@ -41,7 +41,8 @@
  *     smtp_session_rcpt_addr, smtp_session_rcpt_code,
  *     smtp_session_rcpt_text, smtp_session_rcpt_data_code,
  *     smtp_session_rcpt_data_text, smtp_session_rcpt_refused,
- *     smtp_session_rcpt_status, smtp_session_rcpt_data_status.
+ *     smtp_session_rcpt_status, smtp_session_rcpt_data_status,
+ *     smtp_session_rcpt_info, smtp_session_sender.
  *   Commands: smtp_session_helo, smtp_session_ehlo,
  *     smtp_session_ehlo_or_helo_if_needed, smtp_session_docmd,
  *     smtp_session_noop, smtp_session_rset, smtp_session_help,
@@ -57,8 +58,9 @@
  *     smtp_envelope_set_body, smtp_envelope_set_requiretls,
  *     smtp_envelope_set_mt_priority, smtp_envelope_set_deliver_by,
  *     smtp_session_set_envelope, smtp_session_send_message.
- *   Authentication: smtp_session_login, smtp_session_set_auth_mechanisms,
- *     smtp_session_auth, smtp_session_auth_builtin,
+ *   Authentication: smtp_sasl_respond, smtp_session_login,
+ *     smtp_session_set_auth_mechanisms, smtp_session_auth,
+ *     smtp_session_auth_step, smtp_session_auth_builtin,
  *     smtp_session_set_debug_secrets, smtp_session_set_trust_loopback.
  *   TLS: smtp_tls_config_builder_new, smtp_tls_config_builder_free,
  *     smtp_tls_config_builder_errmsg, smtp_tls_config_builder_add_ca_file,
@@ -77,7 +79,8 @@
  *     smtp_session_fileno.
  *   Connection pool: smtp_pool_new, smtp_pool_free, smtp_pool_set_option,
  *     smtp_pool_stat, smtp_pool_set_login, smtp_pool_set_auth,
- *     smtp_pool_sendmail, smtp_pool_send_message, smtp_pool_sendmail_batch.
+ *     smtp_pool_set_auth_step, smtp_pool_sendmail, smtp_pool_send_message,
+ *     smtp_pool_sendmail_batch.
  */
 
 #ifndef SMTP_H
@@ -556,6 +559,12 @@ typedef struct smtp_envelope smtp_envelope;
 typedef struct smtp_pool smtp_pool;
 
 /**
+ * The response a `smtp_sasl_step_fn` gives with `smtp_sasl_respond()`.
+ * Opaque; lent to the callback for one call.
+ */
+typedef struct smtp_sasl_exchange smtp_sasl_exchange;
+
+/**
  * An SMTP or LMTP session: one connection at a time, smtplib's state, the
  * settings, and the results of the last call. Opaque; made by
  * `smtp_session_new()`, freed by `smtp_session_free()`.
@@ -584,6 +593,45 @@ typedef struct smtp_tls_config_builder smtp_tls_config_builder;
  * `SMTP_ERR_BAD_STATE`.
  */
 typedef void (*smtp_trace_fn)(void *userdata, int direction, const char *line, size_t len);
+
+/**
+ * Everything known about one recipient of the last transaction, filled by
+ * `smtp_session_rcpt_info()` in one call (the getters above, one field
+ * each). Its strings are the session's: valid until the next call on the
+ * session that is not a getter, or its free. The layout is fixed within
+ * 0.x (fields are never reordered or removed).
+ */
+typedef struct smtp_rcpt_info {
+  /**
+   * The address as the caller gave it.
+   */
+  const char *addr;
+  /**
+   * 1 when refused (as `smtp_session_rcpt_refused()`), else 0.
+   */
+  int refused;
+  /**
+   * The RCPT reply: code, text, RFC 3463 status (NULL when none).
+   */
+  int code;
+  const char *text;
+  const char *status;
+  /**
+   * LMTP: the reply after the data (code 0 and text "" when none was
+   * read; status NULL when none).
+   */
+  int data_code;
+  const char *data_text;
+  const char *data_status;
+  /**
+   * The reply that decided the recipient's fate: the one after the data
+   * when there is one for an accepted recipient, else the RCPT reply
+   * (what smtplib's `sendmail` reports for a refused recipient).
+   */
+  int final_code;
+  const char *final_text;
+  const char *final_status;
+} smtp_rcpt_info;
 
 /**
  * Supplies a message in pieces for `smtp_session_sendmail_stream()`: write
@@ -656,6 +704,27 @@ typedef int (*smtp_sasl_fn)(void *userdata,
                             uint8_t *response,
                             size_t response_cap,
                             size_t *response_len);
+
+/**
+ * The client side of a SASL mechanism (smtplib's authobject) for
+ * `smtp_session_auth_step()` and `smtp_pool_set_auth_step()`: the form
+ * for bindings, whose callbacks compute a response of any length.
+ *
+ * Called with `challenge == NULL` to ask for the initial response (only
+ * when initial responses are allowed), then once per server challenge with
+ * the challenge base64-decoded (`challenge_len` bytes, maybe 0; not NULL
+ * then). The callback gives its raw response with `smtp_sasl_respond(x,
+ * ...)` (the library does the base64; no call means an empty response) and
+ * returns `SMTP_SASL_CONTINUE`, or returns `SMTP_SASL_NO_INITIAL_RESPONSE`
+ * when asked for the initial response. Any other value, 0 included,
+ * aborts: the library sends `*` and the call returns
+ * `SMTP_ERR_AUTH_ABORTED`. `x` is valid only during the call. The rules of
+ * `smtp_sasl_fn` on threads and reentrancy apply.
+ */
+typedef int (*smtp_sasl_step_fn)(void *userdata,
+                                 const uint8_t *challenge,
+                                 size_t challenge_len,
+                                 struct smtp_sasl_exchange *x);
 
 #ifdef __cplusplus
 extern "C" {
@@ -1130,6 +1199,36 @@ const char *smtp_session_rcpt_status(const struct smtp_session *s, size_t index)
 const char *smtp_session_rcpt_data_status(const struct smtp_session *s, size_t index);
 
 /**
+ * Fill `*out` with recipient `index`'s results (see `smtp_rcpt_info`).
+ * `SMTP_ERR_NULL_ARGUMENT` for a NULL session or `out`,
+ * `SMTP_ERR_INVALID_ARGUMENT` when `index` is not below
+ * `smtp_session_rcpt_count()`, `SMTP_ERR_BAD_STATE` from inside one of the
+ * session's own callbacks; `*out` is left alone then. A getter: it does not
+ * change `smtp_session_errmsg()`.
+ *
+ * # Safety
+ * `s` is NULL or a live session; `out` is NULL or writable.
+ */
+int smtp_session_rcpt_info(const struct smtp_session *s, size_t index, struct smtp_rcpt_info *out);
+
+/**
+ * The reverse-path of the last transaction begun on the session: the
+ * sender given to `smtp_session_mail()`, `smtp_session_sendmail()` (and
+ * its stream and batch forms: the last message's), or the one
+ * `smtp_session_send_message()` chose from the headers, kept even when the
+ * call failed after choosing it (smtplib's `SMTPSenderRefused.sender`).
+ * "" is the null reverse-path; NULL before any, after a call that failed
+ * before choosing one, and for NULL.
+ *
+ * The string is the session's: valid until the next call on the session
+ * that is not a getter, or its free; never free() it.
+ *
+ * # Safety
+ * `s` is NULL or a live session.
+ */
+const char *smtp_session_sender(const struct smtp_session *s);
+
+/**
  * smtplib's `helo`: send HELO with `name`, or the local hostname when
  * `name` is NULL or empty. The reply text becomes `smtp_session_helo_resp()`.
  *
@@ -1561,6 +1660,19 @@ int smtp_session_send_message(struct smtp_session *s,
                               size_t *refused_count);
 
 /**
+ * Give the response to the challenge a `smtp_sasl_step_fn` is answering:
+ * `len` raw bytes (at most 16 MiB), copied (and wiped when sent); a second
+ * call replaces the first. `SMTP_ERR_NULL_ARGUMENT` for a NULL `x` or a
+ * NULL `response` with a non-zero `len`, `SMTP_ERR_INVALID_ARGUMENT` when
+ * too long.
+ *
+ * # Safety
+ * `x` is NULL or the exchange lent to the running callback; `response` is
+ * NULL or readable for `len` bytes.
+ */
+int smtp_sasl_respond(struct smtp_sasl_exchange *x, const uint8_t *response, size_t len);
+
+/**
  * smtplib's `login`: EHLO or HELO if needed; no AUTH advertised is
  * `SMTP_ERR_NOT_SUPPORTED`; then each mechanism of the session's list
  * (default CRAM-MD5, PLAIN, LOGIN; see `smtp_session_set_auth_mechanisms()`)
@@ -1616,6 +1728,21 @@ int smtp_session_auth(struct smtp_session *s,
                       smtp_sasl_fn callback,
                       void *userdata,
                       unsigned int flags);
+
+/**
+ * `smtp_session_auth()` with the authobject as a `smtp_sasl_step_fn`,
+ * which gives each response with `smtp_sasl_respond()` (of any length, no
+ * buffer to size): the form for language bindings. Results as
+ * `smtp_session_auth()`.
+ *
+ * # Safety
+ * As `smtp_session_auth()`, with `step` in place of `callback`.
+ */
+int smtp_session_auth_step(struct smtp_session *s,
+                           const char *mechanism,
+                           smtp_sasl_step_fn step,
+                           void *userdata,
+                           unsigned int flags);
 
 /**
  * One built-in mechanism alone (no fallback): `mechanism` is CRAM-MD5,
@@ -2059,6 +2186,19 @@ int smtp_pool_set_auth(struct smtp_pool *pool,
                        smtp_sasl_fn callback,
                        void *userdata,
                        unsigned int flags);
+
+/**
+ * `smtp_pool_set_auth()` with a `smtp_sasl_step_fn` (see
+ * `smtp_session_auth_step()`); the same rules.
+ *
+ * # Safety
+ * As `smtp_pool_set_auth()`, with `step` in place of `callback`.
+ */
+int smtp_pool_set_auth_step(struct smtp_pool *pool,
+                            const char *mechanism,
+                            smtp_sasl_step_fn step,
+                            void *userdata,
+                            unsigned int flags);
 
 /**
  * `smtp_session_sendmail()` through the pool: the pool lends `s` a

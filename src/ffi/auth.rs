@@ -67,15 +67,82 @@ pub(super) fn options(flags: c_uint) -> CallResult<AuthOptions> {
     })
 }
 
-/// A mechanism whose steps the caller's callback computes.
-pub(super) struct CallbackMechanism<'a> {
-    pub name: &'a str,
-    pub callback: SaslCallback,
-    pub userdata: *mut c_void,
+/// The response a `smtp_sasl_step_fn` gives with `smtp_sasl_respond()`.
+/// Opaque; lent to the callback for one call.
+#[allow(non_camel_case_types)]
+pub struct smtp_sasl_exchange {
+    response: Option<Secret>,
+}
+
+/// The client side of a SASL mechanism (smtplib's authobject) for
+/// `smtp_session_auth_step()` and `smtp_pool_set_auth_step()`: the form
+/// for bindings, whose callbacks compute a response of any length.
+///
+/// Called with `challenge == NULL` to ask for the initial response (only
+/// when initial responses are allowed), then once per server challenge with
+/// the challenge base64-decoded (`challenge_len` bytes, maybe 0; not NULL
+/// then). The callback gives its raw response with `smtp_sasl_respond(x,
+/// ...)` (the library does the base64; no call means an empty response) and
+/// returns `SMTP_SASL_CONTINUE`, or returns `SMTP_SASL_NO_INITIAL_RESPONSE`
+/// when asked for the initial response. Any other value, 0 included,
+/// aborts: the library sends `*` and the call returns
+/// `SMTP_ERR_AUTH_ABORTED`. `x` is valid only during the call. The rules of
+/// `smtp_sasl_fn` on threads and reentrancy apply.
+#[allow(non_camel_case_types)]
+pub type smtp_sasl_step_fn = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        challenge: *const u8,
+        challenge_len: usize,
+        x: *mut smtp_sasl_exchange,
+    ) -> c_int,
+>;
+
+/// Give the response to the challenge a `smtp_sasl_step_fn` is answering:
+/// `len` raw bytes (at most 16 MiB), copied (and wiped when sent); a second
+/// call replaces the first. `SMTP_ERR_NULL_ARGUMENT` for a NULL `x` or a
+/// NULL `response` with a non-zero `len`, `SMTP_ERR_INVALID_ARGUMENT` when
+/// too long.
+///
+/// # Safety
+/// `x` is NULL or the exchange lent to the running callback; `response` is
+/// NULL or readable for `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_sasl_respond(x: *mut smtp_sasl_exchange, response: *const u8, len: usize) -> c_int {
+    use super::result::smtp_result;
+    // SAFETY: NULL or the live exchange, per the contract.
+    let Some(x) = (unsafe { x.as_mut() }) else {
+        return smtp_result::SMTP_ERR_NULL_ARGUMENT as c_int;
+    };
+    let bytes = match (response.is_null(), len) {
+        (_, 0) => &[][..],
+        (true, _) => return smtp_result::SMTP_ERR_NULL_ARGUMENT as c_int,
+        (false, _) if len > MAX_RESPONSE => return smtp_result::SMTP_ERR_INVALID_ARGUMENT as c_int,
+        // SAFETY: readable for len bytes, per the contract.
+        (false, _) => unsafe { std::slice::from_raw_parts(response, len) },
+    };
+    x.response = Some(Secret::new(bytes));
+    smtp_result::SMTP_OK as c_int
 }
 
 /// `smtp_sasl_fn` once checked not to be NULL.
 pub(super) type SaslCallback = unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut u8, usize, *mut usize) -> c_int;
+/// `smtp_sasl_step_fn` once checked not to be NULL.
+pub(super) type SaslStep = unsafe extern "C" fn(*mut c_void, *const u8, usize, *mut smtp_sasl_exchange) -> c_int;
+
+/// The caller's callback, in either form.
+#[derive(Clone, Copy)]
+pub(super) enum Callback {
+    Buffer(SaslCallback),
+    Step(SaslStep),
+}
+
+/// A mechanism whose steps the caller's callback computes.
+pub(super) struct CallbackMechanism<'a> {
+    pub name: &'a str,
+    pub callback: Callback,
+    pub userdata: *mut c_void,
+}
 
 impl CallbackMechanism<'_> {
     fn ask(&mut self, challenge: Option<&[u8]>) -> Result<Option<Secret>, MechError> {
@@ -86,23 +153,40 @@ impl CallbackMechanism<'_> {
             Some([]) => (EMPTY.as_ptr(), 0),
             Some(c) => (c.as_ptr(), c.len()),
         };
+        let (verdict, response) = match self.callback {
+            Callback::Buffer(f) => self.ask_buffer(f, ptr, len)?,
+            Callback::Step(f) => {
+                let mut x = smtp_sasl_exchange { response: None };
+                // SAFETY: the caller vouches for the callback; x lives for the call.
+                let verdict = unsafe { f(self.userdata, ptr, len, &mut x) };
+                (verdict, x.response.unwrap_or_default())
+            }
+        };
+        match verdict {
+            SMTP_SASL_CONTINUE => Ok(Some(response)),
+            SMTP_SASL_NO_INITIAL_RESPONSE if challenge.is_none() => Ok(None),
+            SMTP_SASL_NO_INITIAL_RESPONSE => {
+                Err(MechError::Abort("the callback answered a challenge with NO_INITIAL_RESPONSE".into()))
+            }
+            other => Err(MechError::Abort(format!("the callback aborted the exchange (returned {other})"))),
+        }
+    }
+
+    /// An `smtp_sasl_fn` into a buffer, grown as it asks (NEED_SPACE):
+    /// its verdict and response.
+    fn ask_buffer(&self, f: SaslCallback, ptr: *const u8, len: usize) -> Result<(c_int, Secret), MechError> {
         let mut buf = vec![0u8; 1024];
         loop {
             let mut out_len = 0usize;
             // SAFETY: the caller of smtp_session_auth vouches for the callback;
             // buf is writable for its length and out_len for a usize.
-            let verdict =
-                unsafe { (self.callback)(self.userdata, ptr, len, buf.as_mut_ptr(), buf.len(), &mut out_len) };
+            let verdict = unsafe { f(self.userdata, ptr, len, buf.as_mut_ptr(), buf.len(), &mut out_len) };
             let result = match verdict {
-                SMTP_SASL_CONTINUE if out_len <= buf.len() => Ok(Some(Secret::new(&buf[..out_len]))),
+                SMTP_SASL_CONTINUE if out_len <= buf.len() => Ok((verdict, Secret::new(&buf[..out_len]))),
                 SMTP_SASL_CONTINUE => Err(MechError::Abort(format!(
                     "the callback reported {out_len} response bytes in a {}-byte buffer",
                     buf.len()
                 ))),
-                SMTP_SASL_NO_INITIAL_RESPONSE if challenge.is_none() => Ok(None),
-                SMTP_SASL_NO_INITIAL_RESPONSE => {
-                    Err(MechError::Abort("the callback answered a challenge with NO_INITIAL_RESPONSE".into()))
-                }
                 SMTP_SASL_NEED_SPACE if out_len > buf.len() && out_len <= MAX_RESPONSE => {
                     wipe(&mut buf);
                     buf = vec![0u8; out_len];
@@ -112,7 +196,7 @@ impl CallbackMechanism<'_> {
                     "the callback asked for {out_len} bytes (more than the {}-byte buffer, at most {MAX_RESPONSE})",
                     buf.len()
                 ))),
-                other => Err(MechError::Abort(format!("the callback aborted the exchange (returned {other})"))),
+                other => Ok((other, Secret::default())),
             };
             wipe(&mut buf);
             return result;
@@ -207,6 +291,38 @@ pub unsafe extern "C" fn smtp_session_auth(
     s: *mut smtp_session,
     mechanism: *const c_char,
     callback: smtp_sasl_fn,
+    userdata: *mut c_void,
+    flags: c_uint,
+) -> c_int {
+    unsafe { auth_with(s, mechanism, callback.map(Callback::Buffer), userdata, flags) }
+}
+
+/// `smtp_session_auth()` with the authobject as a `smtp_sasl_step_fn`,
+/// which gives each response with `smtp_sasl_respond()` (of any length, no
+/// buffer to size): the form for language bindings. Results as
+/// `smtp_session_auth()`.
+///
+/// # Safety
+/// As `smtp_session_auth()`, with `step` in place of `callback`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_auth_step(
+    s: *mut smtp_session,
+    mechanism: *const c_char,
+    step: smtp_sasl_step_fn,
+    userdata: *mut c_void,
+    flags: c_uint,
+) -> c_int {
+    unsafe { auth_with(s, mechanism, step.map(Callback::Step), userdata, flags) }
+}
+
+/// The body of `smtp_session_auth()` and `smtp_session_auth_step()`.
+///
+/// # Safety
+/// As `smtp_session_auth()`.
+unsafe fn auth_with(
+    s: *mut smtp_session,
+    mechanism: *const c_char,
+    callback: Option<Callback>,
     userdata: *mut c_void,
     flags: c_uint,
 ) -> c_int {

@@ -45,6 +45,8 @@ pub struct Mirror {
     /// (name, parameters) in the server's order.
     pub features: Vec<(CString, CString)>,
     pub rcpts: Vec<RcptMirror>,
+    /// `Session::sender`.
+    pub sender: Option<CString>,
     /// (version, cipher suite) while the connection is TLS.
     pub tls: Option<(CString, CString)>,
 }
@@ -88,6 +90,7 @@ impl Inner {
         m.ehlo_resp = core.ehlo_resp().map(c_text);
         m.helo_resp = core.helo_resp().map(c_text);
         m.features = core.features().iter().map(|(k, v)| (c_text(k.as_bytes()), c_text(v.as_bytes()))).collect();
+        m.sender = core.sender().map(|t| c_text(t.as_bytes()));
         m.tls = core.tls_info().map(|(v, c)| (c_text(v.as_bytes()), c_text(c.as_bytes())));
         m.rcpts = core
             .rcpt_results()

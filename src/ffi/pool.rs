@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::args;
-use super::auth::{options as auth_options, CallbackMechanism};
+use super::auth::{options as auth_options, Callback, CallbackMechanism};
 use super::boundary::{self, guard, shielded};
 use super::commands::{sendmail_batch_via, sendmail_via, smtp_batch_item};
 use super::handle::{call, smtp_session, CallError, CallResult};
@@ -252,6 +252,36 @@ pub unsafe extern "C" fn smtp_pool_set_auth(
     pool: *mut smtp_pool,
     mechanism: *const c_char,
     callback: super::auth::smtp_sasl_fn,
+    userdata: *mut c_void,
+    flags: c_uint,
+) -> c_int {
+    unsafe { set_auth_with(pool, mechanism, callback.map(Callback::Buffer), userdata, flags) }
+}
+
+/// `smtp_pool_set_auth()` with a `smtp_sasl_step_fn` (see
+/// `smtp_session_auth_step()`); the same rules.
+///
+/// # Safety
+/// As `smtp_pool_set_auth()`, with `step` in place of `callback`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_pool_set_auth_step(
+    pool: *mut smtp_pool,
+    mechanism: *const c_char,
+    step: super::auth::smtp_sasl_step_fn,
+    userdata: *mut c_void,
+    flags: c_uint,
+) -> c_int {
+    unsafe { set_auth_with(pool, mechanism, step.map(Callback::Step), userdata, flags) }
+}
+
+/// The body of `smtp_pool_set_auth()` and `smtp_pool_set_auth_step()`.
+///
+/// # Safety
+/// As `smtp_pool_set_auth()`.
+unsafe fn set_auth_with(
+    pool: *mut smtp_pool,
+    mechanism: *const c_char,
+    callback: Option<Callback>,
     userdata: *mut c_void,
     flags: c_uint,
 ) -> c_int {

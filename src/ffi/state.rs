@@ -291,3 +291,94 @@ pub unsafe extern "C" fn smtp_session_rcpt_status(s: *const smtp_session, index:
 pub unsafe extern "C" fn smtp_session_rcpt_data_status(s: *const smtp_session, index: usize) -> *const c_char {
     unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.rcpts.get(index).and_then(|r| r.data_status.as_ref()))) }
 }
+
+/// Everything known about one recipient of the last transaction, filled by
+/// `smtp_session_rcpt_info()` in one call (the getters above, one field
+/// each). Its strings are the session's: valid until the next call on the
+/// session that is not a getter, or its free. The layout is fixed within
+/// 0.x (fields are never reordered or removed).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct smtp_rcpt_info {
+    /// The address as the caller gave it.
+    pub addr: *const c_char,
+    /// 1 when refused (as `smtp_session_rcpt_refused()`), else 0.
+    pub refused: c_int,
+    /// The RCPT reply: code, text, RFC 3463 status (NULL when none).
+    pub code: c_int,
+    pub text: *const c_char,
+    pub status: *const c_char,
+    /// LMTP: the reply after the data (code 0 and text "" when none was
+    /// read; status NULL when none).
+    pub data_code: c_int,
+    pub data_text: *const c_char,
+    pub data_status: *const c_char,
+    /// The reply that decided the recipient's fate: the one after the data
+    /// when there is one for an accepted recipient, else the RCPT reply
+    /// (what smtplib's `sendmail` reports for a refused recipient).
+    pub final_code: c_int,
+    pub final_text: *const c_char,
+    pub final_status: *const c_char,
+}
+
+/// Fill `*out` with recipient `index`'s results (see `smtp_rcpt_info`).
+/// `SMTP_ERR_NULL_ARGUMENT` for a NULL session or `out`,
+/// `SMTP_ERR_INVALID_ARGUMENT` when `index` is not below
+/// `smtp_session_rcpt_count()`, `SMTP_ERR_BAD_STATE` from inside one of the
+/// session's own callbacks; `*out` is left alone then. A getter: it does not
+/// change `smtp_session_errmsg()`.
+///
+/// # Safety
+/// `s` is NULL or a live session; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_rcpt_info(
+    s: *const smtp_session,
+    index: usize,
+    out: *mut smtp_rcpt_info,
+) -> c_int {
+    use super::result::smtp_result::*;
+    if out.is_null() {
+        return SMTP_ERR_NULL_ARGUMENT as c_int;
+    }
+    unsafe {
+        get_or(s, SMTP_ERR_NULL_ARGUMENT as c_int, SMTP_ERR_BAD_STATE as c_int, |i| {
+            let (Some(r), Some(m)) = (i.core.rcpt_results().get(index), i.mirror.rcpts.get(index)) else {
+                return SMTP_ERR_INVALID_ARGUMENT as c_int;
+            };
+            let decided_after_data = r.data_reply.is_some() && r.accepted_at_rcpt();
+            // SAFETY: out is writable, per the contract.
+            *out = smtp_rcpt_info {
+                addr: m.addr.as_ptr(),
+                refused: c_int::from(r.refused()),
+                code: r.reply.code,
+                text: m.text.as_ptr(),
+                status: ptr(m.status.as_ref()),
+                data_code: r.data_reply.as_ref().map_or(0, |d| d.code),
+                data_text: m.data_text.as_ptr(),
+                data_status: ptr(m.data_status.as_ref()),
+                final_code: r.final_reply().code,
+                final_text: if decided_after_data { m.data_text.as_ptr() } else { m.text.as_ptr() },
+                final_status: if decided_after_data { ptr(m.data_status.as_ref()) } else { ptr(m.status.as_ref()) },
+            };
+            SMTP_OK as c_int
+        })
+    }
+}
+
+/// The reverse-path of the last transaction begun on the session: the
+/// sender given to `smtp_session_mail()`, `smtp_session_sendmail()` (and
+/// its stream and batch forms: the last message's), or the one
+/// `smtp_session_send_message()` chose from the headers, kept even when the
+/// call failed after choosing it (smtplib's `SMTPSenderRefused.sender`).
+/// "" is the null reverse-path; NULL before any, after a call that failed
+/// before choosing one, and for NULL.
+///
+/// The string is the session's: valid until the next call on the session
+/// that is not a getter, or its free; never free() it.
+///
+/// # Safety
+/// `s` is NULL or a live session.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_sender(s: *const smtp_session) -> *const c_char {
+    unsafe { get(s, std::ptr::null(), |i| ptr(i.mirror.sender.as_ref())) }
+}

@@ -24,6 +24,7 @@ impl Session {
         self.forget_results();
         self.ehlo_or_helo_if_needed()?;
         let prepared = message::prepare(msg, from, to)?;
+        self.note_sender(&prepared.from);
         let international = !prepared.from.is_ascii() || prepared.to.iter().any(|a| !a.is_ascii());
         let mut opts: Vec<&str> = mail_options.to_vec();
         if international {

@@ -106,6 +106,8 @@ pub struct Session {
     unanswered: bool,
     /// Connect through this proxy (`set_proxy`).
     proxy: Option<crate::proxy::Proxy>,
+    /// The reverse-path of the last transaction begun (see `sender`).
+    sender: Option<String>,
 }
 
 impl Session {
@@ -136,6 +138,7 @@ impl Session {
             canceller: Arc::new(Canceller::default()),
             unanswered: false,
             proxy: None,
+            sender: None,
         }
     }
 
@@ -232,6 +235,15 @@ impl Session {
     /// Per-recipient results of the last transaction (since the last MAIL).
     pub fn rcpt_results(&self) -> &[RcptResult] {
         &self.rcpts
+    }
+
+    /// The reverse-path of the last transaction begun by `mail`, `sendmail`
+    /// (and its stream and batch forms: the last message's) or
+    /// `send_message` (the one it chose from the headers, kept even when the
+    /// call failed after choosing it): what smtplib's SMTPSenderRefused
+    /// carries as `sender`. "" is the null reverse-path.
+    pub fn sender(&self) -> Option<&str> {
+        self.sender.as_deref()
     }
 
     // ---- connection -----------------------------------------------------

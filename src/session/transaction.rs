@@ -64,6 +64,12 @@ impl Session {
     pub(super) fn forget_results(&mut self) {
         self.rcpts.clear();
         self.unanswered = false;
+        self.sender = None;
+    }
+
+    /// A transaction from `sender` is being tried (see [`Session::sender`]).
+    pub(super) fn note_sender(&mut self, sender: &str) {
+        self.sender = Some(sender.to_string());
     }
 
     fn enhanced(&self) -> bool {
@@ -81,6 +87,7 @@ impl Session {
     pub fn mail(&mut self, sender: &str, options: &[&str]) -> Result<Reply> {
         let (args, utf8) = self.mail_args(sender, options)?;
         self.begin_transaction(utf8);
+        self.note_sender(sender);
         self.command_in("mail", &args, Phase::Mail)
     }
 
@@ -140,6 +147,7 @@ impl Session {
     ) -> Result<Vec<Refusal>> {
         // The per-recipient results describe this call, however it ends.
         self.forget_results();
+        self.note_sender(from);
         check_line_endings(parts, mode)?;
         let size = || Some(normalized_len(parts, mode));
         let binary = || is_binary(parts, mode);
@@ -163,6 +171,7 @@ impl Session {
         rcpt_options: &[&str],
     ) -> Result<Vec<Refusal>> {
         self.forget_results();
+        self.note_sender(from);
         let env = self.prepare(from, to, &|| size_hint, &|| false, mail_options, rcpt_options)?;
         self.transact(env, Body::Reader(read), mode)
     }
@@ -183,6 +192,9 @@ impl Session {
     /// the last message's.
     pub fn sendmail_batch(&mut self, msgs: &[BatchMessage<'_>]) -> Vec<BatchOutcome> {
         self.forget_results();
+        if let Some(last) = msgs.last() {
+            self.note_sender(last.from);
+        }
         if let Err(e) = self.ehlo_or_helo_if_needed() {
             return msgs
                 .iter()

@@ -492,6 +492,28 @@ static int sasl_cb(void *userdata, const uint8_t *challenge, size_t challenge_le
     return SMTP_SASL_CONTINUE;
 }
 
+/* The same mechanism as a smtp_sasl_step_fn. */
+static int sasl_step(void *userdata, const uint8_t *challenge, size_t challenge_len, smtp_sasl_exchange *x)
+{
+    struct sasl *a = userdata;
+    a->calls++;
+    if (challenge == NULL) {
+        a->initial_calls++;
+        if (a->initial == NULL)
+            return SMTP_SASL_NO_INITIAL_RESPONSE;
+        /* NULL with no bytes is allowed; then the real response replaces it. */
+        CHECK_INT(smtp_sasl_respond(x, NULL, 0), SMTP_OK);
+        CHECK_INT(smtp_sasl_respond(x, NULL, 3), SMTP_ERR_NULL_ARGUMENT);
+        return smtp_sasl_respond(x, (const uint8_t *)a->initial, a->initial_len) == SMTP_OK ? SMTP_SASL_CONTINUE : 0;
+    }
+    a->challenge_calls++;
+    a->challenge_len = challenge_len;
+    memcpy(a->challenge, challenge, challenge_len < sizeof a->challenge ? challenge_len : sizeof a->challenge);
+    if (a->abort_on_challenge || a->answer == NULL)
+        return 0; /* abort */
+    return smtp_sasl_respond(x, (const uint8_t *)a->answer, strlen(a->answer)) == SMTP_OK ? SMTP_SASL_CONTINUE : 0;
+}
+
 /* ------------------------------------------------ scripted child server */
 
 /* One connection each, in this order (test_scripted() follows it). */
@@ -1259,6 +1281,7 @@ static void test_null_session(void)
     CHECK_INT(smtp_session_timeout_ms(NULL, SMTP_TIMEOUT_CALL), -1);
     CHECK(smtp_session_rcpt_status(NULL, 0) == NULL);
     CHECK(smtp_session_rcpt_data_status(NULL, 0) == NULL);
+    CHECK(smtp_session_sender(NULL) == NULL);
     CHECK_INT(smtp_session_is_encrypted(NULL), 0);
     CHECK(smtp_session_tls_version(NULL) == NULL);
     CHECK(smtp_session_tls_cipher(NULL) == NULL);
@@ -2702,6 +2725,22 @@ static void test_auth(smtp_session *s)
     sasl_reset(&a, "hello", "nonsense");
     CHECK_RC(s, smtp_session_auth(s, "X-TEST", sasl_cb, &a, 0), SMTP_ERR_AUTH);
     CHECK_INT(smtp_session_last_reply_code(s), 535);
+    /* The step form: responses of any length through smtp_sasl_respond(). */
+    sasl_reset(&a, "hello", "response");
+    CHECK_RC(s, smtp_session_auth_step(s, "X-TEST", sasl_step, &a, 0), SMTP_OK);
+    CHECK_INT(a.initial_calls, 1);
+    CHECK_INT(a.challenge_calls, 1);
+    CHECK_INT(a.challenge_len, 9);
+    CHECK(memcmp(a.challenge, "challenge", 9) == 0);
+    sasl_reset(&a, NULL, "response");
+    CHECK_RC(s, smtp_session_auth_step(s, "X-TEST", sasl_step, &a, 0), SMTP_OK);
+    sasl_reset(&a, "hello", "nonsense");
+    CHECK_RC(s, smtp_session_auth_step(s, "X-TEST", sasl_step, &a, 0), SMTP_ERR_AUTH);
+    sasl_reset(&a, "hello", "response");
+    a.abort_on_challenge = 1;
+    CHECK_RC(s, smtp_session_auth_step(s, "X-TEST", sasl_step, &a, 0), SMTP_ERR_AUTH_ABORTED);
+    CHECK_RC(s, smtp_session_auth_step(s, "X-TEST", NULL, &a, 0), SMTP_ERR_NULL_ARGUMENT);
+    CHECK_INT(smtp_sasl_respond(NULL, (const uint8_t *)"x", 1), SMTP_ERR_NULL_ARGUMENT);
     /* A bigger buffer on request. */
     sasl_reset(&a, "hello", "response");
     a.need_space = 5000;
@@ -3118,6 +3157,41 @@ static void test_scripted(void)
     CHECK(smtp_session_rcpt_data_status(l, 1) == NULL); /* refused at RCPT: no reply after the data */
     CHECK_STR(smtp_session_rcpt_data_status(l, 2), "4.2.2");
     CHECK(smtp_session_rcpt_status(l, 3) == NULL);
+    /* The same in one record per recipient; the deciding reply is the one
+     * after the data for those accepted at RCPT. */
+    {
+        smtp_rcpt_info info;
+        memset(&info, 0, sizeof info);
+        CHECK_RC(l, smtp_session_rcpt_info(l, 0, &info), SMTP_OK);
+        CHECK_STR(info.addr, to_lmtp[0]);
+        CHECK_INT(info.refused, 0);
+        CHECK_INT(info.code, 250);
+        CHECK_STR(info.status, "2.1.5");
+        CHECK_INT(info.data_code, 250);
+        CHECK_STR(info.data_text, "2.0.0 delivered");
+        CHECK_INT(info.final_code, 250);
+        CHECK_STR(info.final_status, "2.0.0");
+        CHECK_RC(l, smtp_session_rcpt_info(l, 1, &info), SMTP_OK);
+        CHECK_INT(info.refused, 1);
+        CHECK_INT(info.code, 550);
+        CHECK_INT(info.data_code, 0);
+        CHECK(info.data_status == NULL);
+        CHECK_INT(info.final_code, 550);
+        CHECK_STR(info.final_status, "5.1.1");
+        CHECK(info.final_text == info.text);
+        CHECK_RC(l, smtp_session_rcpt_info(l, 2, &info), SMTP_OK);
+        CHECK_INT(info.refused, 1);
+        CHECK_INT(info.code, 250);
+        CHECK_INT(info.final_code, 452);
+        CHECK_STR(info.final_text, "4.2.2 mailbox full");
+        CHECK_STR(info.final_status, "4.2.2");
+        info.code = -7;
+        CHECK_INT(smtp_session_rcpt_info(l, 3, &info), SMTP_ERR_INVALID_ARGUMENT);
+        CHECK_INT(info.code, -7); /* left alone */
+        CHECK_INT(smtp_session_rcpt_info(l, 0, NULL), SMTP_ERR_NULL_ARGUMENT);
+        CHECK_INT(smtp_session_rcpt_info(NULL, 0, &info), SMTP_ERR_NULL_ARGUMENT);
+        CHECK_STR(smtp_session_sender(l), "alice@example.com");
+    }
     CHECK(smtp_session_rcpt_data_status(l, 3) == NULL);
     /* Every recipient refused after the data: SMTP_ERR_DATA. */
     codes[0] = codes[1] = -1;
@@ -3465,6 +3539,8 @@ static void test_send_message(void)
     CHECK(sink_eml_equals(n0 + 2, sender, sizeof sender - 1));
     JSON_HAS(sink_dir, n0 + 2, "\"mail_from\": \"secretary@example.com\"");
     JSON_HAS(sink_dir, n0 + 2, "\"rcpt_tos\": [\"bob@example.com\"]");
+    /* The sender send_message chose, as smtplib's SMTPSenderRefused has it. */
+    CHECK_STR(smtp_session_sender(s), "secretary@example.com");
 
     /* An envelope given replaces the headers' (Bcc is still not sent), with
      * the caller's MAIL options. */
@@ -5091,6 +5167,15 @@ static int pool_sasl(void *userdata, const uint8_t *challenge, size_t challenge_
     return SMTP_SASL_CONTINUE;
 }
 
+static int pool_sasl_step(void *userdata, const uint8_t *challenge, size_t challenge_len, smtp_sasl_exchange *x)
+{
+    static const char plain[] = "\0user\0secret";
+    (void)challenge;
+    (void)challenge_len;
+    ++*(int *)userdata;
+    return smtp_sasl_respond(x, (const uint8_t *)plain, sizeof plain - 1) == SMTP_OK ? SMTP_SASL_CONTINUE : 0;
+}
+
 /* smtp_pool: four threads, five messages each, through at most two
  * connections that retire after three messages; send_message and a batch
  * through the pool; credentials; bad arguments. */
@@ -5223,6 +5308,12 @@ static void test_pool(void)
     code = smtp_pool_sendmail(other, s, "alice@example.com", to, 1, (const uint8_t *)m, sizeof m - 1, NULL, 0, NULL, 0, 0, NULL, NULL);
     CHECK(code != SMTP_OK);
     CHECK_INT(asked, 1);
+    /* The step form: the same, its response given by smtp_sasl_respond(). */
+    CHECK_INT(smtp_pool_set_auth_step(other, "PLAIN", pool_sasl_step, &asked, 99), SMTP_ERR_INVALID_ARGUMENT);
+    CHECK_INT(smtp_pool_set_auth_step(other, "PLAIN", pool_sasl_step, &asked, 0), SMTP_OK);
+    code = smtp_pool_sendmail(other, s, "alice@example.com", to, 1, (const uint8_t *)m, sizeof m - 1, NULL, 0, NULL, 0, 0, NULL, NULL);
+    CHECK(code != SMTP_OK);
+    CHECK_INT(asked, 2);
     CHECK_INT(smtp_pool_set_auth(other, NULL, NULL, NULL, 0), SMTP_OK);
     CHECK_RC(s, smtp_pool_sendmail(other, s, "alice@example.com", to, 1, (const uint8_t *)m, sizeof m - 1, NULL, 0, NULL, 0, 0, NULL,
                                    NULL),
