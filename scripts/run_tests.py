@@ -286,8 +286,12 @@ def c_tests():
     return run(["sh", "scripts/c-tests.sh", "abi"], env=stage_env()) and ok
 
 
+# The servers every binding's suite gets (LIBSMTP_<NAME>, LIBSMTP_<NAME>_DIR).
+BINDING_SERVERS = ["sink", "auth", "slow", "starttls", "implicit"]
+
+
 def binding(lang):
-    return suite_cmd("sh", "bindings/%s/test.sh" % lang, env=stage_env)
+    return lambda: with_servers(BINDING_SERVERS, ["sh", "bindings/%s/test.sh" % lang], stage_env())
 
 
 # name, what it runs, needs, function. In the order `make test` runs them.

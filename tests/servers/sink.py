@@ -8,12 +8,16 @@ with "refuse" (550 5.1.1) so that tests can show refused recipients.
 With --dsn it also advertises DSN (RFC 3461) and accepts RET, ENVID,
 NOTIFY and ORCPT, and the JSON holds the raw MAIL and RCPT arguments as
 the client sent them ("raw"). --size-limit N advertises SIZE N.
+--greet-delay S waits S seconds before each greeting (the bindings' tests
+of async calls and cancel: a call that waits on it must not block the
+caller's event loop, and a cancel must end it at once).
 
 Usage: python sink.py --dir DIR --port-file FILE [--host 127.0.0.1] [--port 0]
-       [--dsn] [--size-limit N] [--parent-pid PID]
+       [--dsn] [--size-limit N] [--greet-delay S] [--parent-pid PID]
 Writes the chosen port to FILE once listening, then serves until SIGTERM.
 """
 import argparse
+import asyncio
 import json
 import os
 import signal
@@ -49,6 +53,20 @@ class DsnSMTP(SMTP):
 class DsnController(Controller):
     def factory(self):
         return DsnSMTP(self.handler, **self.SMTP_kwargs)
+
+
+class SlowSMTP(DsnSMTP):
+    greet_delay = 0.0
+
+    async def _handle_client(self):
+        # aiosmtpd greets first thing in _handle_client; the delay goes before.
+        await asyncio.sleep(self.greet_delay)
+        await super()._handle_client()
+
+
+class SlowController(Controller):
+    def factory(self):
+        return SlowSMTP(self.handler, **self.SMTP_kwargs)
 
 
 class Sink:
@@ -128,10 +146,14 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--dsn", action="store_true")
     ap.add_argument("--size-limit", type=int, default=200 * 1024 * 1024)
+    ap.add_argument("--greet-delay", type=float, default=0.0)
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     port = a.port or free_port(a.host)
     cls = DsnController if a.dsn else Controller
+    if a.greet_delay:
+        SlowSMTP.greet_delay = a.greet_delay
+        cls = SlowController
     controller = cls(Sink(a.dir, a.dsn), hostname=a.host, port=port, server_hostname="sink.test",
                      data_size_limit=a.size_limit, enable_SMTPUTF8=True)
     controller.start()
