@@ -49,6 +49,7 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <istream>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -167,8 +168,35 @@ struct RecipientResult {
     int data_code;         /* LMTP: reply after the data, 0 when none */
     std::string data_text; /* LMTP */
     std::string data_status;
+    int final_code;          /* the reply that decided its fate (smtp_rcpt_info) */
+    std::string final_text;
+    std::string final_status;
 
-    RecipientResult() : code(0), refused(false), data_code(0) {}
+    RecipientResult() : code(0), refused(false), data_code(0), final_code(0) {}
+};
+
+/** One message of Session::sendmail_batch() (smtp_batch_item's inputs). */
+struct BatchMessage {
+    std::string from;
+    std::vector<std::string> to;
+    std::string message;
+    unsigned flags;
+
+    BatchMessage() : flags(SMTP_MSG_NORMALIZE) {}
+    BatchMessage(std::string f, std::vector<std::string> t, std::string m, unsigned fl = SMTP_MSG_NORMALIZE)
+        : from(std::move(f)), to(std::move(t)), message(std::move(m)), flags(fl)
+    {
+    }
+};
+
+/** What happened to one message of a batch (smtp_batch_item's outputs). */
+struct BatchResult {
+    int result;                  /* its result code, SMTP_OK when sent */
+    std::size_t refused_count;   /* recipients refused */
+    std::vector<int> rcpt_codes; /* each recipient's code, in the message's order */
+
+    BatchResult() : result(SMTP_OK), refused_count(0) {}
+    bool ok() const noexcept { return result == SMTP_OK; }
 };
 
 enum class Kind : int { smtp = SMTP_KIND_SMTP, smtp_ssl = SMTP_KIND_SMTP_SSL, lmtp = SMTP_KIND_LMTP };
@@ -634,65 +662,94 @@ struct TraceState {
 struct SaslState {
     const SaslCallback *fn;
     std::exception_ptr error;
-    std::string pending; /* a response that did not fit, for the call after NEED_SPACE */
-    bool have_pending;
 
-    explicit SaslState(const SaslCallback *f) : fn(f), have_pending(false) {}
-    ~SaslState() { wipe(pending); }
+    explicit SaslState(const SaslCallback *f) : fn(f) {}
     SaslState(const SaslState &) = delete;
     SaslState &operator=(const SaslState &) = delete;
 
-    int put(std::string &response, std::uint8_t *out, std::size_t cap, std::size_t *out_len) noexcept
-    {
-        *out_len = response.size();
-        if (response.size() > cap) {
-            /* Keep it; the library calls again with a buffer this large. */
-            pending.swap(response);
-            have_pending = true;
-            return SMTP_SASL_NEED_SPACE;
-        }
-        if (!response.empty())
-            std::memcpy(out, response.data(), response.size());
-        wipe(response);
-        return SMTP_SASL_CONTINUE;
-    }
-
+    /* A smtp_sasl_step_fn: the response of any length goes back through
+       smtp_sasl_respond(), which copies it. */
     static int trampoline(void *userdata, const std::uint8_t *challenge, std::size_t challenge_len,
-                          std::uint8_t *response, std::size_t response_cap, std::size_t *response_len) noexcept
+                          smtp_sasl_exchange *x) noexcept
     {
         SaslState *st = static_cast<SaslState *>(userdata);
+        std::string r;
         try {
-            if (st->have_pending) {
-                st->have_pending = false;
-                std::string r;
-                r.swap(st->pending);
-                if (r.size() > response_cap) {
-                    wipe(r);
-                    return 0; /* the library would not grow the buffer: abort */
-                }
-                return st->put(r, response, response_cap, response_len);
-            }
             const bool initial = challenge == nullptr;
             std::string ch;
             if (!initial)
                 ch.assign(reinterpret_cast<const char *>(challenge), challenge_len);
-            std::string r;
-            bool answer;
-            try {
-                answer = (*st->fn)(initial, ch, r);
-            } catch (...) {
-                wipe(r);
-                throw;
-            }
-            if (!answer) {
+            if (!(*st->fn)(initial, ch, r)) {
                 wipe(r);
                 return initial ? SMTP_SASL_NO_INITIAL_RESPONSE : 0;
             }
-            return st->put(r, response, response_cap, response_len);
+            const int rc = smtp_sasl_respond(x, reinterpret_cast<const std::uint8_t *>(r.data()), r.size());
+            wipe(r);
+            return rc == SMTP_OK ? SMTP_SASL_CONTINUE : 0;
         } catch (...) {
+            wipe(r);
             st->error = std::current_exception();
             return 0; /* anything but a verdict aborts: the library sends "*" */
         }
+    }
+};
+
+/* A smtp_read_fn over a std::istream; an exception ends the message (the
+   call fails and the connection closes mid-message) and is rethrown. */
+struct StreamSource {
+    std::istream *in;
+    std::exception_ptr error;
+
+    static std::ptrdiff_t trampoline(void *userdata, std::uint8_t *buf, std::size_t cap) noexcept
+    {
+        StreamSource *src = static_cast<StreamSource *>(userdata);
+        try {
+            src->in->read(reinterpret_cast<char *>(buf), static_cast<std::streamsize>(cap));
+            if (src->in->bad())
+                return -1;
+            return static_cast<std::ptrdiff_t>(src->in->gcount());
+        } catch (...) {
+            src->error = std::current_exception();
+            return -1;
+        }
+    }
+};
+
+/* The C items of a batch, pointing into `msgs` and the vectors here. */
+struct BatchItems {
+    /* Not a result code: an item the library did not get to. */
+    static constexpr int unset = -1000;
+    std::vector<smtp_batch_item> items;
+    std::vector<std::vector<const char *>> to;
+    std::vector<BatchResult> results;
+
+    explicit BatchItems(const std::vector<BatchMessage> &msgs)
+        : items(msgs.size()), to(msgs.size()), results(msgs.size())
+    {
+        static const char *const no_recipient[1] = {nullptr};
+        for (std::size_t i = 0; i < msgs.size(); ++i) {
+            to[i] = c_strs(msgs[i].to, "recipient");
+            results[i].rcpt_codes.assign(msgs[i].to.size(), 0);
+            smtp_batch_item &it = items[i];
+            std::memset(&it, 0, sizeof it);
+            it.from = c_str(msgs[i].from, "sender");
+            it.to = to[i].empty() ? no_recipient : to[i].data();
+            it.to_count = to[i].size();
+            it.msg = bytes(msgs[i].message);
+            it.len = msgs[i].message.size();
+            it.flags = msgs[i].flags;
+            it.result = unset;
+            it.rcpt_codes = results[i].rcpt_codes.empty() ? nullptr : results[i].rcpt_codes.data();
+        }
+    }
+
+    std::vector<BatchResult> take()
+    {
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            results[i].result = items[i].result;
+            results[i].refused_count = items[i].refused_count;
+        }
+        return std::move(results);
     }
 };
 
@@ -938,7 +995,7 @@ public:
         const int rc = smtp_session_sendmail(h(), from_c, to_c.empty() ? no_recipient : to_c.data(), to_c.size(),
                                              detail::bytes(message), message.size(), detail::data_or_null(mo),
                                              mo.size(), detail::data_or_null(ro), ro.size(), flags, nullptr, nullptr);
-        return transaction_result(rc, from);
+        return transaction_result(rc);
     }
 
     /**
@@ -949,7 +1006,7 @@ public:
     {
         const int rc = smtp_session_send_message(h(), detail::bytes(message), message.size(), nullptr, nullptr, 0,
                                                  nullptr, 0, nullptr, 0, flags, nullptr);
-        return transaction_result(rc, std::string());
+        return transaction_result(rc);
     }
 
     /**
@@ -968,28 +1025,95 @@ public:
         const int rc = smtp_session_send_message(h(), detail::bytes(message), message.size(), from_c,
                                                  detail::data_or_null(to_c), to_c.size(), detail::data_or_null(mo),
                                                  mo.size(), detail::data_or_null(ro), ro.size(), flags, nullptr);
-        return transaction_result(rc, from);
+        return transaction_result(rc);
     }
 
-    /** The per-recipient results of the last transaction, in order. */
+    /** The per-recipient results of the last transaction, in order (smtp_session_rcpt_info()). */
     std::vector<RecipientResult> recipients() const
     {
         std::vector<RecipientResult> out;
         const std::size_t n = smtp_session_rcpt_count(h());
         out.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
+            smtp_rcpt_info info;
+            if (smtp_session_rcpt_info(h(), i, &info) != SMTP_OK)
+                break;
             RecipientResult r;
-            r.address = detail::str(smtp_session_rcpt_addr(h(), i));
-            r.code = smtp_session_rcpt_code(h(), i);
-            r.text = detail::str(smtp_session_rcpt_text(h(), i));
-            r.status = detail::str(smtp_session_rcpt_status(h(), i));
-            r.refused = smtp_session_rcpt_refused(h(), i) != 0;
-            r.data_code = smtp_session_rcpt_data_code(h(), i);
-            r.data_text = detail::str(smtp_session_rcpt_data_text(h(), i));
-            r.data_status = detail::str(smtp_session_rcpt_data_status(h(), i));
+            r.address = detail::str(info.addr);
+            r.code = info.code;
+            r.text = detail::str(info.text);
+            r.status = detail::str(info.status);
+            r.refused = info.refused != 0;
+            r.data_code = info.data_code;
+            r.data_text = detail::str(info.data_text);
+            r.data_status = detail::str(info.data_status);
+            r.final_code = info.final_code;
+            r.final_text = detail::str(info.final_text);
+            r.final_status = detail::str(info.final_status);
             out.push_back(std::move(r));
         }
         return out;
+    }
+
+    /** The sender of the last transaction (smtp_session_sender()): also the one send_message() chose; "" when
+        none. */
+    std::string sender() const { return detail::str(smtp_session_sender(h())); }
+
+    /**
+     * sendmail() with the message read from `in` to its end, in pieces (a
+     * message larger than memory). `size_hint` (bytes, -1 unknown) is
+     * announced as SIZE. A stream that fails (badbit) or throws ends the
+     * message: the connection is closed mid-message, nothing is delivered,
+     * and the exception (else TransportError) is thrown.
+     */
+    Refused sendmail_stream(const std::string &from, const std::vector<std::string> &to, std::istream &in,
+                            std::int64_t size_hint = -1,
+                            const std::vector<std::string> &mail_options = std::vector<std::string>(),
+                            const std::vector<std::string> &rcpt_options = std::vector<std::string>(),
+                            unsigned flags = SMTP_MSG_NORMALIZE)
+    {
+        const char *from_c = detail::c_str(from, "sender");
+        std::vector<const char *> to_c = detail::c_strs(to, "recipient");
+        std::vector<const char *> mo = detail::c_strs(mail_options, "mail option");
+        std::vector<const char *> ro = detail::c_strs(rcpt_options, "recipient option");
+        static const char *const no_recipient[1] = {nullptr};
+        detail::StreamSource src = {&in, nullptr};
+        const int rc = smtp_session_sendmail_stream(
+            h(), from_c, to_c.empty() ? no_recipient : to_c.data(), to_c.size(), &detail::StreamSource::trampoline,
+            &src, size_hint, detail::data_or_null(mo), mo.size(), detail::data_or_null(ro), ro.size(), flags,
+            nullptr, nullptr);
+        if (src.error)
+            std::rethrow_exception(src.error);
+        return transaction_result(rc);
+    }
+
+    /**
+     * Send messages in order on this connection, each with its own result
+     * (smtp_session_sendmail_batch(): one round trip per message with
+     * PIPELINING, none with CHUNKING too). Does not throw for a message
+     * that failed: read each BatchResult. Throws InvalidArgument (nothing
+     * sent) for a bad argument in any message.
+     */
+    std::vector<BatchResult> sendmail_batch(const std::vector<BatchMessage> &messages)
+    {
+        detail::BatchItems b(messages);
+        const int rc = smtp_session_sendmail_batch(h(), b.items.empty() ? nullptr : b.items.data(), b.items.size());
+        check_batch(rc, b);
+        return b.take();
+    }
+
+    /** PIPELINING (on by default) and CHUNKING (BDAT, on by default), used when the server offers them. */
+    void set_pipelining(bool on) { check(smtp_session_set_pipelining(h(), on ? 1 : 0)); }
+    void set_chunking(bool on) { check(smtp_session_set_chunking(h(), on ? 1 : 0)); }
+
+    /** The parameters of extension `name` as advertised ("" when it has none), or false when it was not. */
+    bool feature(const std::string &name, std::string &params) const
+    {
+        const char *p = smtp_session_feature(h(), detail::c_str(name, "extension"));
+        if (p == nullptr)
+            return false;
+        params = p;
+        return true;
     }
 
     /** Options for every following sendmail/send_message (copied); see clear_envelope(). */
@@ -1016,8 +1140,8 @@ public:
         if (!callback)
             detail::throw_result(SMTP_ERR_NULL_ARGUMENT, "empty SASL callback");
         detail::SaslState state(&callback);
-        const int rc = smtp_session_auth(h(), detail::c_str(mechanism, "mechanism"),
-                                         &detail::SaslState::trampoline, &state, flags);
+        const int rc = smtp_session_auth_step(h(), detail::c_str(mechanism, "mechanism"),
+                                              &detail::SaslState::trampoline, &state, flags);
         if (state.error)
             std::rethrow_exception(state.error);
         check(rc);
@@ -1157,14 +1281,24 @@ private:
         return out;
     }
 
-    Refused transaction_result(int rc, const std::string &from)
+    /** A batch's result: a refusal of its arguments (no item's result set) throws; a message's failure is
+        that message's own. */
+    void check_batch(int rc, const detail::BatchItems &b)
+    {
+        bool any_result = false;
+        for (const smtp_batch_item &it : b.items)
+            any_result = any_result || it.result != detail::BatchItems::unset;
+        check(any_result || b.items.empty() ? SMTP_OK : rc);
+    }
+
+    Refused transaction_result(int rc)
     {
         if (rc == SMTP_ERR_RECIPIENTS_REFUSED || rc == SMTP_ERR_SENDER_REFUSED) {
             Refused r = rc == SMTP_ERR_RECIPIENTS_REFUSED ? refused() : Refused();
             check(SMTP_OK); /* a pending trace exception wins */
             if (rc == SMTP_ERR_RECIPIENTS_REFUSED)
                 throw RecipientsRefused(rc, errmsg(), last_reply_code(), last_reply_text(), r);
-            throw SenderRefused(rc, errmsg(), last_reply_code(), last_reply_text(), from);
+            throw SenderRefused(rc, errmsg(), last_reply_code(), last_reply_text(), sender());
         }
         check(rc);
         return refused();
@@ -1235,7 +1369,37 @@ public:
                                           to_c.size(), detail::bytes(message), message.size(),
                                           detail::data_or_null(mo), mo.size(), detail::data_or_null(ro), ro.size(),
                                           flags, nullptr, nullptr);
-        return s.transaction_result(rc, from);
+        return s.transaction_result(rc);
+    }
+
+    /** Session::sendmail_batch() through the pool, on `s`: one connection for the whole batch. */
+    std::vector<BatchResult> sendmail_batch(Session &s, const std::vector<BatchMessage> &messages)
+    {
+        detail::BatchItems b(messages);
+        const int rc = smtp_pool_sendmail_batch(handle_.get(), s.h(), b.items.empty() ? nullptr : b.items.data(), b.items.size());
+        s.check_batch(rc, b);
+        return b.take();
+    }
+
+    /**
+     * Authenticate every new connection with `mechanism` and `callback`
+     * (Session::auth()'s rules). The callback runs on the thread whose call
+     * opens the connection, on several at once: it must be thread-safe. An
+     * exception it throws aborts that exchange (the call fails with
+     * AuthAborted). An empty callback removes it.
+     */
+    void set_auth(const std::string &mechanism, SaslCallback callback, unsigned flags = 0)
+    {
+        if (!callback) {
+            check_code(smtp_pool_set_auth_step(handle_.get(), nullptr, nullptr, nullptr, 0), "smtp_pool_set_auth_step");
+            auth_.reset();
+            return;
+        }
+        std::unique_ptr<SaslCallback> fn(new SaslCallback(std::move(callback)));
+        check_code(smtp_pool_set_auth_step(handle_.get(), detail::c_str(mechanism, "mechanism"), &pool_sasl, fn.get(),
+                                           flags),
+                   "smtp_pool_set_auth_step");
+        auth_ = std::move(fn);
     }
 
     /** Session::send_message() through the pool, on `s`. */
@@ -1243,7 +1407,7 @@ public:
     {
         const int rc = smtp_pool_send_message(handle_.get(), s.h(), detail::bytes(message), message.size(), nullptr,
                                               nullptr, 0, nullptr, 0, nullptr, 0, flags, nullptr);
-        return s.transaction_result(rc, std::string());
+        return s.transaction_result(rc);
     }
 
 private:
@@ -1261,6 +1425,15 @@ private:
             detail::throw_result(rc, std::string(what) + ": " + smtp_result_str(rc));
     }
 
+    /* A SaslCallback shared by the pool's threads: each exchange keeps its own error. */
+    static int pool_sasl(void *userdata, const std::uint8_t *challenge, std::size_t len, smtp_sasl_exchange *x) noexcept
+    {
+        detail::SaslState st(static_cast<const SaslCallback *>(userdata));
+        return detail::SaslState::trampoline(&st, challenge, len, x);
+    }
+
+    /* Declared before handle_ so that it is destroyed after the pool. */
+    std::unique_ptr<SaslCallback> auth_;
     std::unique_ptr<smtp_pool, PoolDeleter> handle_;
 };
 

@@ -481,7 +481,11 @@ void test_sendmail()
         CHECK(rs[1].address == "refuse-1@example.com" && rs[1].code == 550 && rs[1].refused);
         CHECK(rs[2].address == "carol@example.com" && rs[2].code == 250 && !rs[2].refused);
         CHECK(rs[1].status == "5.1.1" || rs[1].status.empty());
+        /* SMTP: the RCPT reply decided each one. */
+        CHECK(rs[1].final_code == 550 && rs[1].final_text == rs[1].text && rs[1].final_status == rs[1].status);
+        CHECK(rs[0].final_code == 250 && rs[0].data_code == 0);
     }
+    CHECK(s.sender() == "alice@example.com");
 
     /* Every recipient refused: RecipientsRefused with them all. */
     const std::string token4 = new_token();
@@ -574,6 +578,76 @@ void test_sendmail()
     CHECK(no_throw([&] { s.clear_envelope(); }, "clear_envelope"));
 
     CHECK(no_throw([&] { s.quit(); }, "quit"));
+}
+
+/* sendmail_stream from an istream, sendmail_batch, the switches, feature(). */
+void test_stream_and_batch()
+{
+    smtp::Session s;
+    CHECK(no_throw([&] { s.connect(sink_host); s.ehlo(); }, "connect"));
+    std::string params;
+    CHECK(s.feature("SIZE", params) && !params.empty());
+    CHECK(!s.feature("X-NOPE", params));
+    const std::string token = new_token();
+    std::string body = "Subject: " + token + "\r\n\r\n";
+    for (int i = 0; i < 20000; ++i)
+        body += "line " + std::to_string(i) + " of a message read from a stream\r\n";
+    std::istringstream in(body);
+    smtp::Refused refused;
+    CHECK(no_throw([&] {
+        refused = s.sendmail_stream("alice@example.com", {"bob@example.com", "refuse-s@example.com"}, in,
+                                    static_cast<std::int64_t>(body.size()));
+    }, "sendmail_stream"));
+    CHECK(refused.size() == 1 && refused.count("refuse-s@example.com") == 1);
+    CHECK(stored(token) == body);
+
+    /* A stream that fails ends the message: nothing delivered, the connection closed. */
+    struct failing : std::streambuf {
+        int n = 0;
+        int_type underflow() override { throw std::runtime_error("disk gone"); }
+    } bad_buf;
+    std::istream bad(&bad_buf);
+    bad.exceptions(std::ios::badbit);
+    CHECK(catch_<std::runtime_error>([&] { s.sendmail_stream("alice@example.com", {"bob@example.com"}, bad); },
+                                     "failing stream") != nullptr);
+    CHECK(!s.is_connected());
+
+    /* A batch, lockstep then pipelined: per-message results, nothing thrown for a refusal. */
+    for (int pipelined = 0; pipelined < 2; ++pipelined) {
+        smtp::Session b;
+        CHECK(no_throw([&] {
+            b.set_pipelining(pipelined != 0);
+            b.set_chunking(false);
+            b.connect(sink_host);
+        }, "batch session"));
+        const std::string t = new_token();
+        std::vector<smtp::BatchMessage> msgs;
+        msgs.emplace_back("alice@example.com", std::vector<std::string>{"bob@example.com"},
+                          "Subject: " + t + "-1\r\n\r\none\r\n");
+        msgs.emplace_back("alice@example.com", std::vector<std::string>{"refuse-all@example.com"},
+                          "Subject: " + t + "-2\r\n\r\ntwo\r\n");
+        msgs.emplace_back("alice@example.com", std::vector<std::string>{"bob@example.com", "refuse-x@example.com"},
+                          "Subject: " + t + "-3\r\n\r\nthree\r\n");
+        std::vector<smtp::BatchResult> res;
+        CHECK(no_throw([&] { res = b.sendmail_batch(msgs); }, "sendmail_batch"));
+        CHECK(res.size() == 3);
+        if (res.size() == 3) {
+            CHECK(res[0].ok() && res[0].refused_count == 0 && res[0].rcpt_codes == std::vector<int>{250});
+            CHECK(res[1].result == SMTP_ERR_RECIPIENTS_REFUSED && res[1].rcpt_codes == std::vector<int>{550});
+            CHECK(res[2].ok() && res[2].refused_count == 1 && res[2].rcpt_codes == (std::vector<int>{250, 550}));
+        }
+        CHECK(!stored(t + "-1").empty() && find_stored(t + "-2").empty() && !stored(t + "-3").empty());
+        /* A sender with a line break fails that message alone... */
+        msgs[1].from = "alice@example.com\r\nRSET";
+        msgs[1].to = {"bob@example.com"};
+        CHECK(no_throw([&] { res = b.sendmail_batch(msgs); }, "batch with a bad sender"));
+        CHECK(res.size() == 3 && res[0].ok() && res[1].result == SMTP_ERR_INVALID_ARGUMENT && res[2].ok());
+        /* ...text that is not UTF-8 refuses the whole batch: InvalidArgument, nothing sent. */
+        msgs[1].from = "al\xffice@example.com";
+        CHECK(catch_<smtp::InvalidArgument>([&] { b.sendmail_batch(msgs); }, "batch with invalid UTF-8") != nullptr);
+        CHECK(no_throw([&] { b.quit(); }, "quit"));
+    }
+    CHECK(no_throw([&] { s.connect(sink_host); s.quit(); }, "reconnect"));
 }
 
 void test_move_and_raii()
@@ -1065,6 +1139,35 @@ void test_pool()
                                  "Subject: x\r\n\r\n" + token + "-refused\r\n");
     }, "sendmail with a refusal"));
     CHECK(refused.size() == 1 && refused.count("refuse@example.com") == 1);
+    std::vector<smtp::BatchResult> res;
+    CHECK(no_throw([&] {
+        res = pool->sendmail_batch(seat, {smtp::BatchMessage("alice@example.com", {"bob@example.com"},
+                                                             "Subject: x\r\n\r\n" + token + "-batch1\r\n"),
+                                          smtp::BatchMessage("alice@example.com", {"bob@example.com"},
+                                                             "Subject: x\r\n\r\n" + token + "-batch2\r\n")});
+    }, "sendmail_batch through the pool"));
+    CHECK(res.size() == 2 && res[0].ok() && res[1].ok());
+    CHECK(!stored(token + "-batch2").empty());
+    /* Auth on every new connection: the sink offers no AUTH, so the call
+       fails; the callback was asked on the thread of the call. */
+    {
+        smtp::Pool authed(like, sink_host, 0, 1);
+        int asked = 0;
+        CHECK(no_throw([&] {
+            authed.set_auth("PLAIN", [&](bool, const std::string &, std::string &response) {
+                ++asked;
+                response = std::string("\0user\0secret", 12);
+                return true;
+            });
+        }, "Pool::set_auth"));
+        smtp::Session other;
+        CHECK(catch_<smtp::Error>([&] { authed.sendmail(other, "alice@example.com", {"bob@example.com"}, "x\r\n"); },
+                                  "pool auth refused") != nullptr);
+        CHECK(asked == 1);
+        CHECK(no_throw([&] { authed.set_auth("PLAIN", smtp::SaslCallback()); }, "remove auth"));
+        CHECK(no_throw([&] { authed.sendmail(other, "alice@example.com", {"bob@example.com"}, "x\r\n"); },
+                       "pool without auth"));
+    }
     seat.connect(sink_host);
     CHECK(catch_<smtp::Error>([&] { pool->send_message(seat, whole); }, "connected seat") != nullptr);
     seat.quit();
@@ -1148,6 +1251,7 @@ int main(int argc, char **argv)
         {"auth", test_auth},               {"cancel", test_cancel},                {"pool", test_pool},
         {"TLS roots and names", test_tls_roots_and_names},
         {"proxy", test_proxy},             {"connect_fd", test_connect_fd},
+        {"stream and batch", test_stream_and_batch},
     };
     for (const auto &t : tests) {
         const int before = failed;
