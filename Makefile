@@ -3,7 +3,9 @@
 #   make install PREFIX=/usr/local DESTDIR=
 #   make uninstall PREFIX=... DESTDIR=...
 #   make docs                 man pages (section 3) and HTML reference in build/docs
-#   make dist                 build/libsmtp-VERSION.tar.gz, a source release that builds offline
+#   make dist                 into dist/: the C source release (builds offline) and the
+#                             packages of the bindings in DIST_BINDINGS, bundling libsmtp.so
+#   make dist-c               only dist/libsmtp-VERSION.tar.gz
 #   make demo                 build, start a local server, send a message, show it
 #   make test                 every suite through scripts/run_tests.py (installs what it needs)
 
@@ -37,7 +39,7 @@ RELEASE := target/release
 STAGE   := $(CURDIR)/build/stage
 
 .PHONY: docs install-man uninstall-man
-.PHONY: all build install install-debug uninstall stage examples demo test check-libs-private dist clean
+.PHONY: all build install install-debug uninstall stage examples demo test check-libs-private dist dist-c clean
 
 all: build
 
@@ -136,17 +138,25 @@ check-libs-private:
 # crate of Cargo.lock vendored, and .cargo/config.toml pointing cargo at
 # them, so that `make` builds it with no network (CARGO_NET_OFFLINE=true).
 DIST := libsmtp-$(VERSION)
-dist:
-	rm -rf build/dist && mkdir -p build/dist
+dist-c:
+	rm -rf build/dist && mkdir -p build/dist dist
 	git archive --format=tar --prefix=$(DIST)/ HEAD | tar -x -C build/dist
 	mkdir -p build/dist/$(DIST)/.cargo
 	cd build/dist/$(DIST) && $(CARGO) vendor --locked vendor > .cargo/config.toml 2>../vendor.log \
 	  || { cat build/dist/vendor.log; exit 1; }
 	grep -q vendored-sources build/dist/$(DIST)/.cargo/config.toml
-	tar -C build/dist -czf build/$(DIST).tar.gz $(DIST)
+	tar -C build/dist -czf dist/$(DIST).tar.gz $(DIST)
 	rm -rf build/dist
-	@echo "build/$(DIST).tar.gz: $$(du -h build/$(DIST).tar.gz | cut -f1)"
+	@echo "dist/$(DIST).tar.gz: $$(du -h dist/$(DIST).tar.gz | cut -f1)"
+
+# The language packages, each bundling the staged (stripped) libsmtp.so.0:
+# bindings/LANG/dist.sh OUTDIR builds one (Go has none: a Go module is its
+# source; bindings/go/README.md shows the static link).
+DIST_BINDINGS :=
+dist: dist-c stage
+	for lang in $(DIST_BINDINGS); do sh bindings/$$lang/dist.sh dist || exit 1; done
+	@ls -l dist
 
 clean:
 	$(CARGO) clean
-	rm -rf build
+	rm -rf build dist

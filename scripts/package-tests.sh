@@ -10,7 +10,7 @@
 #            `cargo cinstall` is missing: that takes minutes) gives the
 #            layout of `make install`: the same libraries, SONAME, headers
 #            and pkg-config file; a C program links against it and runs.
-#   dist     `make dist` gives build/libsmtp-VERSION.tar.gz, which unpacked
+#   dist     `make dist-c` gives dist/libsmtp-VERSION.tar.gz, which unpacked
 #            in a temporary directory builds with `make` offline
 #            (CARGO_NET_OFFLINE=true, an empty CARGO_HOME: only the vendored
 #            crates).
@@ -116,10 +116,10 @@ else
 fi
 
 # ---------------------------------------------------------------- dist
-if make -s dist >"$WORK/dist.log" 2>&1 && [ -f "build/libsmtp-$VERSION.tar.gz" ]; then
-  pass "make dist: $(tail -n 1 "$WORK/dist.log")"
+if make -s dist-c >"$WORK/dist.log" 2>&1 && [ -f "dist/libsmtp-$VERSION.tar.gz" ]; then
+  pass "make dist-c: $(tail -n 1 "$WORK/dist.log")"
   mkdir -p "$WORK/dist" "$WORK/cargo-home"
-  tar -xzf "build/libsmtp-$VERSION.tar.gz" -C "$WORK/dist"
+  tar -xzf "dist/libsmtp-$VERSION.tar.gz" -C "$WORK/dist"
   # The rustup proxy finds its toolchains through RUSTUP_HOME, which an
   # empty CARGO_HOME would otherwise move.
   if env CARGO_NET_OFFLINE=true CARGO_HOME="$WORK/cargo-home" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" \
@@ -131,7 +131,7 @@ if make -s dist >"$WORK/dist.log" 2>&1 && [ -f "build/libsmtp-$VERSION.tar.gz" ]
     show "$WORK/dist-build.log"
   fi
 else
-  fail "make dist"
+  fail "make dist-c"
   show "$WORK/dist.log"
 fi
 summary
