@@ -9,7 +9,8 @@
 #             sink, a sink with --dsn, one with --size-limit, STARTTLS and
 #             implicit TLS servers with a trustme CA for localhost and
 #             127.0.0.1, and pproxy as SOCKS5 and HTTP CONNECT with a
-#             password; given as LIBSMTP_<SERVER>=127.0.0.1:PORT and
+#             password, and the scripted server (its acts: the "c_api"
+#             script of servers.json); given as LIBSMTP_<SERVER>=127.0.0.1:PORT and
 #             LIBSMTP_<SERVER>_DIR, the CA's files in LIBSMTP_TLS_FILES;
 #   valgrind  the same built plainly, under valgrind, against fresh servers;
 #   abi       the exported dynamic symbols are exactly the functions of
@@ -21,9 +22,8 @@
 #             static program (`cc -static`) that resolves localhost.
 # Each check prints ok or FAIL; the last line is "c-tests: N passed, M
 # failed" and the exit status is non-zero on any failure. Network: loopback
-# only (test_api's own servers too, and a Unix-domain socket). The runner
-# runs this in a process group of its own and kills it, test_api's forked
-# server included, when it ends.
+# only (and a Unix-domain socket). The runner runs this in a process group
+# of its own and kills it when it ends.
 set -eu
 cd "$(dirname "$0")/.."
 LC_ALL=C # sort and comm must agree
@@ -69,6 +69,7 @@ api() {
     --starttls "$LIBSMTP_STARTTLS" "$LIBSMTP_STARTTLS_DIR" \
     --implicit "$LIBSMTP_IMPLICIT" "$LIBSMTP_IMPLICIT_DIR" \
     --tls-files "$LIBSMTP_TLS_FILES" --proxies "$LIBSMTP_SOCKS" "$LIBSMTP_HTTPPROXY" \
+    --scripted "$LIBSMTP_SCRIPTED" "$LIBSMTP_SCRIPTED_DIR" \
     </dev/null >"$WORK/$part.out" 2>"$WORK/$part.err" || status=$?
   last=$(tail -n 1 "$WORK/$part.out")
   # Failures and notes from the program itself.
@@ -96,9 +97,7 @@ valgrind)
   build plain -O1 || { summary; exit 1; }
   # Only definite and indirect leaks fail: Rust's std keeps some
   # thread-local and runtime blocks that valgrind may call "possibly lost"
-  # or "still reachable". --trace-children stays off: the forked scripted
-  # server is a plain fork (no exec), so valgrind follows it anyway, and it
-  # exits with _exit().
+  # or "still reachable".
   #
   # Suppressed: memcheck's false "uninitialised" reports inside TLS crypto
   # (ring's AES-GCM, under rustls). The GCM tags of TLS 1.3 records count

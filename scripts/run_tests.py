@@ -275,7 +275,7 @@ def docs():
     return run(["python3", "scripts/mkdocs.py", "--check", "build/docs", "--lib", "target/release/libsmtp.so"])
 
 
-C_API_SERVERS = ["sink", "dsn", "size", "starttls", "implicit", "socks", "httpproxy"]
+C_API_SERVERS = ["sink", "dsn", "size", "starttls", "implicit", "socks", "httpproxy", "scripted"]
 
 
 def c_tests():

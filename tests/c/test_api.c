@@ -23,15 +23,16 @@
  * line of output is "c-tests: N passed, M failed" and the exit status is
  * non-zero when M > 0.
  *
- * Besides the sink (which offers no AUTH and is SMTP only), the program runs
- * servers of its own: a child forked before the first library call serves
- * one scripted connection after another (see enum act: a 554 greeting, a
- * close before the greeting, an over-long greeting, odd replies, a close on
- * EHLO, a reset during DATA, a stall during DATA, a small SMTP server with
- * AUTH, ENHANCEDSTATUSCODES and refusals, a small LMTP server, and the SMTP
- * one again, offering CRAM-MD5 too, for the cleartext rule with loopback
- * untrusted); and a listening socket that is never accepted (a server that
- * never greets, for the timeouts).
+ * Besides the sink (which offers no AUTH and is SMTP only), --scripted
+ * names the runner's scripted server (tests/servers/scripted.py), which
+ * serves one act per connection in the order of the "c_api" script of
+ * tests/servers/servers.json: a 554 greeting, a close before the greeting,
+ * an over-long greeting, odd replies, a close on EHLO, a reset during DATA,
+ * a stall during DATA, a small SMTP server with AUTH, ENHANCEDSTATUSCODES
+ * and refusals, a small LMTP server (on TCP, then on a Unix-domain socket),
+ * and the SMTP one again, offering CRAM-MD5 too, for the cleartext rule with
+ * loopback untrusted. The program itself only listens on a socket that it
+ * never accepts (a server that never greets, for the timeouts).
  *
  * Network: only loopback (127.0.0.1) and a Unix-domain socket are used;
  * nothing is sent to any other address, and no name is looked up in the DNS
@@ -39,10 +40,7 @@
  * every other host is an address literal, and TLS checks the name
  * "localhost" only as a certificate name, never resolving it).
  *
- * Processes: the scripted server exits when this program ends, however it
- * ends: it is killed on a normal exit and on SIGTERM, SIGINT, SIGHUP and the
- * SIGALRM watchdog, and it exits by itself when the pipe from its parent
- * reaches end of file (the parent crashed or was killed with SIGKILL).
+ * A hang is a failure: the SIGALRM watchdog (WATCHDOG_S) ends the program.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -514,34 +512,18 @@ static int sasl_step(void *userdata, const uint8_t *challenge, size_t challenge_
     return smtp_sasl_respond(x, (const uint8_t *)a->answer, strlen(a->answer)) == SMTP_OK ? SMTP_SASL_CONTINUE : 0;
 }
 
-/* ------------------------------------------------ scripted child server */
+/* ------------------------------------------------------ scripted server */
 
-/* One connection each, in this order (test_scripted() follows it). */
-enum act {
-    ACT_GREET_554,        /* a 554 greeting, then wait for the client to close */
-    ACT_CLOSE_AT_ONCE,    /* close before any greeting */
-    ACT_LONG_GREETING,    /* a greeting line over 8192 bytes */
-    ACT_ODD_REPLIES,      /* a NUL in the greeting, then a reply without a code */
-    ACT_CLOSE_ON_EHLO,    /* greet, then close when EHLO comes */
-    ACT_RESET_IN_DATA,    /* 354, then close with the client's data unread */
-    ACT_STALL_IN_DATA,    /* 354, then read nothing for a while (the client's writes block) */
-    ACT_MINI_SMTP,        /* refuses senders, data, and says 421 to "gone" */
-    ACT_MINI_LMTP,        /* LMTP: one reply per recipient after the data */
-    ACT_MINI_LMTP_UNIX,   /* as ACT_MINI_LMTP, on a Unix-domain socket */
-    ACT_MINI_UNTRUSTED    /* as ACT_MINI_SMTP, offering CRAM-MD5 too (loopback untrusted) */
-};
-
-static const enum act script[] = {ACT_GREET_554,   ACT_GREET_554,     ACT_CLOSE_AT_ONCE,
-                                  ACT_LONG_GREETING, ACT_ODD_REPLIES, ACT_CLOSE_ON_EHLO,
-                                  ACT_RESET_IN_DATA, ACT_STALL_IN_DATA, ACT_MINI_SMTP, ACT_MINI_LMTP,
-                                  ACT_MINI_LMTP_UNIX, ACT_MINI_UNTRUSTED};
-/* The scripted server (-1 when not running); written before the signal
- * handlers that read it are installed. */
-static volatile pid_t script_pid = -1;
+/* --scripted HOST:PORT DIR: the runner's scripted server
+ * (tests/servers/scripted.py), which serves one act per connection in the
+ * order of the "c_api" script of tests/servers/servers.json: test_scripted()
+ * takes them in that order (the one on DIR/lmtp.sock, a Unix-domain socket,
+ * in its place), test_untrusted_loopback() the last. */
+static struct server scripted_srv = {"--scripted", 0, 0, "", NULL, 0};
 static uint16_t script_port;
-/* The scripted server's Unix-domain socket ("" when there is none). */
-static char unix_dir[64];
-static char unix_path[128];
+static char unix_path[600];
+/* What the scripted server's AUTH accepts (serve_auth in scripted.py). */
+#define PLAIN_USER_PASS "AHVzZXIAcGFzcw==" /* base64 of "\0user\0pass" */
 
 static void send_all(int fd, const char *p, size_t n)
 {
@@ -557,466 +539,6 @@ static void send_all(int fd, const char *p, size_t n)
 static void send_str(int fd, const char *p)
 {
     send_all(fd, p, strlen(p));
-}
-
-static void drain_until_eof(int fd)
-{
-    char buf[4096];
-    while (recv(fd, buf, sizeof buf, 0) > 0)
-        ;
-}
-
-struct line_reader {
-    int fd;
-    size_t have;
-    char buf[8192];
-};
-
-/* The next line, without its CRLF, into out (truncated to size - 1);
- * 0 at end of stream. */
-static int read_line(struct line_reader *l, char *out, size_t size)
-{
-    for (;;) {
-        size_t i;
-        ssize_t r;
-        for (i = 0; i + 1 < l->have; i++) {
-            if (l->buf[i] == '\r' && l->buf[i + 1] == '\n') {
-                size_t n = i < size - 1 ? i : size - 1;
-                memcpy(out, l->buf, n);
-                out[n] = 0;
-                memmove(l->buf, l->buf + i + 2, l->have - i - 2);
-                l->have -= i + 2;
-                return 1;
-            }
-        }
-        if (l->have == sizeof l->buf)
-            l->have = 0; /* an over-long line: drop it */
-        r = recv(l->fd, l->buf + l->have, sizeof l->buf - l->have, 0);
-        if (r <= 0)
-            return 0;
-        l->have += (size_t)r;
-    }
-}
-
-static int starts_ci(const char *s, const char *prefix)
-{
-    for (; *prefix; s++, prefix++)
-        if (tolower((unsigned char)*s) != tolower((unsigned char)*prefix))
-            return 0;
-    return 1;
-}
-
-/* Read the message up to the lone dot; 0 at end of stream. */
-static int skip_message(struct line_reader *l)
-{
-    char line[1024];
-    while (read_line(l, line, sizeof line))
-        if (strcmp(line, ".") == 0)
-            return 1;
-    return 0;
-}
-
-static void serve_odd_replies(struct line_reader *l)
-{
-    char line[1024];
-    send_all(l->fd, "220 nul\0here\r\n", 14);
-    if (read_line(l, line, sizeof line))
-        send_str(l->fd, "hello there\r\n");
-    drain_until_eof(l->fd);
-}
-
-static void serve_close_on_ehlo(struct line_reader *l)
-{
-    char line[1024];
-    send_str(l->fd, "220 scripted ESMTP\r\n");
-    (void)read_line(l, line, sizeof line);
-}
-
-static void serve_reset_in_data(struct line_reader *l)
-{
-    char line[1024];
-    send_str(l->fd, "220 scripted ESMTP\r\n");
-    while (read_line(l, line, sizeof line)) {
-        if (starts_ci(line, "data")) {
-            struct timespec pause = {0, 100 * 1000 * 1000};
-            send_str(l->fd, "354 go ahead\r\n");
-            /* Let some of the message arrive, unread, then close: the
-             * kernel resets the connection. */
-            nanosleep(&pause, NULL);
-            return;
-        }
-        send_str(l->fd, "250 ok\r\n");
-    }
-}
-
-static void serve_stall_in_data(struct line_reader *l)
-{
-    char line[1024];
-    send_str(l->fd, "220 scripted ESMTP\r\n");
-    while (read_line(l, line, sizeof line)) {
-        if (starts_ci(line, "data")) {
-            struct timespec pause = {1, 500 * 1000 * 1000};
-            send_str(l->fd, "354 go ahead\r\n");
-            /* Read nothing: once the socket buffers are full, the client's
-             * writes block. Then let it go. */
-            nanosleep(&pause, NULL);
-            drain_until_eof(l->fd);
-            return;
-        }
-        send_str(l->fd, "250 ok\r\n");
-    }
-}
-
-#define AUTH_OK "235 2.7.0 Authentication successful\r\n"
-#define AUTH_BAD "535 5.7.8 Authentication credentials invalid\r\n"
-#define AUTH_CANCELLED "501 5.7.0 Authentication cancelled\r\n"
-#define PLAIN_USER_PASS "AHVzZXIAcGFzcw==" /* base64 of "\0user\0pass" */
-/* CRAM-MD5 (RFC 2195): the server's challenge "<1896.697170952@mini.example>"
- * and the answer for user/pass, "user " and hex(HMAC-MD5("pass", challenge)),
- * both base64 (computed with Python's hmac module). */
-#define CRAM_CHALLENGE "PDE4OTYuNjk3MTcwOTUyQG1pbmkuZXhhbXBsZT4="
-#define CRAM_USER_PASS "dXNlciBlODE4ZTQ5Yzc5NjMyMjFkZjA1MzYyNGE1NTgwZDgxYw=="
-
-/* The next AUTH response line; 0 (after answering) when it is "*" or the
- * stream ended. */
-static int auth_line(struct line_reader *l, char *line, size_t size)
-{
-    if (!read_line(l, line, size))
-        return 0;
-    if (strcmp(line, "*") == 0) {
-        send_str(l->fd, AUTH_CANCELLED);
-        return 0;
-    }
-    return 1;
-}
-
-/* AUTH with the credentials user/pass: PLAIN and LOGIN, and CRAM-MD5 when
- * `cram`; and X-TEST (challenge "challenge", response "response", initial
- * response "hello" or none or empty), X-LOOP (challenges forever), X-BADB64
- * (a challenge that is not base64). */
-static void serve_auth(struct line_reader *l, const char *args, int cram)
-{
-    char line[1024], user[256];
-    int i;
-    if (cram && strcmp(args, "CRAM-MD5") == 0) {
-        send_str(l->fd, "334 " CRAM_CHALLENGE "\r\n");
-        if (auth_line(l, line, sizeof line))
-            send_str(l->fd, strcmp(line, CRAM_USER_PASS) == 0 ? AUTH_OK : AUTH_BAD);
-    } else if (strcmp(args, "PLAIN " PLAIN_USER_PASS) == 0) {
-        send_str(l->fd, AUTH_OK);
-    } else if (strncmp(args, "PLAIN ", 6) == 0) {
-        send_str(l->fd, AUTH_BAD);
-    } else if (strcmp(args, "PLAIN") == 0) {
-        send_str(l->fd, "334 \r\n");
-        if (auth_line(l, line, sizeof line))
-            send_str(l->fd, strcmp(line, PLAIN_USER_PASS) == 0 ? AUTH_OK : AUTH_BAD);
-    } else if (strcmp(args, "LOGIN") == 0 || strncmp(args, "LOGIN ", 6) == 0) {
-        if (args[5] == ' ') {
-            size_t n = strlen(args + 6);
-            n = n < sizeof user - 1 ? n : sizeof user - 1;
-            memcpy(user, args + 6, n);
-            user[n] = 0;
-        } else {
-            send_str(l->fd, "334 VXNlcm5hbWU6\r\n");
-            if (!auth_line(l, user, sizeof user))
-                return;
-        }
-        send_str(l->fd, "334 UGFzc3dvcmQ6\r\n");
-        if (auth_line(l, line, sizeof line))
-            send_str(l->fd, strcmp(user, "dXNlcg==") == 0 && strcmp(line, "cGFzcw==") == 0 ? AUTH_OK : AUTH_BAD);
-    } else if (strcmp(args, "X-TEST") == 0 || strcmp(args, "X-TEST aGVsbG8=") == 0 ||
-               strcmp(args, "X-TEST =") == 0) {
-        send_str(l->fd, "334 Y2hhbGxlbmdl\r\n");
-        if (auth_line(l, line, sizeof line))
-            send_str(l->fd, strcmp(line, "cmVzcG9uc2U=") == 0 ? AUTH_OK : AUTH_BAD);
-    } else if (strncmp(args, "X-LOOP", 6) == 0) {
-        for (i = 0; i < 50; i++) {
-            send_str(l->fd, "334 \r\n");
-            if (!auth_line(l, line, sizeof line))
-                return;
-        }
-        send_str(l->fd, AUTH_BAD);
-    } else if (strncmp(args, "X-BADB64", 8) == 0) {
-        send_str(l->fd, "334 !!not base64!!\r\n");
-        if (auth_line(l, line, sizeof line))
-            send_str(l->fd, AUTH_BAD);
-    } else {
-        send_str(l->fd, "504 5.5.4 Unrecognized authentication type\r\n");
-    }
-}
-
-#define MINI_LMTP 1 /* LMTP: LHLO, one reply per recipient after the data */
-#define MINI_CRAM 2 /* offer and serve CRAM-MD5 too */
-
-/* A small SMTP or LMTP server. Besides the usual commands, "XSEEN" is
- * answered with "250 N": the number of AUTH commands this connection has
- * received so far, so that a test can tell that nothing reached the server. */
-static void serve_mini(struct line_reader *l, int flags)
-{
-    char line[1024], seen[64];
-    int accepted[16], n_acc = 0, i, n_auth = 0, lmtp = flags & MINI_LMTP;
-    send_str(l->fd, lmtp ? "220 mini LMTP\r\n" : "220 mini ESMTP\r\n");
-    while (read_line(l, line, sizeof line)) {
-        if (starts_ci(line, lmtp ? "lhlo" : "ehlo")) {
-            send_str(l->fd, flags & MINI_CRAM ? "250-mini\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n"
-                                                "250 AUTH CRAM-MD5 PLAIN LOGIN\r\n"
-                                              : "250-mini\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n"
-                                                "250 AUTH PLAIN LOGIN\r\n");
-        } else if (starts_ci(line, "auth")) {
-            n_auth++;
-            serve_auth(l, starts_ci(line, "auth ") ? line + 5 : "", flags & MINI_CRAM);
-        } else if (strcmp(line, "XSEEN") == 0) {
-            snprintf(seen, sizeof seen, "250 %d\r\n", n_auth);
-            send_str(l->fd, seen);
-        } else if (starts_ci(line, "mail from:<refuse")) {
-            send_str(l->fd, "553 5.7.1 sender refused\r\n");
-        } else if (starts_ci(line, "mail")) {
-            n_acc = 0;
-            send_str(l->fd, "250 ok\r\n");
-        } else if (starts_ci(line, "rcpt to:<gone")) {
-            send_str(l->fd, "421 4.3.0 going away\r\n");
-            return;
-        } else if (starts_ci(line, "rcpt to:<refuse")) {
-            send_str(l->fd, "550 5.1.1 no such user\r\n");
-        } else if (starts_ci(line, "rcpt")) {
-            /* LMTP: a recipient named late-fail* fails after the data. */
-            if (n_acc < 16)
-                accepted[n_acc++] = starts_ci(line, "rcpt to:<late-fail");
-            send_str(l->fd, "250 2.1.5 ok\r\n");
-        } else if (starts_ci(line, "data")) {
-            send_str(l->fd, "354 go ahead\r\n");
-            if (!skip_message(l))
-                return;
-            if (!lmtp) {
-                send_str(l->fd, "554 5.6.0 message refused\r\n");
-            } else {
-                for (i = 0; i < n_acc; i++)
-                    send_str(l->fd, accepted[i] ? "452 4.2.2 mailbox full\r\n" : "250 2.0.0 delivered\r\n");
-            }
-            n_acc = 0;
-        } else if (starts_ci(line, "rset")) {
-            n_acc = 0;
-            send_str(l->fd, "250 ok\r\n");
-        } else if (starts_ci(line, "quit")) {
-            send_str(l->fd, "221 bye\r\n");
-            return;
-        } else {
-            send_str(l->fd, "250 ok\r\n");
-        }
-    }
-}
-
-/* The Unix-domain socket and its directory, removed (async-signal-safe). */
-static void remove_unix_socket(void)
-{
-    if (unix_path[0])
-        unlink(unix_path);
-    if (unix_dir[0])
-        rmdir(unix_dir);
-}
-
-/* The next connection on `lfd`, -1 on failure. `alive` is the read end of a
- * pipe whose write end only the parent holds: at its end of file the parent
- * is gone (however it ended), and so the server exits. */
-static int accept_while_parent_lives(int lfd, int alive)
-{
-    for (;;) {
-        struct pollfd p[2];
-        p[0].fd = lfd;
-        p[0].events = POLLIN;
-        p[0].revents = 0;
-        p[1].fd = alive;
-        p[1].events = POLLIN;
-        p[1].revents = 0;
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (p[1].revents != 0) {
-            remove_unix_socket(); /* the parent cannot any more */
-            _exit(3);
-        }
-        if (p[0].revents & POLLIN)
-            return accept(lfd, NULL, NULL);
-        if (p[0].revents != 0)
-            return -1;
-    }
-}
-
-static void script_child(int lfd, int ufd, int alive)
-{
-    static char longline[9100];
-    static struct line_reader reader;
-    size_t i;
-    signal(SIGPIPE, SIG_IGN);
-    alarm(WATCHDOG_S + 10); /* never outlive a stuck parent (see its watchdog) */
-    memcpy(longline, "220 ", 4);
-    memset(longline + 4, 'x', 9000);
-    memcpy(longline + 9004, "\r\n", 2);
-    for (i = 0; i < sizeof script / sizeof script[0]; i++) {
-        int fd;
-        if (script[i] == ACT_MINI_LMTP_UNIX && ufd < 0)
-            continue;
-        /* A connection being served ends when the parent dies (the kernel
-         * closes its end); the next wait here then sees the pipe's EOF. */
-        fd = accept_while_parent_lives(script[i] == ACT_MINI_LMTP_UNIX ? ufd : lfd, alive);
-        if (fd < 0)
-            _exit(2);
-        reader.fd = fd;
-        reader.have = 0;
-        switch (script[i]) {
-        case ACT_GREET_554:
-            send_str(fd, "554 5.3.2 not now\r\n");
-            drain_until_eof(fd);
-            break;
-        case ACT_CLOSE_AT_ONCE:
-            break;
-        case ACT_LONG_GREETING:
-            send_all(fd, longline, 9006);
-            drain_until_eof(fd);
-            break;
-        case ACT_ODD_REPLIES:
-            serve_odd_replies(&reader);
-            break;
-        case ACT_CLOSE_ON_EHLO:
-            serve_close_on_ehlo(&reader);
-            break;
-        case ACT_RESET_IN_DATA:
-            serve_reset_in_data(&reader);
-            break;
-        case ACT_STALL_IN_DATA:
-            serve_stall_in_data(&reader);
-            break;
-        case ACT_MINI_SMTP:
-            serve_mini(&reader, 0);
-            break;
-        case ACT_MINI_LMTP:
-            serve_mini(&reader, MINI_LMTP);
-            break;
-        case ACT_MINI_LMTP_UNIX:
-            serve_mini(&reader, MINI_LMTP);
-            break;
-        case ACT_MINI_UNTRUSTED:
-            serve_mini(&reader, MINI_CRAM);
-            break;
-        }
-        close(fd);
-    }
-    _exit(0);
-}
-
-/* A Unix-domain socket listening in a fresh directory; -1 on failure. */
-static int unix_listener(void)
-{
-    struct sockaddr_un a;
-    int fd;
-    snprintf(unix_dir, sizeof unix_dir, "/tmp/libsmtp-test-XXXXXX");
-    if (mkdtemp(unix_dir) == NULL) {
-        unix_dir[0] = 0;
-        return -1;
-    }
-    snprintf(unix_path, sizeof unix_path, "%s/lmtp.sock", unix_dir);
-    memset(&a, 0, sizeof a);
-    a.sun_family = AF_UNIX;
-    memcpy(a.sun_path, unix_path, strlen(unix_path) + 1);
-    fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 8) != 0) {
-        if (fd >= 0)
-            close(fd);
-        unix_path[0] = 0;
-        return -1;
-    }
-    return fd;
-}
-
-/* Stop the scripted server (idempotent; also run by atexit()). */
-static void stop_script_server(void)
-{
-    int status = 0;
-    pid_t pid = script_pid;
-    if (pid <= 0)
-        return;
-    script_pid = -1;
-    kill(pid, SIGTERM);
-    waitpid(pid, &status, 0);
-    remove_unix_socket();
-}
-
-/* The signals that end this program, each caught by on_deadly_signal(). */
-static const int deadly[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGALRM};
-
-/* SIGTERM, SIGINT, SIGHUP, SIGQUIT and the SIGALRM watchdog: kill the
- * scripted server, then die of the same signal. Every one of them is
- * blocked while this runs (a second SIGTERM, from a kill of the whole
- * process group, must not cut the cleanup short). Only async-signal-safe
- * calls. */
-static void on_deadly_signal(int sig)
-{
-    static const char alarm_msg[] = "test_api: the watchdog fired (SIGALRM): a hang; the scripted server is killed\n";
-    static const char other_msg[] = "test_api: stopped by a signal; the scripted server is killed\n";
-    pid_t pid = script_pid;
-    ssize_t w;
-    if (pid > 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-    }
-    remove_unix_socket();
-    if (sig == SIGALRM)
-        w = write(1, alarm_msg, sizeof alarm_msg - 1);
-    else
-        w = write(1, other_msg, sizeof other_msg - 1);
-    (void)w;
-    signal(sig, SIG_DFL);
-    raise(sig); /* blocked here: delivered, with the default action, once this returns */
-}
-
-/* Forked before the library is used, so the child holds no library state. */
-static void start_script_server(void)
-{
-    struct sigaction sa;
-    size_t i;
-    int ufd, alive[2], lfd = listener(&script_port);
-    pid_t pid;
-    if (lfd < 0) {
-        printf("cannot listen for the scripted server: %s\n", strerror(errno));
-        return;
-    }
-    if (pipe(alive) != 0) {
-        printf("cannot make a pipe for the scripted server: %s\n", strerror(errno));
-        close(lfd);
-        return;
-    }
-    fcntl(alive[1], F_SETFD, FD_CLOEXEC);
-    ufd = unix_listener();
-    if (ufd < 0)
-        printf("note: no Unix-domain socket: LMTP over one is not tested\n");
-    fflush(stdout);
-    pid = fork();
-    if (pid == 0) {
-        close(alive[1]);
-        script_child(lfd, ufd, alive[0]);
-    }
-    close(alive[0]); /* alive[1] stays open until this process ends */
-    close(lfd);
-    if (ufd >= 0)
-        close(ufd);
-    if (pid < 0) {
-        printf("cannot fork the scripted server: %s\n", strerror(errno));
-        close(alive[1]);
-        remove_unix_socket();
-        return;
-    }
-    script_pid = pid;
-    atexit(stop_script_server);
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_deadly_signal;
-    sa.sa_flags = 0;
-    sigemptyset(&sa.sa_mask);
-    for (i = 0; i < sizeof deadly / sizeof deadly[0]; i++)
-        sigaddset(&sa.sa_mask, deadly[i]);
-    for (i = 0; i < sizeof deadly / sizeof deadly[0]; i++)
-        sigaction(deadly[i], &sa, NULL);
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -2813,8 +2335,8 @@ static void test_untrusted_loopback(void)
     int code = -7;
 
     section("cleartext AUTH on loopback with smtp_session_set_trust_loopback(s, 0)");
-    CHECK(script_pid > 0);
-    if (script_pid <= 0)
+    CHECK(script_port != 0);
+    if (script_port == 0)
         return;
     s = smtp_session_new(SMTP_KIND_SMTP);
     r = calloc(1, sizeof *r);
@@ -2926,7 +2448,7 @@ static void test_untrusted_loopback(void)
     free(r);
 }
 
-/* Against the forked scripted server (the order follows `script`). */
+/* Against the scripted server (the order follows its "c_api" acts). */
 static void test_scripted(void)
 {
     smtp_session *s = smtp_session_new(SMTP_KIND_SMTP), *l;
@@ -2946,8 +2468,8 @@ static void test_scripted(void)
 
     section("scripted server: greetings, odd replies, resets, refusals, LMTP");
     CHECK(s != NULL);
-    CHECK(script_pid > 0);
-    if (s == NULL || script_pid <= 0) {
+    CHECK(script_port != 0);
+    if (s == NULL || script_port == 0) {
         smtp_session_free(s);
         return;
     }
@@ -5435,7 +4957,7 @@ int main(int argc, char **argv)
     if (argc < 3 || (colon = strrchr(argv[1], ':')) == NULL) {
         fprintf(stderr, "usage: test_api HOST:PORT SINK_DIR [--dsn HOST:PORT DIR] [--size HOST:PORT DIR LIMIT]\n"
                         "       [--starttls HOST:PORT DIR] [--implicit HOST:PORT DIR] [--tls-files DIR]\n"
-                        "       [--proxies SOCKS5_HOST:PORT HTTP_HOST:PORT]\n");
+                        "       [--proxies SOCKS5_HOST:PORT HTTP_HOST:PORT] [--scripted HOST:PORT DIR]\n");
         return 2;
     }
     for (i = 3; i < argc; i++) {
@@ -5457,6 +4979,8 @@ int main(int argc, char **argv)
             srv = &starttls_srv;
         else if (strcmp(argv[i], implicit_srv.option) == 0)
             srv = &implicit_srv;
+        else if (strcmp(argv[i], scripted_srv.option) == 0)
+            srv = &scripted_srv;
         if (srv == NULL || i + 2 + (srv == &size_sink) >= argc) {
             fprintf(stderr, "test_api: bad option %s (or its arguments missing)\n", argv[i]);
             return 2;
@@ -5486,8 +5010,12 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    /* Before any library call: the child holds no library state. */
-    start_script_server();
+    if (scripted_srv.given) {
+        script_port = scripted_srv.port;
+        snprintf(unix_path, sizeof unix_path, "%s/lmtp.sock", scripted_srv.dir);
+    } else {
+        printf("note: no --scripted server: its tests fail\n");
+    }
     /* SIGPIPE at its default (ending the process), whatever the parent left:
      * the library must not raise it (test_scripted). */
     signal(SIGPIPE, SIG_DFL);
@@ -5517,7 +5045,6 @@ int main(int argc, char **argv)
     test_scripted();
     test_untrusted_loopback();
     test_lmtp();
-    stop_script_server();
     test_envelope_args();
     test_send_message();
     test_sendmail_stream();
