@@ -121,6 +121,16 @@ def _text(value, what):
     return data
 
 
+def _utf8_bytes(value, what):
+    """str (as UTF-8) or a bytes-like object -> bytes; else TypeError
+    "<what> str or bytes, not <type>"."""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError("%s str or bytes, not %s" % (what, type(value).__name__))
+
+
 def _opt_text(value, what):
     """None or "" -> NULL (the library's default), else _text()."""
     if value is None or (isinstance(value, (str, bytes, bytearray)) and len(value) == 0):
@@ -295,12 +305,7 @@ class _AuthBridge:
                 value = self.authobject(data)
                 if value is None:
                     raise TypeError("authobject returned None for a challenge")
-            if isinstance(value, str):
-                value = value.encode("utf-8")
-            elif isinstance(value, (bytes, bytearray, memoryview)):
-                value = bytes(value)
-            else:
-                raise TypeError("authobject must return str or bytes, not %s" % type(value).__name__)
+            value = _utf8_bytes(value, "authobject must return")
             rc = N.lib.smtp_sasl_respond(exchange, value, len(value))
             if rc != N.SMTP_OK:
                 raise ValueError("SASL response refused: %s" % N.result_str(rc))
@@ -1034,12 +1039,7 @@ class SMTP:
 
     def _send_raw_on(self, fn, msg, from_addr, to_addrs, mail_options, rcpt_options, msg_flags):
         """send_message() of a raw message through fn(session, <smtp_session_send_message's arguments>)."""
-        if isinstance(msg, str):
-            body = msg.encode("utf-8")
-        elif isinstance(msg, (bytes, bytearray, memoryview)):
-            body = bytes(msg)
-        else:
-            raise TypeError("msg must be an email.message.Message, bytes or str, not %s" % type(msg).__name__)
+        body = _utf8_bytes(msg, "msg must be an email.message.Message,")
         flags = N.SMTP_MSG_NORMALIZE if msg_flags is None else msg_flags
         frm = None if from_addr is None else _text(from_addr, "from_addr")
         if isinstance(to_addrs, (str, bytes)):

@@ -194,8 +194,15 @@ class Pool:
         sess = self._take()
         try:
             yield sess
+        except BaseException:
+            self._raise_auth_error()
+            raise
         finally:
             self._give(sess)
+
+    def _raise_auth_error(self) -> None:
+        """The exception an auth callback raised (which made the call fail
+        with SMTPAuthenticationAborted), in its place."""
         auth = self._auth
         if auth is not None and auth.error is not None:
             err, auth.error = auth.error, None

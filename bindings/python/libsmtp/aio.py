@@ -423,12 +423,11 @@ class Pool:
         sess = pool._take()
         try:
             return await _in_thread(sess.cancel, fn, sess, *args)
+        except Exception:
+            pool._raise_auth_error()
+            raise
         finally:
             pool._give(sess)
-            auth = pool._auth
-            if auth is not None and auth.error is not None:
-                err, auth.error = auth.error, None
-                raise err
 
     async def sendmail(self, from_addr: Address, to_addrs: To, msg: Message, mail_options: Sequence[str] = (),
                        rcpt_options: Sequence[str] = (), *, msg_flags: Optional[int] = None) -> Refused:
