@@ -385,7 +385,10 @@ class SMTP:
     ehlo_msg = "ehlo"
     _kind = N.SMTP_KIND_SMTP
     _s = None
-    _free_lock = None  # guards _s against free() while cancel() uses it
+    _free_lock: Any = None  # guards _s against free() while cancel() uses it
+    # smtplib's authobjects (auth_plain, ...) read these: set them before auth(mech, s.auth_plain).
+    user: str
+    password: str
     _depth = 0  # > 0 while a C call on this session runs (callbacks see it)
     _lent = False  # a Pool's call session: the pool lends it connections
     _defer_hostname = False  # libsmtp.aio: the default local_hostname is looked up at connect
@@ -395,16 +398,16 @@ class SMTP:
                  source_address: Optional[Tuple[str, int]] = None) -> None:
         self._lock = threading.RLock()  # serialises calls; held for the whole of each C call
         self._free_lock = threading.Lock()  # never held across a blocking call (see cancel())
-        self._timeout_overrides = {}  # SMTP_TIMEOUT_* -> ms, from set_timeout(): re-applied at connect
-        self._pending = []          # exceptions from the trace callback
-        self._trace_fn = None
+        self._timeout_overrides: Dict[int, int] = {}  # SMTP_TIMEOUT_* -> ms, from set_timeout(): re-applied at connect
+        self._pending: List[BaseException] = []  # exceptions from the trace callback
+        self._trace_fn: Any = None
         self._free = N.lib.smtp_session_free
         self._host = host
         self.timeout = timeout
         self.source_address = source_address
         self._auth_challenge_count = 0
-        self._local_hostname = None
-        self._newline_hostname = None  # a local_hostname with CR or LF, refused when it would be sent
+        self._local_hostname: Optional[str] = None
+        self._newline_hostname: Optional[str] = None  # a local_hostname with CR or LF, refused when it would be sent
         s = N.lib.smtp_session_new(self._kind)
         if not s:
             raise MemoryError("smtp_session_new failed")

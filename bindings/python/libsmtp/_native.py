@@ -351,6 +351,15 @@ def _results():
 
 
 RESULTS = _results()
+# Declared for type checkers; the values are the library's (below).
+SMTP_OK: int
+SMTP_ERR_INVALID_ARGUMENT: int
+SMTP_ERR_CONNECT: int
+SMTP_ERR_TIMEOUT: int
+SMTP_ERR_CANCELLED: int
+SMTP_ERR_SENDER_REFUSED: int
+SMTP_ERR_RECIPIENTS_REFUSED: int
+SMTP_ERR_TOO_LARGE: int
 # SMTP_OK, SMTP_ERR_TIMEOUT, ...: the header's names for the library's numbers.
 globals().update({name: code for code, name, _, _ in RESULTS})
 # The codes whose error carries the server reply behind it (its last reply).

@@ -16,7 +16,7 @@ import io
 import socket
 import threading
 from ctypes import byref
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import _native as N
 from ._client import (LMTP, SMTP, Address, AuthObject, BatchResult, Message, _AuthBridge, _ms, _opt_text,
@@ -25,7 +25,7 @@ from ._envelope import Envelope
 from ._errors import make_error
 
 # Pool.set_option() names -> (SMTP_POOL_*, how the value is converted).
-POOL_OPTIONS = {
+POOL_OPTIONS: Dict[str, Tuple[int, Callable[[Any], int]]] = {
     "starttls": (N.SMTP_POOL_STARTTLS, lambda v: 1 if v else 0),          # STARTTLS on each connection
     "max_messages": (N.SMTP_POOL_MAX_MESSAGES, int),                      # QUIT after that many (0: no limit)
     "max_idle": (N.SMTP_POOL_MAX_IDLE_MS, lambda v: _ms(float(v))),     # seconds idle before it is closed
@@ -302,7 +302,7 @@ def _flatten(msg: email.message.Message) -> bytes:
                                "Resent-Cc", "Resent-Bcc") for v in (msg.get_all(k) or ())]
     international = any(not f.isascii() for f in fields)
     with io.BytesIO() as out:
-        policy = msg.policy.clone(utf8=True) if international else None
+        policy = msg.policy.clone(utf8=True) if international else None  # type: ignore[call-arg]
         gen = email.generator.BytesGenerator(out, policy=policy) if policy else email.generator.BytesGenerator(out)
         gen.flatten(msg, linesep="\r\n")
         return out.getvalue()
