@@ -130,36 +130,44 @@ def pytest_sessionfinish(session, exitstatus):
                 proc.kill()
 
 
-@pytest.fixture
-def sink(tmp_path_factory):
-    """sink.py: stores NNNN.eml and NNNN.json; refuses recipients whose
-    local part starts with "refuse"."""
-    return server("sink", tmp_path_factory)
+def _server_fixture(fixture, name, doc):
+    def fn(tmp_path_factory):
+        return server(name, tmp_path_factory)
+    fn.__doc__ = doc
+    return pytest.fixture(name=fixture)(fn)
 
 
-@pytest.fixture
-def slow(tmp_path_factory):
-    """sink.py --greet-delay 2: waits 2 s before each greeting."""
-    return server("slow", tmp_path_factory)
+# fixture name -> servers.json name, what it is
+SERVER_FIXTURES = {
+    "sink": ("sink", 'sink.py: stores NNNN.eml and NNNN.json; refuses recipients whose local part starts with "refuse".'),
+    "slow": ("slow", "sink.py --greet-delay 2: waits 2 s before each greeting."),
+    "dsn": ("dsn", "sink.py --dsn: advertises DSN; the JSON keeps the raw MAIL/RCPT arguments."),
+    "socks": ("socks", "proxy_server.py --scheme socks5 with user:password (servers.json's proxy_auth)."),
+    "auth_server": ("auth", 'auth_server.py: PLAIN/LOGIN alice/s3cret, XOAUTH2 and OAUTHBEARER "good-token", '
+                            "SCRAM-SHA-256 user/pencil, X-TOKEN."),
+    "starttls_server": ("starttls", "tls_server.py --mode starttls with the test CA's certificate."),
+    "implicit_tls_server": ("implicit", "tls_server.py --mode implicit (TLS from the first byte)."),
+}
+for _fixture, (_name, _doc) in SERVER_FIXTURES.items():
+    globals()["_fixture_" + _fixture] = _server_fixture(_fixture, _name, _doc)
 
 
-@pytest.fixture
-def dsn(tmp_path_factory):
-    """sink.py --dsn: advertises DSN; the JSON keeps the raw MAIL/RCPT arguments."""
-    return server("dsn", tmp_path_factory)
+def run_in_threads(fn, n):
+    """fn(i) on n threads at once; the exceptions they raised."""
+    import threading
+    errors = []
 
-
-@pytest.fixture
-def socks(tmp_path_factory):
-    """proxy_server.py --scheme socks5 with user:password (servers.json's proxy_auth)."""
-    return server("socks", tmp_path_factory)
-
-
-@pytest.fixture
-def auth_server(tmp_path_factory):
-    """auth_server.py: PLAIN/LOGIN alice/s3cret, XOAUTH2 and OAUTHBEARER
-    "good-token", SCRAM-SHA-256 user/pencil, X-TOKEN."""
-    return server("auth", tmp_path_factory)
+    def run(i):
+        try:
+            fn(i)
+        except BaseException as e:  # noqa: BLE001 - returned to the test
+            errors.append(e)
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return errors
 
 
 @pytest.fixture
@@ -169,12 +177,3 @@ def ca():
     d = tls_files()
     return str(d / "ca.pem"), str(d / "cert.pem"), str(d / "key.pem")
 
-
-@pytest.fixture
-def starttls_server(tmp_path_factory):
-    return server("starttls", tmp_path_factory)
-
-
-@pytest.fixture
-def implicit_tls_server(tmp_path_factory):
-    return server("implicit", tmp_path_factory)

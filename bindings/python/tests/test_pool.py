@@ -1,32 +1,21 @@
 """libsmtp.Pool against the repository's servers: shared connections,
 threads, options, stats, login and an auth callback, batches."""
 import email.message
-import threading
-
 import pytest
 
 import libsmtp
+from conftest import run_in_threads
 
 MSG = b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: pooled\r\n\r\nHello.\r\n"
 
 
 def test_pool_from_threads_shares_connections(sink):
     with libsmtp.Pool("127.0.0.1", sink.port, max_connections=2, timeout=10) as pool:
-        errors = []
-
         def send(i):
-            try:
-                refused = pool.sendmail("alice@example.com", ["bob@example.com", "refuse@example.com"],
-                                        MSG.replace(b"pooled", b"pooled %d" % i))
-                assert list(refused) == ["refuse@example.com"]
-            except BaseException as e:  # noqa: BLE001 - reported below
-                errors.append(e)
-        threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(30)
-        assert errors == []
+            refused = pool.sendmail("alice@example.com", ["bob@example.com", "refuse@example.com"],
+                                    MSG.replace(b"pooled", b"pooled %d" % i))
+            assert list(refused) == ["refuse@example.com"]
+        assert run_in_threads(send, 8) == []
         stats = pool.stats()
         assert stats["sent"] == 8
         assert 1 <= stats["opened"] <= 2  # at most max_connections, reused

@@ -6,11 +6,11 @@ import errno
 import pathlib
 import smtplib
 import ssl
-import threading
 
 import pytest
 
 import libsmtp
+from conftest import run_in_threads
 
 MSG = (b"From: alice@example.com\r\nTo: bob@example.com, refuse-me@example.com\r\n"
        b"Subject: hello from Python\r\n\r\nHello.\r\n.a line starting with a dot\r\nbye\r\n")
@@ -169,21 +169,11 @@ def test_debuglevel_prints_to_sys_stderr(sink, capsys):
 
 
 def test_sessions_on_threads(sink):
-    errors = []
-
     def send(n):
-        try:
-            with libsmtp.SMTP("127.0.0.1", sink.port) as s:
-                for _ in range(3):
-                    s.sendmail("t%d@example.com" % n, ["bob@example.com"], MSG)
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors
+        with libsmtp.SMTP("127.0.0.1", sink.port) as s:
+            for _ in range(3):
+                s.sendmail("t%d@example.com" % n, ["bob@example.com"], MSG)
+    assert run_in_threads(send, 4) == []
     assert len(sink.messages()) == 12
 
 
