@@ -11,12 +11,14 @@ written in Rust (ctypes; no compiler needed).
 The exception classes are smtplib's own (``libsmtp.SMTPException is
 smtplib.SMTPException``); result codes smtplib has no class for get
 subclasses (see ``libsmtp._errors`` and README.md). The library is found
-through ``LIBSMTP_PATH``, then ``pkg-config --variable=libdir smtp``, then
-``ctypes.util.find_library("smtp")``.
+bundled in the wheel (``libsmtp/libsmtp.so.0``), else through
+``LIBSMTP_PATH``, then ``pkg-config --variable=libdir smtp``, then
+``ctypes.util.find_library("smtp")``. ``libsmtp.aio`` has the same classes
+with coroutines for methods (asyncio).
 """
 from smtplib import quoteaddr, quotedata  # noqa: F401 - smtplib's module-level helpers
 
-from ._native import LIBRARY_PATH, LIBRARY_VERSION, result_str
+from ._native import LIBRARY_PATH, LIBRARY_VERSION, LIBRARY_VERSION_NUMBER, result_str
 from ._errors import (EXCEPTION_FOR_RESULT, SMTPAuthenticationAborted, SMTPAuthenticationError,
                       SMTPBadStateError, SMTPCancelledError, SMTPConnectError, SMTPConnectFailedError,
                       SMTPDataError, SMTPException, SMTPHeloError, SMTPIOError, SMTPMessageTooLargeError,
@@ -24,8 +26,10 @@ from ._errors import (EXCEPTION_FOR_RESULT, SMTPAuthenticationAborted, SMTPAuthe
                       SMTPRecipientsRefused, SMTPResponseException, SMTPSenderRefused,
                       SMTPServerDisconnected, SMTPTimeoutError, SMTPTLSError)
 from ._tls import TLSConfig, create_default_context
+from ._envelope import Envelope
 from ._client import (CRLF, LMTP, LMTP_PORT, MSG_NORMALIZE, MSG_RAW, MSG_REJECT_BARE_EOL, SMTP,
-                      SMTP_PORT, SMTP_SSL, SMTP_SSL_PORT, TIMEOUT_NAMES, RcptResult, bCRLF)
+                      SMTP_PORT, SMTP_SSL, SMTP_SSL_PORT, TIMEOUT_NAMES, BatchResult, RcptResult, bCRLF)
+from ._pool import POOL_OPTIONS, POOL_STATS, Pool
 
 __version__ = "0.1.0"
 
@@ -41,11 +45,11 @@ __all__ = ["SMTPException", "SMTPNotSupportedError", "SMTPServerDisconnected",
            "SMTPBadStateError", "SMTPPanicError", "SMTPConnectFailedError", "SMTPTimeoutError",
            "SMTPIOError", "SMTPTLSError", "SMTPNotEncryptedError", "SMTPAuthenticationAborted",
            "SMTPMessageTooLargeError", "SMTPCancelledError", "SMTPOutcomeUnknownError", "TLSConfig", "create_default_context",
-           "RcptResult", "MSG_NORMALIZE", "MSG_RAW", "MSG_REJECT_BARE_EOL", "SMTP_PORT", "SMTP_SSL_PORT",
-           "LMTP_PORT", "TIMEOUT_NAMES", "CRLF", "bCRLF", "LIBRARY_PATH", "LIBRARY_VERSION",
+           "RcptResult", "BatchResult", "Envelope", "Pool", "POOL_OPTIONS", "POOL_STATS", "MSG_NORMALIZE", "MSG_RAW", "MSG_REJECT_BARE_EOL", "SMTP_PORT", "SMTP_SSL_PORT",
+           "LMTP_PORT", "TIMEOUT_NAMES", "CRLF", "bCRLF", "LIBRARY_PATH", "LIBRARY_VERSION", "LIBRARY_VERSION_NUMBER",
            "EXCEPTION_FOR_RESULT", "result_str"]
 
-for _cls in (SMTP, SMTP_SSL, LMTP, TLSConfig, RcptResult, SMTPBadStateError, SMTPPanicError,
+for _cls in (SMTP, SMTP_SSL, LMTP, TLSConfig, RcptResult, BatchResult, Envelope, Pool, SMTPBadStateError, SMTPPanicError,
              SMTPConnectFailedError, SMTPTimeoutError, SMTPIOError, SMTPTLSError, SMTPNotEncryptedError,
              SMTPAuthenticationAborted, SMTPMessageTooLargeError, SMTPCancelledError, SMTPOutcomeUnknownError):
     _cls.__module__ = __name__

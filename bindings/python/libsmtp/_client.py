@@ -1,5 +1,6 @@
 """SMTP, SMTP_SSL and LMTP: smtplib's classes over libsmtp's C API."""
-import collections
+from __future__ import annotations
+
 import copy
 import email.generator
 import email.message
@@ -9,15 +10,31 @@ import hmac
 import io
 import os
 import socket
+import ssl
+import stat
 import sys
 import threading
-from ctypes import byref, c_char_p, c_int, c_size_t, memmove, string_at
+from typing import (Any, BinaryIO, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple,
+                    TypeVar, Union)
+from ctypes import byref, c_char, c_char_p, c_int, c_size_t, memmove, string_at
 
 from . import _native as N
 from ._errors import (SMTPBadStateError, SMTPConnectError, SMTPConnectFailedError, SMTPHeloError,
                       SMTPNotSupportedError, SMTPResponseException, SMTPServerDisconnected,
                       make_error)
+from ._envelope import Envelope
 from ._tls import TLSConfig, as_tls_config
+
+# Addresses are str (bytes are taken too); a message is str or bytes.
+Address = Union[str, bytes]
+Message = Union[str, bytes, bytearray, memoryview]
+# sendmail_stream's source: a binary file-like object or chunks of bytes.
+Source = Union[BinaryIO, io.RawIOBase, io.BufferedIOBase, Iterable[bytes]]
+Reply = Tuple[int, bytes]
+# smtplib's authobject: called with None for the initial response (None:
+# none), then with each decoded challenge; returns str or bytes.
+AuthObject = Callable[..., Union[str, bytes, None]]
+_T = TypeVar("_T", bound="SMTP")
 
 SMTP_PORT = 25
 SMTP_SSL_PORT = 465
@@ -53,14 +70,42 @@ _WAIT_LIMITS = (N.SMTP_TIMEOUT_CONNECT, N.SMTP_TIMEOUT_IO, N.SMTP_TIMEOUT_REPLY,
                 N.SMTP_TIMEOUT_MAIL, N.SMTP_TIMEOUT_RCPT, N.SMTP_TIMEOUT_DATA, N.SMTP_TIMEOUT_DATA_BLOCK,
                 N.SMTP_TIMEOUT_FINAL_DOT)
 
-RcptResult = collections.namedtuple(
-    "RcptResult", "address code message status refused data_code data_message data_status")
-RcptResult.__doc__ = """One recipient of the last transaction (SMTP.rcpt_results()).
+class RcptResult(NamedTuple):
+    """One recipient of the last transaction (SMTP.rcpt_results()).
 
-address: as given; code/message: the RCPT reply; status: its RFC 3463 code
-("2.1.5") when the server offers ENHANCEDSTATUSCODES, else None; refused:
-bool; data_code/data_message/data_status: on LMTP, the recipient's reply
-after the data (0, b"", None when none was read)."""
+    address: as given; code/message: the RCPT reply; status: its RFC 3463
+    code ("2.1.5") when the server offers ENHANCEDSTATUSCODES, else None;
+    refused: bool; data_code/data_message/data_status: on LMTP, the
+    recipient's reply after the data (0, b"", None when none was read);
+    final_code/final_message/final_status: the reply that decided the
+    recipient's fate (the one after the data when there is one, else the
+    RCPT reply: what the refused dict of sendmail() holds)."""
+
+    address: str
+    code: int
+    message: bytes
+    status: Optional[str]
+    refused: bool
+    data_code: int
+    data_message: bytes
+    data_status: Optional[str]
+    final_code: int
+    final_message: bytes
+    final_status: Optional[str]
+
+
+class BatchResult(NamedTuple):
+    """One message of SMTP.sendmail_batch() (or Pool.sendmail_batch()).
+
+    error: None when the message was sent, else the exception it would have
+    raised from sendmail() (not raised; its smtp_code/smtp_error are not
+    known for messages after the first failure); rcpt_codes: each
+    recipient's reply code in the order given (0 where none was read);
+    refused: {address: code} of the recipients refused."""
+
+    error: Optional[Exception]
+    rcpt_codes: List[int]
+    refused: Dict[str, int]
 
 
 def _text(value, what):
@@ -74,6 +119,16 @@ def _text(value, what):
     if b"\0" in data:
         raise ValueError("%s contains a NUL character" % what)
     return data
+
+
+def _utf8_bytes(value, what):
+    """str (as UTF-8) or a bytes-like object -> bytes; else TypeError
+    "<what> str or bytes, not <type>"."""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError("%s str or bytes, not %s" % (what, type(value).__name__))
 
 
 def _opt_text(value, what):
@@ -154,18 +209,6 @@ def _check_ascii(texts):
             t.encode("ascii")
 
 
-def _sender_of(body):
-    """For SMTPSenderRefused.sender when send_message found the sender in
-    the headers of a raw message: the same address, read as smtplib reads it."""
-    try:
-        msg = email.message_from_bytes(body)
-        prefix = "Resent-" if msg.get_all("Resent-Date") else ""
-        field = msg[prefix + "Sender"] if (prefix + "Sender") in msg else msg[prefix + "From"]
-        return email.utils.getaddresses([str(field)])[0][1] if field is not None else ""
-    except Exception:  # noqa: BLE001
-        return None
-
-
 class _Socket:
     """SMTP.sock: what smtplib users reach for on the socket, backed by the
     session's connection (libsmtp opens and drives the socket itself). The
@@ -236,49 +279,101 @@ class _Socket:
 
 
 class _AuthBridge:
-    """smtplib's authobject behind an smtp_sasl_fn. Never lets an exception
-    reach C: it is kept and re-raised once smtp_session_auth() returns."""
+    """smtplib's authobject behind an smtp_sasl_step_fn: each response, of
+    any length, goes back with smtp_sasl_respond(). Never lets an exception
+    reach C: it is kept and re-raised once the call returns. Also the pool's
+    auth callback (``smtp`` None), which may run on several threads."""
 
     def __init__(self, smtp, authobject):
         self.smtp = smtp
         self.authobject = authobject
-        self.pending = None   # a response that did not fit the buffer yet
         self.error = None
-        self.fn = N.SASL_FN(self._callback)
+        self.fn = N.SASL_STEP_FN(self._callback)
 
-    def _callback(self, userdata, challenge, challenge_len, response, response_cap, response_len):
+    def _callback(self, userdata, challenge, challenge_len, exchange):
         try:
-            if self.pending is None:
-                if challenge is None:
-                    value = self.authobject()
-                    if value is None:
-                        return N.SMTP_SASL_NO_INITIAL_RESPONSE
+            if challenge is None:
+                value = self.authobject()
+                if value is None:
+                    return N.SMTP_SASL_NO_INITIAL_RESPONSE
+                if self.smtp is not None:
                     self.smtp._auth_challenge_count = 1
-                else:
+            else:
+                if self.smtp is not None:
                     self.smtp._auth_challenge_count += 1
-                    data = string_at(challenge, challenge_len) if challenge_len else b""
-                    value = self.authobject(data)
-                    if value is None:
-                        raise TypeError("authobject returned None for a challenge")
-                if isinstance(value, str):
-                    value = value.encode("utf-8")
-                elif isinstance(value, (bytes, bytearray, memoryview)):
-                    value = bytes(value)
-                else:
-                    raise TypeError("authobject must return str or bytes, not %s" % type(value).__name__)
-                self.pending = value
-            data = self.pending
-            response_len[0] = len(data)
-            if len(data) > response_cap:
-                return N.SMTP_SASL_NEED_SPACE
-            if data:
-                memmove(response, data, len(data))
-            self.pending = None
+                data = string_at(challenge, challenge_len) if challenge_len else b""
+                value = self.authobject(data)
+                if value is None:
+                    raise TypeError("authobject returned None for a challenge")
+            value = _utf8_bytes(value, "authobject must return")
+            rc = N.lib.smtp_sasl_respond(exchange, value, len(value))
+            if rc != N.SMTP_OK:
+                raise ValueError("SASL response refused: %s" % N.result_str(rc))
             return N.SMTP_SASL_CONTINUE
         except BaseException as e:  # noqa: BLE001 - nothing may unwind through C
             self.error = e
-            self.pending = None
             return 0
+
+
+class _Reader:
+    """A message source behind an smtp_read_fn: a binary file-like object
+    (readinto() or read()) or an iterable of bytes-like chunks. An exception
+    (or a str chunk) aborts the message (-1: the library closes the
+    connection mid-message so that nothing partial is delivered) and is
+    re-raised once the call returns."""
+
+    def __init__(self, source):
+        self.error = None
+        self._rest = b""
+        self._readinto = getattr(source, "readinto", None)
+        self._read = getattr(source, "read", None)
+        self._iter = None
+        if self._readinto is None and self._read is None:
+            if isinstance(source, (str, bytes, bytearray, memoryview)):
+                raise TypeError("source must be a binary file or an iterable of bytes; "
+                                "use sendmail() for a whole message")
+            self._iter = iter(source)
+        self.fn = N.READ_FN(self._callback)
+
+    def _chunk(self, cap):
+        while not self._rest:
+            chunk = next(self._iter, None)
+            if chunk is None:
+                return b""
+            if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                raise TypeError("message chunks must be bytes, not %s" % type(chunk).__name__)
+            self._rest = bytes(chunk)
+        out, self._rest = self._rest[:cap], self._rest[cap:]
+        return out
+
+    def _callback(self, userdata, buf, cap):
+        try:
+            if self._readinto is not None:
+                n = self._readinto(memoryview((c_char * cap).from_address(buf)).cast("B"))
+                if n is None:
+                    raise BlockingIOError("a non-blocking source has no data ready")
+                return int(n)
+            data = self._read(cap) if self._read is not None else self._chunk(cap)
+            if isinstance(data, str):
+                raise TypeError("the source must be opened in binary mode (read() gave str)")
+            if data is None:
+                raise BlockingIOError("a non-blocking source has no data ready")
+            memmove(buf, bytes(data), len(data))
+            return len(data)
+        except BaseException as e:  # noqa: BLE001 - nothing may unwind through C
+            self.error = e
+            return -1
+
+
+def _size_of(source):
+    """The bytes left in a regular file (for SIZE=), else -1 (unknown)."""
+    try:
+        st = os.fstat(source.fileno())
+        if stat.S_ISREG(st.st_mode):
+            return max(0, st.st_size - source.tell())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        pass
+    return -1
 
 
 class SMTP:
@@ -290,23 +385,29 @@ class SMTP:
     ehlo_msg = "ehlo"
     _kind = N.SMTP_KIND_SMTP
     _s = None
-    _free_lock = None  # guards _s against free() while cancel() uses it
+    _free_lock: Any = None  # guards _s against free() while cancel() uses it
+    # smtplib's authobjects (auth_plain, ...) read these: set them before auth(mech, s.auth_plain).
+    user: str
+    password: str
     _depth = 0  # > 0 while a C call on this session runs (callbacks see it)
+    _lent = False  # a Pool's call session: the pool lends it connections
+    _defer_hostname = False  # libsmtp.aio: the default local_hostname is looked up at connect
 
-    def __init__(self, host="", port=0, local_hostname=None, timeout=socket._GLOBAL_DEFAULT_TIMEOUT,
-                 source_address=None):
+    def __init__(self, host: str = "", port: int = 0, local_hostname: Optional[str] = None,
+                 timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT,  # type: ignore[attr-defined]
+                 source_address: Optional[Tuple[str, int]] = None) -> None:
         self._lock = threading.RLock()  # serialises calls; held for the whole of each C call
         self._free_lock = threading.Lock()  # never held across a blocking call (see cancel())
-        self._timeout_overrides = {}  # SMTP_TIMEOUT_* -> ms, from set_timeout(): re-applied at connect
-        self._pending = []          # exceptions from the trace callback
-        self._trace_fn = None
+        self._timeout_overrides: Dict[int, int] = {}  # SMTP_TIMEOUT_* -> ms, from set_timeout(): re-applied at connect
+        self._pending: List[BaseException] = []  # exceptions from the trace callback
+        self._trace_fn: Any = None
         self._free = N.lib.smtp_session_free
         self._host = host
         self.timeout = timeout
         self.source_address = source_address
         self._auth_challenge_count = 0
-        self._local_hostname = None
-        self._newline_hostname = None  # a local_hostname with CR or LF, refused when it would be sent
+        self._local_hostname: Optional[str] = None
+        self._newline_hostname: Optional[str] = None  # a local_hostname with CR or LF, refused when it would be sent
         s = N.lib.smtp_session_new(self._kind)
         if not s:
             raise MemoryError("smtp_session_new failed")
@@ -315,17 +416,22 @@ class SMTP:
         self._init_session()
         if local_hostname is not None:
             self.local_hostname = local_hostname
-        else:
-            name = _default_local_hostname()
-            try:
-                self.local_hostname = name
-            except ValueError:  # a name libsmtp refuses: keep its own default
-                self._local_hostname = name
+        elif not self._defer_hostname:
+            self._set_default_hostname()
         if host:
             code, msg = self.connect(host, port)
             if code != 220:
                 self.close()
                 raise SMTPConnectError(code, msg)
+
+    def _set_default_hostname(self):
+        """smtplib's default local_hostname (a name lookup: libsmtp.aio
+        defers it to connect, which runs on a thread)."""
+        name = _default_local_hostname()
+        try:
+            self.local_hostname = name
+        except ValueError:  # a name libsmtp refuses: keep its own default
+            self._local_hostname = name
 
     def _init_session(self):
         """Hook for subclasses: settings made before the first connect."""
@@ -343,17 +449,21 @@ class SMTP:
             self._pending.clear()
             raise exc
 
-    def _error(self, rc, sender=None):
+    def _error(self, rc):
         s = self._s
         errmsg = (N.lib.smtp_session_errmsg(s) or b"").decode("utf-8", "replace")
         code = N.lib.smtp_session_last_reply_code(s)
         text = N.lib.smtp_session_last_reply_text(s) or b""
         recipients = self._refused() if rc == N.SMTP_ERR_RECIPIENTS_REFUSED else None
+        # SMTPSenderRefused.sender: the sender the library used (also the
+        # one send_message chose from the headers).
+        sender = _decode(N.lib.smtp_session_sender(s)) if rc == N.SMTP_ERR_SENDER_REFUSED else None
         return make_error(rc, errmsg, code, text, sender=sender, recipients=recipients)
 
-    def _call(self, fn, *args, sender=None):
-        """Call fn(session, *args) under the lock; raise for an error code
-        (`sender`, or a function giving it, for SMTPSenderRefused)."""
+    def _call(self, fn, *args, callback=None):
+        """Call fn(session, *args) under the lock; raise for an error code.
+        `callback`: a bridge whose kept exception (from a Python callback
+        run by the call) is raised first."""
         with self._lock:
             session = self._session()
             self._depth += 1
@@ -361,37 +471,40 @@ class SMTP:
                 rc = fn(session, *args)
             finally:
                 self._depth -= 1
+            if callback is not None and callback.error is not None:
+                err, callback.error = callback.error, None
+                self._pending.clear()
+                raise err
             self._raise_pending()
             if rc != N.SMTP_OK:
-                if rc == N.SMTP_ERR_SENDER_REFUSED and callable(sender):
-                    sender = sender()
-                raise self._error(rc, sender=sender)
+                raise self._error(rc)
             return rc
 
-    def _reply_call(self, fn, *args, sender=None):
+    def _reply_call(self, fn, *args):
         """_call() for functions with an `int *code`: returns (code, message)."""
         code = c_int(0)
         with self._lock:
-            self._call(fn, *args, byref(code), sender=sender)
+            self._call(fn, *args, byref(code))
             return code.value, N.lib.smtp_session_last_reply_text(self._s) or b""
 
     def _last_reply(self):
         return (N.lib.smtp_session_last_reply_code(self._s),
                 N.lib.smtp_session_last_reply_text(self._s) or b"")
 
-    def _refused(self):
-        """smtplib's refused dict from the session's recipient results."""
+    def _rcpt_infos(self):
+        """The session's recipient records (smtp_session_rcpt_info), one call each."""
         lib, s = N.lib, self._s
-        out = {}
+        out = []
         for i in range(lib.smtp_session_rcpt_count(s)):
-            if lib.smtp_session_rcpt_refused(s, i) != 1:
-                continue
-            addr = lib.smtp_session_rcpt_addr(s, i).decode("utf-8", "surrogateescape")
-            if lib.smtp_session_rcpt_data_code(s, i) != 0:
-                out[addr] = (lib.smtp_session_rcpt_data_code(s, i), lib.smtp_session_rcpt_data_text(s, i) or b"")
-            else:
-                out[addr] = (lib.smtp_session_rcpt_code(s, i), lib.smtp_session_rcpt_text(s, i) or b"")
+            info = N.RcptInfo()
+            if lib.smtp_session_rcpt_info(s, i, byref(info)) == N.SMTP_OK:
+                out.append(info)
         return out
+
+    def _refused(self):
+        """smtplib's refused dict: each refused recipient with the reply
+        that decided its fate (final_code/final_text)."""
+        return {_decode(r.addr): (r.final_code, r.final_text or b"") for r in self._rcpt_infos() if r.refused}
 
     def _apply_settings(self):
         """timeout and source_address, as smtplib applies them at connect;
@@ -430,12 +543,12 @@ class SMTP:
     # ---- attributes ----------------------------------------------------------
 
     @property
-    def local_hostname(self):
+    def local_hostname(self) -> Optional[str]:
         """The name sent with EHLO/HELO/LHLO when none is given."""
         return self._local_hostname
 
     @local_hostname.setter
-    def local_hostname(self, name):
+    def local_hostname(self, name: str) -> None:
         if isinstance(name, str) and ("\r" in name or "\n" in name):
             # smtplib takes any name here and refuses it (bpo-43124) when
             # EHLO or HELO would carry it; libsmtp's C API refuses it at
@@ -449,22 +562,22 @@ class SMTP:
         self._local_hostname = name
 
     @property
-    def does_esmtp(self):
+    def does_esmtp(self) -> bool:
         with self._lock:
             return bool(self._s and N.lib.smtp_session_does_esmtp(self._s))
 
     @property
-    def ehlo_resp(self):
+    def ehlo_resp(self) -> Optional[bytes]:
         with self._lock:
             return N.lib.smtp_session_ehlo_resp(self._s) if self._s else None
 
     @property
-    def helo_resp(self):
+    def helo_resp(self) -> Optional[bytes]:
         with self._lock:
             return N.lib.smtp_session_helo_resp(self._s) if self._s else None
 
     @property
-    def esmtp_features(self):
+    def esmtp_features(self) -> Dict[str, str]:
         """{keyword (lower case): parameters}, a new dict on each access."""
         lib = N.lib
         with self._lock:
@@ -478,7 +591,7 @@ class SMTP:
             return out
 
     @property
-    def sock(self):
+    def sock(self) -> Optional[_Socket]:
         """smtplib's sock: None when not connected, else an object with
         fileno(), gettimeout(), settimeout(), getpeername(), getsockname()
         and close(), backed by the session's connection (a new object on
@@ -486,60 +599,62 @@ class SMTP:
         return _Socket(self) if self.connected else None
 
     @property
-    def command_encoding(self):
+    def command_encoding(self) -> str:
         """smtplib's command_encoding: "utf-8" from a MAIL with SMTPUTF8
         until RSET, else "ascii" (read-only)."""
         with self._lock:
             return "utf-8" if self._s and N.lib.smtp_session_utf8_commands(self._s) else "ascii"
 
     @property
-    def connected(self):
+    def connected(self) -> bool:
         """True while connected (smtplib: ``sock is not None``)."""
         with self._lock:
             return bool(self._s and N.lib.smtp_session_is_connected(self._s))
 
     @property
-    def is_encrypted(self):
+    def is_encrypted(self) -> bool:
         """True when the current connection is TLS."""
         with self._lock:
             return bool(self._s and N.lib.smtp_session_is_encrypted(self._s))
 
     @property
-    def tls_version(self):
+    def tls_version(self) -> Optional[str]:
         """"TLSv1.3", "TLSv1.2", or None when not TLS."""
         with self._lock:
             return _decode(N.lib.smtp_session_tls_version(self._s)) if self._s else None
 
     @property
-    def tls_cipher(self):
+    def tls_cipher(self) -> Optional[str]:
         """The IANA name of the TLS cipher suite, or None when not TLS."""
         with self._lock:
             return _decode(N.lib.smtp_session_tls_cipher(self._s)) if self._s else None
 
     @property
-    def last_reply(self):
+    def last_reply(self) -> Reply:
         """(code, message) of the reply behind the last result."""
         with self._lock:
             return self._last_reply() if self._s else (0, b"")
 
-    def rcpt_results(self):
+    def rcpt_results(self) -> List[RcptResult]:
         """Per-recipient results of the last transaction (a list of RcptResult)."""
-        lib = N.lib
         with self._lock:
-            s = self._session()
-            out = []
-            for i in range(lib.smtp_session_rcpt_count(s)):
-                out.append(RcptResult(
-                    _decode(lib.smtp_session_rcpt_addr(s, i)), lib.smtp_session_rcpt_code(s, i),
-                    lib.smtp_session_rcpt_text(s, i) or b"", _decode(lib.smtp_session_rcpt_status(s, i)),
-                    lib.smtp_session_rcpt_refused(s, i) == 1, lib.smtp_session_rcpt_data_code(s, i),
-                    lib.smtp_session_rcpt_data_text(s, i) or b"",
-                    _decode(lib.smtp_session_rcpt_data_status(s, i))))
-            return out
+            self._session()
+            return [RcptResult(_decode(r.addr), r.code, r.text or b"", _decode(r.status), bool(r.refused),
+                               r.data_code, r.data_text or b"", _decode(r.data_status), r.final_code,
+                               r.final_text or b"", _decode(r.final_status))
+                    for r in self._rcpt_infos()]
+
+    @property
+    def sender(self) -> Optional[str]:
+        """The reverse-path of the last transaction (the sender given, or
+        the one send_message chose from the headers; "" the null
+        reverse-path); None before any."""
+        with self._lock:
+            return _decode(N.lib.smtp_session_sender(self._s)) if self._s else None
 
     # ---- settings beyond smtplib ----------------------------------------------
 
-    def set_debuglevel(self, debuglevel):
+    def set_debuglevel(self, debuglevel: int) -> None:
         """0 quiet, 1 every command and reply, 2 with timestamps, to
         sys.stderr as smtplib prints them (AUTH payloads redacted)."""
         self.debuglevel = debuglevel
@@ -559,7 +674,7 @@ class SMTP:
             self._trace_fn = fn  # kept alive as long as the session may call it
         self._call(N.lib.smtp_session_set_debuglevel, max(0, level))
 
-    def set_auth_mechanisms(self, mechanisms):
+    def set_auth_mechanisms(self, mechanisms: Union[str, Sequence[str], None]) -> None:
         """The mechanisms login() tries, in order (None: smtplib's CRAM-MD5,
         PLAIN, LOGIN). Built-in names: CRAM-MD5 PLAIN LOGIN SCRAM-SHA-256
         XOAUTH2 OAUTHBEARER (the password is the token for the last two)."""
@@ -570,16 +685,16 @@ class SMTP:
             mechanisms = mechanisms.split()
         self._call(N.lib.smtp_session_set_auth_mechanisms, _text(" ".join(mechanisms), "mechanisms"))
 
-    def set_require_tls(self, on=True):
+    def set_require_tls(self, on: bool = True) -> None:
         """sendmail, send_message, login and auth refuse to run unless the
         connection is TLS (SMTPNotEncryptedError)."""
         self._call(N.lib.smtp_session_set_require_tls, 1 if on else 0)
 
-    def set_trust_loopback(self, trust):
+    def set_trust_loopback(self, trust: bool) -> None:
         """Whether loopback counts as protecting secrets for the cleartext rule (default True)."""
         self._call(N.lib.smtp_session_set_trust_loopback, 1 if trust else 0)
 
-    def set_timeout(self, which, seconds):
+    def set_timeout(self, which: str, seconds: Optional[float]) -> None:
         """Set one of libsmtp's limits, in seconds (None: no limit). which is
         one of TIMEOUT_NAMES: "connect", "io", "reply", "greeting", "mail",
         "rcpt", "data", "data_block", "final_dot", "call" (the whole of one
@@ -601,7 +716,7 @@ class SMTP:
             for limit in (_WAIT_LIMITS if w == N.SMTP_TIMEOUT_ALL else (w,)):
                 self._timeout_overrides[limit] = ms
 
-    def get_timeout(self, which):
+    def get_timeout(self, which: str) -> Optional[float]:
         """One of libsmtp's limits in seconds (float), None when unlimited.
         "all" gives the longest single wait the limits allow (None when one
         of them is unlimited). Names as set_timeout(); else ValueError."""
@@ -612,7 +727,7 @@ class SMTP:
             raise ValueError("unknown timeout %r" % (which,))
         return None if ms == 0 else ms / 1000
 
-    def cancel(self):
+    def cancel(self) -> None:
         """End the call running on this object in another thread (connect,
         a command, sendmail, ...): it raises SMTPCancelledError within 100 ms
         and the connection is closed (connect() again to go on). Callable
@@ -629,9 +744,60 @@ class SMTP:
             if s:
                 N.lib.smtp_session_cancel(s)
 
+    def set_pipelining(self, on: bool = True) -> None:
+        """False: sendmail and send_message wait for each reply even when
+        the server offers PIPELINING (RFC 2920); True (the default) sends
+        MAIL, every RCPT and DATA in one write. The results are the same."""
+        self._call(N.lib.smtp_session_set_pipelining, 1 if on else 0)
+
+    def set_chunking(self, on: bool = True) -> None:
+        """False: messages go by DATA even when the server offers CHUNKING
+        (RFC 3030); True (the default) sends BDAT chunks then. The bytes
+        delivered are the same."""
+        self._call(N.lib.smtp_session_set_chunking, 1 if on else 0)
+
+    def set_envelope(self, envelope: Optional[Envelope]) -> None:
+        """Use envelope's options (copied now) for every following sendmail
+        and send_message; None removes them."""
+        self._call(N.lib.smtp_session_set_envelope, None if envelope is None else envelope._handle())
+
+    def set_proxy(self, url: Optional[str]) -> None:
+        """Connect through a proxy from the next connect on:
+        socks5://[user:password@]host[:port], socks5h://... (the proxy
+        resolves the name) or http://[user:password@]host[:port] (HTTP
+        CONNECT); None or "" connects directly. TLS runs end to end."""
+        self._call(N.lib.smtp_session_set_proxy, _opt_text(url, "url"))
+
+    def set_debug_secrets(self, show: bool) -> None:
+        """Show AUTH payloads in the debug output instead of <redacted>
+        (for test servers only: the output then holds passwords)."""
+        self._call(N.lib.smtp_session_set_debug_secrets, 1 if show else 0)
+
+    def connect_fd(self, sock: Union[socket.socket, int], host: Optional[str] = None) -> Tuple[int, bytes]:
+        """Run the session over a stream socket the caller connected (TCP
+        or Unix-domain; a socket.socket or a descriptor) and read the
+        greeting: (code, message). The socket belongs to the session from
+        the call on, whatever the result (a socket.socket is detached).
+        host: the server's name, which TLS checks the certificate against
+        (SMTP_SSL's handshake comes first; a later starttls())."""
+        if isinstance(sock, socket.socket):
+            fd = sock.detach()
+        elif isinstance(sock, int) and not isinstance(sock, bool):
+            fd = sock
+        else:
+            raise TypeError("sock must be a socket.socket or a descriptor, not %s" % type(sock).__name__)
+        if host:
+            self._host = host
+        with self._lock:
+            if self._local_hostname is None and self._defer_hostname:
+                self._set_default_hostname()
+            self._apply_settings()
+            return self._reply_call(N.lib.smtp_session_connect_fd, fd, _opt_text(host, "host"))
+
     # ---- smtplib's methods ---------------------------------------------------
 
-    def connect(self, host="localhost", port=0, source_address=None):
+    def connect(self, host: str = "localhost", port: int = 0,
+                source_address: Optional[Tuple[str, int]] = None) -> Reply:
         """Connect and read the greeting: (code, message). A 'host:port'
         host with port 0 is split; a host starting with '/' is a Unix socket."""
         if source_address:
@@ -648,6 +814,8 @@ class SMTP:
         sys.audit("smtplib.connect", self, host, port)
         self._host = host
         with self._lock:
+            if self._local_hostname is None and self._defer_hostname:
+                self._set_default_hostname()
             self._apply_settings()
             return self._reply_call(N.lib.smtp_session_connect, _text(host, "host"), port)
 
@@ -658,13 +826,13 @@ class SMTP:
             raise _newline_error("%s %s" % (verb, self._newline_hostname))
         return _opt_text(name, "name")
 
-    def helo(self, name=""):
+    def helo(self, name: str = "") -> Reply:
         return self._reply_call(N.lib.smtp_session_helo, self._hello_name("helo", name))
 
-    def ehlo(self, name=""):
+    def ehlo(self, name: str = "") -> Reply:
         return self._reply_call(N.lib.smtp_session_ehlo, self._hello_name(self.ehlo_msg, name))
 
-    def ehlo_or_helo_if_needed(self):
+    def ehlo_or_helo_if_needed(self) -> None:
         """smtplib's: EHLO, then HELO if EHLO was refused, unless one of
         them was done (through self.ehlo and self.helo, as smtplib)."""
         if self.helo_resp is None and self.ehlo_resp is None:
@@ -682,7 +850,7 @@ class SMTP:
 
     # ---- smtplib's low-level methods --------------------------------------------
 
-    def send(self, s):
+    def send(self, s: Union[str, bytes]) -> None:
         """smtplib's send: write s (str, encoded as command_encoding, or
         bytes) as it is, no reply read. Bounded by the I/O limit."""
         if self.sock is None:
@@ -696,7 +864,7 @@ class SMTP:
         sys.audit("smtplib.send", self, s)
         self._call(N.lib.smtp_session_send, s, len(s))
 
-    def putcmd(self, cmd, args=""):
+    def putcmd(self, cmd: str, args: str = "") -> None:
         """smtplib's putcmd: send 'cmd args' and CRLF; CR or LF in them is
         ValueError (bpo-43124), nothing sent."""
         s = cmd if args == "" else "%s %s" % (cmd, args)
@@ -704,88 +872,177 @@ class SMTP:
             raise _newline_error(s)
         self.send("%s%s" % (s, CRLF))
 
-    def getreply(self):
+    def getreply(self) -> Reply:
         """smtplib's getreply: read one reply, (code, message). Bounded by
         the reply limit; a failure closes the connection."""
         return self._reply_call(N.lib.smtp_session_getreply)
 
-    def has_extn(self, opt):
+    def has_extn(self, opt: str) -> bool:
         with self._lock:
             return N.lib.smtp_session_has_extn(self._session(), _text(opt, "opt")) == 1
 
-    def docmd(self, cmd, args=""):
+    def docmd(self, cmd: str, args: str = "") -> Reply:
         return self._reply_call(N.lib.smtp_session_docmd, _text(cmd, "cmd"), _opt_text(args, "args"))
 
-    def noop(self):
+    def noop(self) -> Reply:
         return self._reply_call(N.lib.smtp_session_noop)
 
-    def rset(self):
+    def rset(self) -> Reply:
         return self._reply_call(N.lib.smtp_session_rset)
 
-    def help(self, args=""):
+    def help(self, args: str = "") -> bytes:
         return self._reply_call(N.lib.smtp_session_help, _opt_text(args, "args"))[1]
 
-    def verify(self, address):
+    def verify(self, address: str) -> Reply:
         return self._reply_call(N.lib.smtp_session_verify, _text(address, "address"))
 
     vrfy = verify
 
-    def expn(self, address):
+    def expn(self, address: str) -> Reply:
         return self._reply_call(N.lib.smtp_session_expn, _text(address, "address"))
 
-    def mail(self, sender, options=()):
+    def mail(self, sender: Address, options: Sequence[str] = ()) -> Reply:
         opts, n = _strings(options, "options")
         if not (options and self.does_esmtp and _has_smtputf8(options)) and self.command_encoding == "ascii":
             _check_ascii([sender, *(options if self.does_esmtp else ())])
         return self._reply_call(N.lib.smtp_session_mail, _text(sender, "sender"), opts, n)
 
-    def rcpt(self, recip, options=()):
+    def rcpt(self, recip: Address, options: Sequence[str] = ()) -> Reply:
         opts, n = _strings(options, "options")
         if self.command_encoding == "ascii":
             _check_ascii([recip, *(options if self.does_esmtp else ())])
         return self._reply_call(N.lib.smtp_session_rcpt, _text(recip, "recip"), opts, n)
 
-    def data(self, msg, *, msg_flags=None):
+    def data(self, msg: Message, *, msg_flags: Optional[int] = None) -> Reply:
         body, flags = _message(msg, msg_flags, N.SMTP_MSG_NORMALIZE)
         return self._reply_call(N.lib.smtp_session_data, body, len(body), flags)
 
-    def sendmail(self, from_addr, to_addrs, msg, mail_options=(), rcpt_options=(), *, msg_flags=None):
-        """MAIL, RCPT for each recipient, DATA; returns {refused address:
-        (code, message)}. Raises as smtplib does."""
+    def _envelope_args(self, from_addr, to_addrs, mail_options, rcpt_options):
+        """sendmail()'s checks and C arrays: (from, to, n_to, mail opts,
+        n, rcpt opts, n), after EHLO for a local_hostname smtplib refuses."""
         if isinstance(to_addrs, (str, bytes)):
             to_addrs = [to_addrs]
         frm = _text(from_addr, "from_addr")
         to, n_to = _strings(to_addrs, "to_addrs")
         mo, n_mo = _strings(mail_options, "mail_options")
         ro, n_ro = _strings(rcpt_options, "rcpt_options")
+        if not self._lent:
+            self._hello_first()
+            if not _has_smtputf8(mail_options) and self.command_encoding == "ascii":
+                _check_ascii([from_addr, *to_addrs])
+        return frm, to, n_to, mo, n_mo, ro, n_ro
+
+    def _sendmail_on(self, fn, from_addr, to_addrs, msg, mail_options, rcpt_options, msg_flags):
+        """sendmail() through fn(session, <smtp_session_sendmail's arguments>)."""
+        frm, to, n_to, mo, n_mo, ro, n_ro = self._envelope_args(from_addr, to_addrs, mail_options, rcpt_options)
         body, flags = _message(msg, msg_flags, N.SMTP_MSG_NORMALIZE)
-        self._hello_first()
-        if not _has_smtputf8(mail_options) and self.command_encoding == "ascii":
-            _check_ascii([from_addr, *to_addrs])
         codes = (c_int * max(1, n_to))()
         refused = c_size_t(0)
-        self._call(N.lib.smtp_session_sendmail, frm, to, n_to, body, len(body), mo, n_mo, ro, n_ro,
-                   flags, codes, byref(refused), sender=from_addr)
         with self._lock:
+            self._call(fn, frm, to, n_to, body, len(body), mo, n_mo, ro, n_ro, flags, codes, byref(refused))
             return self._refused()
 
-    def send_message(self, msg, from_addr=None, to_addrs=None, mail_options=(), rcpt_options=(), *,
-                     msg_flags=None):
-        """smtplib's send_message. An email.message.Message goes as smtplib
-        sends it: the envelope from its headers unless given, Bcc and
-        Resent-Bcc removed, flattened with CRLF line ends (SMTPUTF8 and
-        BODY=8BITMIME when an address is not ASCII), then self.sendmail().
-        libsmtp also takes a whole RFC 5322 message as bytes or str: the
-        library finds the envelope and removes Bcc; its line endings are
-        normalised unless msg_flags says otherwise."""
-        if isinstance(msg, email.message.Message):
-            return self._send_message_object(msg, from_addr, to_addrs, mail_options, rcpt_options, msg_flags)
-        if isinstance(msg, str):
-            body = msg.encode("utf-8")
-        elif isinstance(msg, (bytes, bytearray, memoryview)):
-            body = bytes(msg)
-        else:
-            raise TypeError("msg must be an email.message.Message, bytes or str, not %s" % type(msg).__name__)
+    def sendmail(self, from_addr: Address, to_addrs: Union[Address, Sequence[Address]], msg: Message,
+                 mail_options: Sequence[str] = (), rcpt_options: Sequence[str] = (), *,
+                 msg_flags: Optional[int] = None) -> Dict[str, Tuple[int, bytes]]:
+        """MAIL, RCPT for each recipient, DATA; returns {refused address:
+        (code, message)}. Raises as smtplib does."""
+        return self._sendmail_on(N.lib.smtp_session_sendmail, from_addr, to_addrs, msg, mail_options,
+                                 rcpt_options, msg_flags)
+
+    def _stream_on(self, fn, from_addr, to_addrs, source, size, mail_options, rcpt_options, msg_flags):
+        frm, to, n_to, mo, n_mo, ro, n_ro = self._envelope_args(from_addr, to_addrs, mail_options, rcpt_options)
+        reader = _Reader(source)
+        if size is None:
+            size = _size_of(source)
+        flags = N.SMTP_MSG_RAW if msg_flags is None else msg_flags
+        codes = (c_int * max(1, n_to))()
+        refused = c_size_t(0)
+        with self._lock:
+            try:
+                self._call(fn, frm, to, n_to, reader.fn, None, int(size), mo, n_mo, ro, n_ro, flags, codes,
+                           byref(refused), callback=reader)
+            finally:
+                reader.fn = None  # used only during the call
+            return self._refused()
+
+    def sendmail_stream(self, from_addr: Address, to_addrs: Union[Address, Sequence[Address]],
+                        source: Source, mail_options: Sequence[str] = (), rcpt_options: Sequence[str] = (),
+                        *, size: Optional[int] = None, msg_flags: Optional[int] = None
+                        ) -> Dict[str, Tuple[int, bytes]]:
+        """sendmail() with the message read in pieces from `source`: a
+        binary file-like object (readinto() or read(n)) or an iterable of
+        bytes chunks, so that a message larger than memory goes out without
+        a copy. `size` (announced as SIZE=) defaults to what is left of a
+        regular file, else unknown. Line endings go as read (MSG_RAW) unless
+        msg_flags says otherwise. An exception raised by the source aborts
+        the message (the connection is closed mid-message, so nothing
+        partial is delivered) and is re-raised."""
+        return self._stream_on(N.lib.smtp_session_sendmail_stream, from_addr, to_addrs, source, size,
+                               mail_options, rcpt_options, msg_flags)
+
+    def _batch_on(self, fn, messages, msg_flags):
+        items = []
+        for m in messages:
+            try:
+                from_addr, to_addrs, msg = m
+            except (TypeError, ValueError):
+                raise TypeError("each message is a (from_addr, to_addrs, msg) tuple") from None
+            if isinstance(to_addrs, (str, bytes)):
+                to_addrs = [to_addrs]
+            items.append((from_addr, list(to_addrs), msg))
+        if not items:
+            return []
+        arr = (N.BatchItem * len(items))()
+        keep = []
+        for item, (from_addr, to_addrs, msg) in zip(arr, items):
+            frm, to, n_to, _, _, _, _ = self._envelope_args(from_addr, to_addrs, (), ())
+            body, flags = _message(msg, msg_flags, N.SMTP_MSG_NORMALIZE)
+            codes = (c_int * max(1, n_to))()
+            keep.append(codes)
+            item.from_, item.to, item.to_count = frm, to, n_to
+            item.msg, item.len, item.flags = body, len(body), flags
+            item.result = -1  # untouched: the call refused its arguments
+            item.rcpt_codes = codes
+        with self._lock:
+            session = self._session()
+            self._depth += 1
+            try:
+                rc = fn(session, arr, len(items))
+            finally:
+                self._depth -= 1
+            self._raise_pending()
+            if rc != N.SMTP_OK and all(item.result == -1 for item in arr):
+                raise self._error(rc)
+            errmsg = (N.lib.smtp_session_errmsg(session) or b"").decode("utf-8", "replace")
+            out = []
+            first = True
+            for item, codes, (_, to_addrs, _) in zip(arr, keep, items):
+                rcpt = [codes[i] for i in range(len(to_addrs))]
+                refused = {_decode(_text(a, "to_addrs")): c for a, c in zip(to_addrs, rcpt) if not 200 <= c <= 299}
+                error = None
+                if item.result != N.SMTP_OK:
+                    why = errmsg if first and item.result == rc else N.result_str(item.result)
+                    first = False
+                    error = make_error(item.result, why, 0, b"",
+                                       recipients={a: (c, b"") for a, c in refused.items()})
+                out.append(BatchResult(error, rcpt, refused))
+            return out
+
+    def sendmail_batch(self, messages: Iterable[Tuple[Address, Union[Address, Sequence[Address]], Message]],
+                       *, msg_flags: Optional[int] = None) -> List[BatchResult]:
+        """Send several (from_addr, to_addrs, msg) messages on this
+        connection, pipelined when the server allows (one round trip per
+        message; with CHUNKING, up to 32 in flight). Returns one BatchResult
+        per message, in order; a message that failed does not stop the
+        others and is not raised (its exception is BatchResult.error). Raises
+        only when nothing was sent (arguments refused, not connected...).
+        rcpt_results() describes the last message afterwards."""
+        return self._batch_on(N.lib.smtp_session_sendmail_batch, messages, msg_flags)
+
+    def _send_raw_on(self, fn, msg, from_addr, to_addrs, mail_options, rcpt_options, msg_flags):
+        """send_message() of a raw message through fn(session, <smtp_session_send_message's arguments>)."""
+        body = _utf8_bytes(msg, "msg must be an email.message.Message,")
         flags = N.SMTP_MSG_NORMALIZE if msg_flags is None else msg_flags
         frm = None if from_addr is None else _text(from_addr, "from_addr")
         if isinstance(to_addrs, (str, bytes)):
@@ -799,11 +1056,27 @@ class SMTP:
         mo, n_mo = _strings(mail_options, "mail_options")
         ro, n_ro = _strings(rcpt_options, "rcpt_options")
         refused = c_size_t(0)
-        self._hello_first()
-        self._call(N.lib.smtp_session_send_message, body, len(body), frm, to, n_to, mo, n_mo, ro, n_ro,
-                   flags, byref(refused), sender=from_addr if from_addr is not None else (lambda: _sender_of(body)))
+        if not self._lent:
+            self._hello_first()
         with self._lock:
+            self._call(fn, body, len(body), frm, to, n_to, mo, n_mo, ro, n_ro, flags, byref(refused))
             return self._refused()
+
+    def send_message(self, msg: Union[email.message.Message, bytes, str], from_addr: Optional[Address] = None,
+                     to_addrs: Union[Address, Sequence[Address], None] = None,
+                     mail_options: Sequence[str] = (), rcpt_options: Sequence[str] = (), *,
+                     msg_flags: Optional[int] = None) -> Dict[str, Tuple[int, bytes]]:
+        """smtplib's send_message. An email.message.Message goes as smtplib
+        sends it: the envelope from its headers unless given, Bcc and
+        Resent-Bcc removed, flattened with CRLF line ends (SMTPUTF8 and
+        BODY=8BITMIME when an address is not ASCII), then self.sendmail().
+        libsmtp also takes a whole RFC 5322 message as bytes or str: the
+        library finds the envelope and removes Bcc; its line endings are
+        normalised unless msg_flags says otherwise."""
+        if isinstance(msg, email.message.Message):
+            return self._send_message_object(msg, from_addr, to_addrs, mail_options, rcpt_options, msg_flags)
+        return self._send_raw_on(N.lib.smtp_session_send_message, msg, from_addr, to_addrs, mail_options,
+                                 rcpt_options, msg_flags)
 
     def _send_message_object(self, msg, from_addr, to_addrs, mail_options, rcpt_options, msg_flags):
         """smtplib's send_message for a Message, line for line."""
@@ -848,7 +1121,8 @@ class SMTP:
             return self.sendmail(from_addr, to_addrs, flatmsg, mail_options, rcpt_options)
         return self.sendmail(from_addr, to_addrs, flatmsg, mail_options, rcpt_options, msg_flags=msg_flags)
 
-    def login(self, user, password, *, initial_response_ok=True, allow_cleartext=False):
+    def login(self, user: str, password: str, *, initial_response_ok: bool = True,
+              allow_cleartext: bool = False) -> Reply:
         """smtplib's login (CRAM-MD5, then PLAIN, then LOGIN, as advertised);
         returns the (code, message) of the accepted AUTH. PLAIN and LOGIN run
         only over TLS, a Unix socket or loopback unless allow_cleartext."""
@@ -859,7 +1133,8 @@ class SMTP:
             self._call(N.lib.smtp_session_login, _text(user, "user"), _text(password, "password"), flags)
             return self._last_reply()
 
-    def auth(self, mechanism, authobject, *, initial_response_ok=True, allow_cleartext=False):
+    def auth(self, mechanism: str, authobject: AuthObject, *, initial_response_ok: bool = True,
+             allow_cleartext: bool = False) -> Reply:
         """smtplib's auth: authobject(challenge=None) gives the initial
         response (None: none), authobject(challenge) answers each challenge
         (decoded bytes) with str or bytes; libsmtp does the base64. An
@@ -872,39 +1147,30 @@ class SMTP:
         self._hello_first()
         with self._lock:
             self._auth_challenge_count = 0
-            session = self._session()
-            self._depth += 1
             try:
-                rc = N.lib.smtp_session_auth(session, mech, bridge.fn, None, flags)
+                self._call(N.lib.smtp_session_auth_step, mech, bridge.fn, None, flags, callback=bridge)
             finally:
-                self._depth -= 1
                 bridge.fn = None  # the callback is used only during the call
-            if bridge.error is not None:
-                err, bridge.error = bridge.error, None
-                self._pending.clear()
-                raise err
-            self._raise_pending()
-            if rc != N.SMTP_OK:
-                raise self._error(rc)
             return self._last_reply()
 
-    def auth_cram_md5(self, challenge=None):
+    def auth_cram_md5(self, challenge: Optional[bytes] = None) -> Optional[str]:
         """smtplib's CRAM-MD5 authobject (uses self.user and self.password)."""
         if challenge is None:
             return None
         return self.user + " " + hmac.HMAC(self.password.encode("ascii"), challenge, "md5").hexdigest()
 
-    def auth_plain(self, challenge=None):
+    def auth_plain(self, challenge: Optional[bytes] = None) -> str:
         """smtplib's PLAIN authobject (uses self.user and self.password)."""
         return "\0%s\0%s" % (self.user, self.password)
 
-    def auth_login(self, challenge=None):
+    def auth_login(self, challenge: Optional[bytes] = None) -> str:
         """smtplib's LOGIN authobject (uses self.user and self.password)."""
         if challenge is None or self._auth_challenge_count < 2:
             return self.user
         return self.password
 
-    def starttls(self, keyfile=None, certfile=None, context=None):
+    def starttls(self, keyfile: Optional[str] = None, certfile: Optional[str] = None,
+                 context: Union[TLSConfig, ssl.SSLContext, None] = None) -> Reply:
         """STARTTLS and the handshake, verified by default. context: a
         libsmtp.TLSConfig, an ssl.SSLContext (translated) or None."""
         if context is not None and keyfile is not None:
@@ -918,11 +1184,11 @@ class SMTP:
         self._hello_first()
         return self._reply_call(N.lib.smtp_session_starttls, config._handle() if config else None)
 
-    def quit(self):
+    def quit(self) -> Reply:
         """QUIT, forget the EHLO state, close: (code, message)."""
         return self._reply_call(N.lib.smtp_session_quit)
 
-    def close(self):
+    def close(self) -> None:
         """Drop the connection without QUIT (the session stays usable for a
         new connect). Safe to call any number of times."""
         lock = getattr(self, "_lock", None)
@@ -932,7 +1198,7 @@ class SMTP:
             if self._s:
                 N.lib.smtp_session_close(self._s)
 
-    def free(self):
+    def free(self) -> None:
         """Close and release the native session now (else the garbage
         collector does). The object is unusable afterwards."""
         lock = getattr(self, "_lock", None)
@@ -954,10 +1220,10 @@ class SMTP:
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
 
-    def __enter__(self):
+    def __enter__(self: _T) -> _T:
         return self
 
-    def __exit__(self, *args):
+    def __exit__(self, *args: object) -> None:
         try:
             code, message = self.quit()
             if code != 221:
@@ -967,7 +1233,7 @@ class SMTP:
         finally:
             self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<%s.%s %s>" % (type(self).__module__, type(self).__qualname__,
                                "connected" if self.connected else "not connected")
 
@@ -980,8 +1246,11 @@ class SMTP_SSL(SMTP):
     default_port = SMTP_SSL_PORT
     _kind = N.SMTP_KIND_SMTP_SSL
 
-    def __init__(self, host="", port=0, local_hostname=None, keyfile=None, certfile=None,
-                 timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, context=None):
+    def __init__(self, host: str = "", port: int = 0, local_hostname: Optional[str] = None,
+                 keyfile: Optional[str] = None, certfile: Optional[str] = None,
+                 timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT,  # type: ignore[attr-defined]
+                 source_address: Optional[Tuple[str, int]] = None,
+                 context: Union[TLSConfig, ssl.SSLContext, None] = None) -> None:
         if context is not None and keyfile is not None:
             raise ValueError("context and keyfile arguments are mutually exclusive")
         if context is not None and certfile is not None:
@@ -1008,10 +1277,12 @@ class LMTP(SMTP):
     default_port = LMTP_PORT
     _kind = N.SMTP_KIND_LMTP
 
-    def __init__(self, host="", port=LMTP_PORT, local_hostname=None, source_address=None,
-                 timeout=socket._GLOBAL_DEFAULT_TIMEOUT):
+    def __init__(self, host: str = "", port: int = LMTP_PORT, local_hostname: Optional[str] = None,
+                 source_address: Optional[Tuple[str, int]] = None,
+                 timeout: Any = socket._GLOBAL_DEFAULT_TIMEOUT) -> None:  # type: ignore[attr-defined]
         super().__init__(host, port, local_hostname=local_hostname, source_address=source_address,
                          timeout=timeout)
 
-    def connect(self, host="localhost", port=0, source_address=None):
+    def connect(self, host: str = "localhost", port: int = 0,
+                source_address: Optional[Tuple[str, int]] = None) -> Reply:
         return super().connect(host, port, source_address=source_address)

@@ -2,12 +2,16 @@
 
 Where the library comes from, first match wins:
 
-1. ``LIBSMTP_PATH``: the path of ``libsmtp.so`` itself;
-2. ``pkg-config --variable=libdir smtp`` (``PKG_CONFIG_PATH`` is honoured):
+1. ``libsmtp.so.0`` next to this file: the copy a platform wheel bundles
+   (bindings/python/dist.sh puts it there; a source checkout has none);
+2. ``LIBSMTP_PATH``: the path of ``libsmtp.so`` itself;
+3. ``pkg-config --variable=libdir smtp`` (``PKG_CONFIG_PATH`` is honoured):
    ``libsmtp.so`` in that directory;
-3. ``ctypes.util.find_library("smtp")`` (the system's linker paths).
+4. ``ctypes.util.find_library("smtp")`` (the system's linker paths).
 
-Nothing else: no path is hard-coded.
+Nothing else: no other path is hard-coded. Every function the header
+declares is bound here or named, with the reason, in ``NOT_BOUND``
+(tests/test_coverage.py holds the two lists against include/smtp.h).
 """
 import ctypes
 import ctypes.util
@@ -15,8 +19,8 @@ import os
 import shutil
 import subprocess
 import sys
-from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint, c_uint16,
-                    c_uint32, c_void_p)
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int64, c_size_t, c_ssize_t,
+                    c_uint, c_uint16, c_uint32, c_uint64, c_void_p)
 
 # The major version this binding is written for (the SONAME is libsmtp.so.0).
 ABI_MAJOR = 0
@@ -54,20 +58,94 @@ SMTP_TRACE_INFO = 0
 SMTP_TRACE_SEND = 1
 SMTP_TRACE_RECV = 2
 
-# typedef int (*smtp_sasl_fn)(void *userdata, const uint8_t *challenge, size_t challenge_len,
-#                             uint8_t *response, size_t response_cap, size_t *response_len);
-SASL_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p, c_size_t, POINTER(c_size_t))
+SMTP_DSN_RET_FULL = 1
+SMTP_DSN_RET_HDRS = 2
+SMTP_DSN_NOTIFY_SUCCESS = 1
+SMTP_DSN_NOTIFY_FAILURE = 2
+SMTP_DSN_NOTIFY_DELAY = 4
+SMTP_DSN_NOTIFY_NEVER = 8
+SMTP_BODY_7BIT = 1
+SMTP_BODY_8BITMIME = 2
+SMTP_BODY_BINARYMIME = 3
+
+SMTP_ROOTS_MOZILLA = 1
+SMTP_ROOTS_SYSTEM = 2
+
+SMTP_POOL_STARTTLS = 0
+SMTP_POOL_MAX_MESSAGES = 1
+SMTP_POOL_MAX_IDLE_MS = 2
+SMTP_POOL_PROBE_IDLE_MS = 3
+SMTP_POOL_RATE = 4
+SMTP_POOL_MAX_CONNECTIONS = 5
+
+SMTP_POOL_STAT_OPENED = 0
+SMTP_POOL_STAT_OPEN = 1
+SMTP_POOL_STAT_IDLE = 2
+SMTP_POOL_STAT_SENT = 3
+SMTP_POOL_STAT_RETRIED = 4
+SMTP_POOL_STAT_PROBED = 5
+SMTP_POOL_STAT_PROBE_FAILED = 6
+SMTP_POOL_STAT_RETIRED = 7
+SMTP_POOL_STAT_UNKNOWN = 8
+
+# typedef int (*smtp_sasl_step_fn)(void *userdata, const uint8_t *challenge, size_t challenge_len,
+#                                  smtp_sasl_exchange *x);
+SASL_STEP_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p)
 # typedef void (*smtp_trace_fn)(void *userdata, int direction, const char *line, size_t len);
 TRACE_FN = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t)
+# typedef ptrdiff_t (*smtp_read_fn)(void *userdata, uint8_t *buf, size_t cap);
+READ_FN = CFUNCTYPE(c_ssize_t, c_void_p, c_void_p, c_size_t)
+
+
+class RcptInfo(Structure):
+    """struct smtp_rcpt_info (its layout is fixed within 0.x)."""
+    _fields_ = [("addr", c_char_p), ("refused", c_int), ("code", c_int), ("text", c_char_p),
+                ("status", c_char_p), ("data_code", c_int), ("data_text", c_char_p),
+                ("data_status", c_char_p), ("final_code", c_int), ("final_text", c_char_p),
+                ("final_status", c_char_p)]
+
+
+class BatchItem(Structure):
+    """struct smtp_batch_item (its layout is fixed within 0.x)."""
+    _fields_ = [("from_", c_char_p), ("to", POINTER(c_char_p)), ("to_count", c_size_t),
+                ("msg", c_char_p), ("len", c_size_t), ("flags", c_uint), ("result", c_int),
+                ("refused_count", c_size_t), ("rcpt_codes", POINTER(c_int))]
+
 
 _S = c_void_p  # smtp_session *
 _B = c_void_p  # smtp_tls_config_builder *
 _C = c_void_p  # smtp_tls_config *
+_E = c_void_p  # smtp_envelope *
+_P = c_void_p  # smtp_pool *
+_X = c_void_p  # smtp_sasl_exchange *
 _STRS = POINTER(c_char_p)
+_CODE = POINTER(c_int)
+_COUNT = POINTER(c_size_t)
+_ITEMS = POINTER(BatchItem)
+
+# Functions of the header this binding does not call, and why. Everything
+# else in include/smtp.h is in _PROTOTYPES (tests/test_coverage.py).
+NOT_BOUND = {
+    # The buffer form of the SASL callback (smtp_sasl_fn) with its
+    # NEED_SPACE retry: the binding uses the step form (smtp_sasl_step_fn,
+    # smtp_sasl_respond), whose responses have any length.
+    "smtp_session_auth": "the step form (smtp_session_auth_step) is used",
+    "smtp_pool_set_auth": "the step form (smtp_pool_set_auth_step) is used",
+    # One field per call: smtp_session_rcpt_info gives them all in one record.
+    "smtp_session_rcpt_addr": "smtp_session_rcpt_info",
+    "smtp_session_rcpt_code": "smtp_session_rcpt_info",
+    "smtp_session_rcpt_text": "smtp_session_rcpt_info",
+    "smtp_session_rcpt_status": "smtp_session_rcpt_info",
+    "smtp_session_rcpt_refused": "smtp_session_rcpt_info",
+    "smtp_session_rcpt_data_code": "smtp_session_rcpt_info",
+    "smtp_session_rcpt_data_text": "smtp_session_rcpt_info",
+    "smtp_session_rcpt_data_status": "smtp_session_rcpt_info",
+}
 
 # name: (restype, argtypes)
 _PROTOTYPES = {
     "smtp_lib_version": (c_char_p, []),
+    "smtp_lib_version_number": (c_uint32, []),
     "smtp_result_str": (c_char_p, [c_int]),
     "smtp_result_name": (c_char_p, [c_int]),
     "smtp_result_exception": (c_char_p, [c_int]),
@@ -122,17 +200,31 @@ _PROTOTYPES = {
     "smtp_session_fileno": (c_int, [_S]),
     "smtp_session_utf8_commands": (c_int, [_S]),
     "smtp_session_rcpt_count": (c_size_t, [_S]),
-    "smtp_session_rcpt_addr": (c_char_p, [_S, c_size_t]),
-    "smtp_session_rcpt_code": (c_int, [_S, c_size_t]),
-    "smtp_session_rcpt_text": (c_char_p, [_S, c_size_t]),
-    "smtp_session_rcpt_data_code": (c_int, [_S, c_size_t]),
-    "smtp_session_rcpt_data_text": (c_char_p, [_S, c_size_t]),
-    "smtp_session_rcpt_refused": (c_int, [_S, c_size_t]),
-    "smtp_session_rcpt_status": (c_char_p, [_S, c_size_t]),
-    "smtp_session_rcpt_data_status": (c_char_p, [_S, c_size_t]),
+    "smtp_session_rcpt_info": (c_int, [_S, c_size_t, POINTER(RcptInfo)]),
+    "smtp_session_sender": (c_char_p, [_S]),
+    "smtp_session_set_pipelining": (c_int, [_S, c_int]),
+    "smtp_session_set_chunking": (c_int, [_S, c_int]),
+    "smtp_session_sendmail_stream": (c_int, [_S, c_char_p, _STRS, c_size_t, READ_FN, c_void_p, c_int64,
+                                             _STRS, c_size_t, _STRS, c_size_t, c_uint, _CODE, _COUNT]),
+    "smtp_session_sendmail_batch": (c_int, [_S, _ITEMS, c_size_t]),
+    "smtp_envelope_new": (_E, []),
+    "smtp_envelope_errmsg": (c_char_p, [_E]),
+    "smtp_envelope_free": (None, [_E]),
+    "smtp_envelope_set_dsn_ret": (c_int, [_E, c_int]),
+    "smtp_envelope_set_dsn_envid": (c_int, [_E, c_char_p]),
+    "smtp_envelope_set_dsn_notify": (c_int, [_E, c_uint]),
+    "smtp_envelope_set_rcpt_dsn": (c_int, [_E, c_char_p, c_uint, c_char_p]),
+    "smtp_envelope_set_smtputf8": (c_int, [_E, c_int]),
+    "smtp_envelope_set_body": (c_int, [_E, c_int]),
+    "smtp_envelope_set_requiretls": (c_int, [_E, c_int]),
+    "smtp_envelope_set_mt_priority": (c_int, [_E, c_int]),
+    "smtp_envelope_set_deliver_by": (c_int, [_E, c_int64, c_int, c_int]),
+    "smtp_session_set_envelope": (c_int, [_S, _E]),
+    "smtp_sasl_respond": (c_int, [_X, c_char_p, c_size_t]),
     "smtp_session_login": (c_int, [_S, c_char_p, c_char_p, c_uint]),
     "smtp_session_set_auth_mechanisms": (c_int, [_S, c_char_p]),
-    "smtp_session_auth": (c_int, [_S, c_char_p, SASL_FN, c_void_p, c_uint]),
+    "smtp_session_auth_step": (c_int, [_S, c_char_p, SASL_STEP_FN, c_void_p, c_uint]),
+    "smtp_session_set_debug_secrets": (c_int, [_S, c_int]),
     "smtp_session_auth_builtin": (c_int, [_S, c_char_p, c_char_p, c_char_p, c_uint]),
     "smtp_session_set_trust_loopback": (c_int, [_S, c_int]),
     "smtp_session_set_tls_config": (c_int, [_S, _C]),
@@ -147,11 +239,25 @@ _PROTOTYPES = {
     "smtp_tls_config_builder_add_ca_file": (c_int, [_B, c_char_p]),
     "smtp_tls_config_builder_add_ca_dir": (c_int, [_B, c_char_p]),
     "smtp_tls_config_builder_set_default_roots": (c_int, [_B, c_int]),
+    "smtp_tls_config_builder_set_roots": (c_int, [_B, c_uint]),
     "smtp_tls_config_builder_set_client_cert": (c_int, [_B, c_char_p, c_char_p]),
     "smtp_tls_config_builder_set_server_name": (c_int, [_B, c_char_p]),
     "smtp_tls_config_builder_dangerous_disable_verification": (c_int, [_B]),
     "smtp_tls_config_builder_build": (c_int, [_B, POINTER(_C)]),
     "smtp_tls_config_free": (None, [_C]),
+    "smtp_session_set_proxy": (c_int, [_S, c_char_p]),
+    "smtp_session_connect_fd": (c_int, [_S, c_int, c_char_p, _CODE]),
+    "smtp_pool_new": (c_int, [_S, c_char_p, c_uint16, c_uint, POINTER(_P)]),
+    "smtp_pool_free": (None, [_P]),
+    "smtp_pool_set_option": (c_int, [_P, c_int, c_uint64]),
+    "smtp_pool_stat": (c_uint64, [_P, c_int]),
+    "smtp_pool_set_login": (c_int, [_P, c_char_p, c_char_p, c_uint]),
+    "smtp_pool_set_auth_step": (c_int, [_P, c_char_p, SASL_STEP_FN, c_void_p, c_uint]),
+    "smtp_pool_sendmail": (c_int, [_P, _S, c_char_p, _STRS, c_size_t, c_char_p, c_size_t,
+                                   _STRS, c_size_t, _STRS, c_size_t, c_uint, _CODE, _COUNT]),
+    "smtp_pool_send_message": (c_int, [_P, _S, c_char_p, c_size_t, c_char_p, _STRS, c_size_t,
+                                       _STRS, c_size_t, _STRS, c_size_t, c_uint, _COUNT]),
+    "smtp_pool_sendmail_batch": (c_int, [_P, _S, _ITEMS, c_size_t]),
 }
 
 
@@ -168,13 +274,20 @@ def _pkg_config_libdir():
     return libdir if out.returncode == 0 and libdir else None
 
 
+# The copy a platform wheel bundles, beside this file.
+BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libsmtp.so.%d" % ABI_MAJOR)
+
+
 def _candidates():
     """(how it was found, path or name) in the order they are tried."""
+    found = []
+    if os.path.exists(BUNDLED):
+        found.append(("bundled", BUNDLED))
     env = os.environ.get("LIBSMTP_PATH")
     if env:
-        # An explicit choice: nothing else is tried when it does not load.
-        return [("LIBSMTP_PATH", env)]
-    found = []
+        # An explicit choice: nothing but a bundled copy is tried before it,
+        # nothing after it.
+        return found + [("LIBSMTP_PATH", env)]
     libdir = _pkg_config_libdir()
     if libdir:
         names = ["libsmtp.dylib"] if sys.platform == "darwin" else ["libsmtp.so", "libsmtp.so.%d" % ABI_MAJOR]
@@ -221,6 +334,8 @@ def _load():
 
 
 lib, LIBRARY_PATH, LIBRARY_VERSION = _load()
+# MAJOR << 16 | MINOR << 8 | PATCH (smtp_lib_version_number()).
+LIBRARY_VERSION_NUMBER = int(lib.smtp_lib_version_number())
 
 
 def _results():
@@ -236,6 +351,15 @@ def _results():
 
 
 RESULTS = _results()
+# Declared for type checkers; the values are the library's (below).
+SMTP_OK: int
+SMTP_ERR_INVALID_ARGUMENT: int
+SMTP_ERR_CONNECT: int
+SMTP_ERR_TIMEOUT: int
+SMTP_ERR_CANCELLED: int
+SMTP_ERR_SENDER_REFUSED: int
+SMTP_ERR_RECIPIENTS_REFUSED: int
+SMTP_ERR_TOO_LARGE: int
 # SMTP_OK, SMTP_ERR_TIMEOUT, ...: the header's names for the library's numbers.
 globals().update({name: code for code, name, _, _ in RESULTS})
 # The codes whose error carries the server reply behind it (its last reply).

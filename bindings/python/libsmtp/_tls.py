@@ -7,13 +7,32 @@ cadata=)`` mirrors ``ssl.create_default_context()``. Methods that take
 ``ssl.SSLContext``, translated as far as libsmtp can express it (see
 ``TLSConfig.from_ssl_context``).
 """
+from __future__ import annotations
+
 import os
 import ssl
 import tempfile
 from ctypes import byref
+from typing import Iterable, Optional, Union
 
 from . import _native as N
 from ._errors import make_error
+
+
+_ROOTS = {"mozilla": N.SMTP_ROOTS_MOZILLA, "system": N.SMTP_ROOTS_SYSTEM}
+StrPath = Union[str, bytes, "os.PathLike[str]"]
+
+
+def _roots_bits(roots):
+    """"mozilla", "system", or an iterable of them -> SMTP_ROOTS_* bits."""
+    names = [roots] if isinstance(roots, str) else list(roots)
+    bits = 0
+    for name in names:
+        try:
+            bits |= _ROOTS[name.lower()]
+        except (KeyError, AttributeError):
+            raise ValueError("unknown roots %r (\"mozilla\" or \"system\")" % (name,)) from None
+    return bits
 
 
 def _path(p, what):
@@ -35,6 +54,9 @@ class TLSConfig:
       files, PEM str or DER bytes), as ssl.create_default_context() takes them.
     default_roots: also trust the built-in Mozilla roots (default True; when
       False only the CAs given are trusted).
+    roots: which built-in stores to trust instead, when given: "mozilla",
+      "system" (the operating system's store, loaded now; TLSConfig.roots_info
+      says what was loaded), both (a list), or () for only the CAs given.
     certfile / keyfile: a client certificate chain (PEM, leaf first) and its key.
     server_hostname: check the certificate against (and send as SNI) this name
       instead of the host given to connect.
@@ -42,12 +64,16 @@ class TLSConfig:
       setups only; every handshake says so in the debug trace).
     """
 
-    __slots__ = ("_ptr", "verify", "__weakref__")
+    __slots__ = ("_ptr", "verify", "roots_info", "__weakref__")
 
-    def __init__(self, cafile=None, capath=None, cadata=None, *, certfile=None, keyfile=None,
-                 server_hostname=None, default_roots=True, verify=True, _optional_ders=()):
-        self._ptr = None
+    def __init__(self, cafile: Optional[StrPath] = None, capath: Optional[StrPath] = None,
+                 cadata: Union[str, bytes, None] = None, *, certfile: Optional[StrPath] = None,
+                 keyfile: Optional[StrPath] = None, server_hostname: Optional[str] = None,
+                 default_roots: bool = True, roots: Union[str, Iterable[str], None] = None,
+                 verify: bool = True, _optional_ders: Iterable[bytes] = ()) -> None:
+        self._ptr: Optional[int] = None
         self.verify = bool(verify)
+        self.roots_info: Optional[str] = None
         lib = N.lib
         b = lib.smtp_tls_config_builder_new()
         tmp = None
@@ -57,6 +83,9 @@ class TLSConfig:
                     msg = (lib.smtp_tls_config_builder_errmsg(b) or b"").decode("utf-8", "replace")
                     raise make_error(rc, msg, 0, b"")
             check(lib.smtp_tls_config_builder_set_default_roots(b, 1 if default_roots else 0))
+            if roots is not None:
+                check(lib.smtp_tls_config_builder_set_roots(b, _roots_bits(roots)))
+                self.roots_info = (lib.smtp_tls_config_builder_errmsg(b) or b"").decode("utf-8", "replace")
             if cafile is not None:
                 check(lib.smtp_tls_config_builder_add_ca_file(b, _path(cafile, "cafile")))
             if capath is not None:
@@ -91,7 +120,7 @@ class TLSConfig:
                 os.unlink(tmp)
 
     @classmethod
-    def from_ssl_context(cls, ctx):
+    def from_ssl_context(cls, ctx: ssl.SSLContext) -> "TLSConfig":
         """Translate an ssl.SSLContext as far as libsmtp can express it:
         verify_mode CERT_NONE turns verification off; the CA certificates the
         context lists (get_ca_certs(): those loaded from a cafile or cadata,
@@ -108,7 +137,7 @@ class TLSConfig:
             raise ValueError("TLSConfig is closed")
         return self._ptr
 
-    def close(self):
+    def close(self) -> None:
         """Free the configuration now (sessions given it keep their own reference)."""
         ptr, self._ptr = self._ptr, None
         if ptr:
@@ -161,7 +190,8 @@ def _der_to_pem(data):
     return b"".join(out)
 
 
-def create_default_context(purpose=ssl.Purpose.SERVER_AUTH, *, cafile=None, capath=None, cadata=None):
+def create_default_context(purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH, *, cafile: Optional[StrPath] = None,
+                           capath: Optional[StrPath] = None, cadata: Union[str, bytes, None] = None) -> TLSConfig:
     """ssl.create_default_context() for libsmtp: verified TLS, Mozilla roots
     plus the CAs given."""
     if purpose != ssl.Purpose.SERVER_AUTH:

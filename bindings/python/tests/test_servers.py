@@ -6,11 +6,11 @@ import errno
 import pathlib
 import smtplib
 import ssl
-import threading
 
 import pytest
 
 import libsmtp
+from conftest import run_in_threads
 
 MSG = (b"From: alice@example.com\r\nTo: bob@example.com, refuse-me@example.com\r\n"
        b"Subject: hello from Python\r\n\r\nHello.\r\n.a line starting with a dot\r\nbye\r\n")
@@ -169,21 +169,11 @@ def test_debuglevel_prints_to_sys_stderr(sink, capsys):
 
 
 def test_sessions_on_threads(sink):
-    errors = []
-
     def send(n):
-        try:
-            with libsmtp.SMTP("127.0.0.1", sink.port) as s:
-                for _ in range(3):
-                    s.sendmail("t%d@example.com" % n, ["bob@example.com"], MSG)
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors
+        with libsmtp.SMTP("127.0.0.1", sink.port) as s:
+            for _ in range(3):
+                s.sendmail("t%d@example.com" % n, ["bob@example.com"], MSG)
+    assert run_in_threads(send, 4) == []
     assert len(sink.messages()) == 12
 
 
@@ -353,8 +343,8 @@ def test_smtp_ssl_verification_off(implicit_tls_server):
 
 def test_readme_example(sink, capsys):
     readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
-    assert code.startswith("import libsmtp as smtplib")
+    # The synchronous example: the README's code block that starts with the one changed import.
+    code = "import libsmtp as smtplib" + readme.split("```python\nimport libsmtp as smtplib", 1)[1].split("```", 1)[0]
     assert len(code.strip().splitlines()) <= 11
     exec(compile(code.replace('"localhost", 8025', '"127.0.0.1", %d' % sink.port), "README.md", "exec"), {})
     assert capsys.readouterr().out == "refused: {}\n"
