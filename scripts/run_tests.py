@@ -287,7 +287,7 @@ def c_tests():
 
 
 # The servers every binding's suite gets (LIBSMTP_<NAME>, LIBSMTP_<NAME>_DIR).
-BINDING_SERVERS = ["sink", "auth", "slow", "starttls", "implicit"]
+BINDING_SERVERS = ["sink", "auth", "slow", "starttls", "implicit", "dsn", "socks", "httpproxy"]
 
 
 def binding(lang):

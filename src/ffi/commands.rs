@@ -543,9 +543,12 @@ pub struct smtp_batch_item {
 /// else the result of the first that was not (its details in
 /// `smtp_session_errmsg()`); once the connection is lost the remaining
 /// messages get `SMTP_ERR_SERVER_DISCONNECTED`. The per-recipient accessors
-/// then describe the last message. When an item's arguments are refused
-/// (NULL, invalid UTF-8, unknown flags) nothing is sent and no item's
-/// outputs are changed.
+/// then describe the last message. When an item's arguments cannot be
+/// read (NULL, invalid UTF-8, unknown flags) nothing is sent and no item's
+/// outputs are changed; an argument that is readable but not valid (a line
+/// break in an address, an empty recipient list) fails only its own
+/// message (`SMTP_ERR_INVALID_ARGUMENT` in its `result`), the others are
+/// sent.
 ///
 /// # Safety
 /// `s` is NULL or a live session; `items` is NULL (only with `n` 0) or holds
