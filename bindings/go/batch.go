@@ -144,8 +144,9 @@ func (b *batch) results(op string, err error) []BatchResult {
 // once the connection is lost the remaining messages get
 // ErrServerDisconnected. Each message is copied to C memory for the call.
 // Line endings per SetLineEndings; the envelope options (SetEnvelope)
-// apply to each. Recipients afterwards describes the last message. When an
-// item's arguments are refused nothing is sent and results is nil.
+// apply to each. Recipients afterwards describes the last message. results
+// has one entry per message (also when arguments were refused before
+// anything was sent: then each message's Err says why, or is nil).
 func (c *Client) SendMailBatch(ctx context.Context, msgs []BatchMessage) ([]BatchResult, error) {
 	const op = "sendmail_batch"
 	b, err := newBatch(op, msgs, c.lineEndings)
@@ -157,23 +158,8 @@ func (c *Client) SendMailBatch(ctx context.Context, msgs []BatchMessage) ([]Batc
 	err = c.do(ctx, op, func(s *C.smtp_session) C.int {
 		return C.smtp_session_sendmail_batch(s, b.base, C.size_t(len(b.items)))
 	}, func(err error) error {
-		out = b.resultsUnlessRefused(op, err)
+		out = b.results(op, err)
 		return err
 	})
 	return out, err
-}
-
-// resultsUnlessRefused is results, or nil when the arguments were refused
-// before anything was sent (no item's outputs were set).
-func (b *batch) resultsUnlessRefused(op string, err error) []BatchResult {
-	if e, ok := err.(*Error); ok && (e.Code == ErrInvalidArgument || e.Code == ErrNullArgument) {
-		touched := false
-		for i := range b.items {
-			touched = touched || b.items[i].result != 0
-		}
-		if !touched {
-			return nil
-		}
-	}
-	return b.results(op, err)
 }

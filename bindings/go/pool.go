@@ -321,7 +321,7 @@ func (p *Pool) SendMailBatch(ctx context.Context, msgs []BatchMessage) ([]BatchR
 		return c.do(ctx, op, func(s *C.smtp_session) C.int {
 			return C.smtp_pool_sendmail_batch(pool, s, b.base, C.size_t(len(b.items)))
 		}, func(err error) error {
-			out = b.resultsUnlessRefused(op, err)
+			out = b.results(op, err)
 			return err
 		})
 	})

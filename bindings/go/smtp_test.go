@@ -809,6 +809,12 @@ func TestLMTP(t *testing.T) {
 		rs[2].Status != "5.1.1" || rs[2].DataReply.Code != 0 {
 		t.Fatalf("Recipients() = %+v", rs)
 	}
+	// The reply that decided each fate: after the data for those accepted
+	// at RCPT, else the RCPT reply.
+	if rs[0].Final != rs[0].DataReply || rs[1].Final != rs[1].DataReply || rs[1].FinalStatus != "4.2.2" ||
+		rs[2].Final != rs[2].Reply || rs[2].FinalStatus != "5.1.1" {
+		t.Fatalf("Final replies: %+v", rs)
+	}
 	if r, err := c.Quit(ctx); err != nil || r.Code != 221 {
 		t.Fatalf("Quit = %v, %v", r, err)
 	}
