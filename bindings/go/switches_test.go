@@ -21,13 +21,14 @@ import (
 // got and whether the client sent on after MAIL before its reply
 // (pipelining).
 type esmtpScript struct {
-	verbs      []string
-	pipelined  bool
-	data       []byte
-	sawMailArg string
+	verbs     []string
+	pipelined bool
+	data      []byte
+	done      chan struct{} // closed when serve returns: then read the above
 }
 
 func (s *esmtpScript) serve(conn net.Conn) error {
+	defer close(s.done)
 	br := bufio.NewReader(conn)
 	w := func(line string) error { _, err := io.WriteString(conn, line+"\r\n"); return err }
 	if err := w("220 script.example ESMTP"); err != nil {
@@ -45,7 +46,6 @@ func (s *esmtpScript) serve(conn net.Conn) error {
 		case "EHLO":
 			err = w("250-script.example\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 8BITMIME")
 		case "MAIL":
-			s.sawMailArg = line
 			// Does the client send on before this reply? Only a
 			// pipelining client does.
 			_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
@@ -100,7 +100,7 @@ func TestPipeliningAndChunkingSwitches(t *testing.T) {
 	msg := []byte("Subject: switches\r\n\r\n.dot line\r\nbody\r\n")
 	for _, on := range []bool{true, false} {
 		t.Run(fmt.Sprint("on=", on), func(t *testing.T) {
-			s := &esmtpScript{}
+			s := &esmtpScript{done: make(chan struct{})}
 			addr := scripted(t, s.serve)
 			c := newClient(t, smtp.WithPipelining(on), smtp.WithChunking(on))
 			if _, err := c.Open(ctx, addr); err != nil {
@@ -112,6 +112,7 @@ func TestPipeliningAndChunkingSwitches(t *testing.T) {
 			if _, err := c.Quit(ctx); err != nil {
 				t.Fatal(err)
 			}
+			<-s.done
 			has := map[string]bool{}
 			for _, v := range s.verbs {
 				has[v] = true
