@@ -1,26 +1,24 @@
 package smtp
 
 /*
-#cgo pkg-config: smtp
 #include <stdint.h>
 #include <stdlib.h>
 #include <smtp.h>
 
-// The Go SASL callback (callbacks.go), as cgo exports it.
-extern int libsmtpGoSASL(void *, uint8_t *, size_t, uint8_t *, size_t, size_t *);
+// The Go SASL step callback (callbacks.go), as cgo exports it.
+extern int libsmtpGoSASLStep(void *, uint8_t *, size_t, smtp_sasl_exchange *);
 
-// The userdata is a runtime/cgo.Handle, an integer: converting it to a
-// pointer here keeps go vet's unsafe.Pointer check quiet.
+// The userdata is a runtime/cgo.Handle (see libsmtp_go_set_trace).
 static int libsmtp_go_auth(smtp_session *s, const char *mech, uintptr_t h, unsigned int flags)
 {
-	return smtp_session_auth(s, mech, (smtp_sasl_fn)libsmtpGoSASL, (void *)h, flags);
+	return smtp_session_auth_step(s, mech, (smtp_sasl_step_fn)libsmtpGoSASLStep, (void *)h, flags);
 }
 */
 import "C"
 
 import (
+	"context"
 	"runtime/cgo"
-	"strings"
 	"sync/atomic"
 	"unsafe"
 )
@@ -59,15 +57,14 @@ func deleteHandle(h cgo.Handle) {
 	liveHandles.Add(-1)
 }
 
-// saslCall is the state of one Auth call, reached from the C callback
-// through a cgo.Handle.
+// saslCall is the state of one Auth call, or of a Pool's SetAuth, reached
+// from the C callback through a cgo.Handle.
 type saslCall struct {
-	mech  Mechanism
-	guard *callbackGuard
-	// pending is a response that did not fit the library's buffer: it asks
-	// again with a larger one, and gets this without a second call to mech.
-	pending []byte
-	// err is why the exchange was aborted on the Go side.
+	mech   Mechanism
+	guard  *callbackGuard // nil for a pool's: no one Client to guard
+	handle cgo.Handle
+	// err is why an Auth exchange was aborted on the Go side (not kept for
+	// a pool's, whose exchanges run on many goroutines at once).
 	err error
 }
 
@@ -85,7 +82,7 @@ func authFlags(flags []AuthFlag) C.uint {
 // ErrNotSupported; every one refused is ErrAuth with the last refusal;
 // none usable is ErrSMTP, or ErrNotEncrypted when only cleartext ones were
 // usable on an unprotected connection (see AllowCleartext).
-func (c *Client) Login(user, password string, flags ...AuthFlag) error {
+func (c *Client) Login(ctx context.Context, user, password string, flags ...AuthFlag) error {
 	cu, err := cstring("login", "user", user)
 	if err != nil {
 		return err
@@ -99,11 +96,9 @@ func (c *Client) Login(user, password string, flags ...AuthFlag) error {
 		wipeC(cp, len(password))
 		C.free(unsafe.Pointer(cp))
 	}()
-	if err := c.begin("login"); err != nil {
-		return err
-	}
-	defer c.mu.Unlock()
-	return c.check("login", C.smtp_session_login(c.s, cu, cp, authFlags(flags)))
+	return c.do(ctx, "login", func(s *C.smtp_session) C.int {
+		return C.smtp_session_login(s, cu, cp, authFlags(flags))
+	}, nil)
 }
 
 func wipeC(p *C.char, n int) {
@@ -115,33 +110,15 @@ func wipeC(p *C.char, n int) {
 	}
 }
 
-// SetAuthMechanisms chooses the mechanisms Login tries, in order, from the
-// built-in ones (CRAM-MD5, PLAIN, LOGIN, SCRAM-SHA-256, XOAUTH2,
-// OAUTHBEARER); none restores "CRAM-MD5 PLAIN LOGIN".
-func (c *Client) SetAuthMechanisms(names ...string) error {
-	var cm *C.char
-	if len(names) > 0 {
-		var err error
-		if cm, err = cstring("set_auth_mechanisms", "mechanisms", strings.Join(names, " ")); err != nil {
-			return err
-		}
-		defer C.free(unsafe.Pointer(cm))
-	}
-	if err := c.begin("set_auth_mechanisms"); err != nil {
-		return err
-	}
-	defer c.mu.Unlock()
-	return c.check("set_auth_mechanisms", C.smtp_session_set_auth_mechanisms(c.s, cm))
-}
-
 // Auth is smtplib's auth(mechanism, authobject) with m computing the
-// responses. 235 (or 503, already authenticated) is success; another reply
-// is ErrAuth. m returning an error, or panicking, aborts the exchange (the
-// library sends "*"): ErrAuthAborted, with the error or a *CallbackPanic as
-// Error.Err. The session stays usable. Unlike Login it does not send EHLO
-// first. m is called on this goroutine, only during the call, and must not
-// call the Client (ErrBadState).
-func (c *Client) Auth(mechanism string, m Mechanism, flags ...AuthFlag) error {
+// responses (of any length: smtp_session_auth_step). 235 (or 503, already
+// authenticated) is success; another reply is ErrAuth. m returning an
+// error, or panicking, aborts the exchange (the library sends "*"):
+// ErrAuthAborted, with the error or a *CallbackPanic as Error.Err. The
+// session stays usable. Unlike Login it does not send EHLO first. m is
+// called on this goroutine, only during the call, and must not call the
+// Client (ErrBadState).
+func (c *Client) Auth(ctx context.Context, mechanism string, m Mechanism, flags ...AuthFlag) error {
 	if m == nil {
 		return &Error{Code: ErrNullArgument, Op: "auth", Message: "nil Mechanism"}
 	}
@@ -150,16 +127,14 @@ func (c *Client) Auth(mechanism string, m Mechanism, flags ...AuthFlag) error {
 		return err
 	}
 	defer C.free(unsafe.Pointer(cm))
-	if err := c.begin("auth"); err != nil {
-		return err
-	}
-	defer c.mu.Unlock()
 	call := &saslCall{mech: m, guard: c.guard}
-	h := newHandle(call)
-	defer deleteHandle(h)
-	err = c.check("auth", C.libsmtp_go_auth(c.s, cm, C.uintptr_t(h), authFlags(flags)))
-	if err != nil && call.err != nil {
-		err.(*Error).Err = call.err
+	call.handle = newHandle(call)
+	defer deleteHandle(call.handle)
+	err = c.do(ctx, "auth", func(s *C.smtp_session) C.int {
+		return C.libsmtp_go_auth(s, cm, C.uintptr_t(call.handle), authFlags(flags))
+	}, nil)
+	if e, ok := err.(*Error); ok && call.err != nil && e.Err == nil {
+		e.Err = call.err
 	}
 	return err
 }
@@ -169,7 +144,7 @@ func (c *Client) Auth(mechanism string, m Mechanism, flags ...AuthFlag) error {
 // password, or the access token for XOAUTH2 and OAUTHBEARER. Results as
 // Auth; a refused OAuth token has the provider's JSON error in the
 // Error's Message.
-func (c *Client) AuthBuiltin(mechanism, user, secret string, flags ...AuthFlag) error {
+func (c *Client) AuthBuiltin(ctx context.Context, mechanism, user, secret string, flags ...AuthFlag) error {
 	cm, err := cstring("auth_builtin", "mechanism", mechanism)
 	if err != nil {
 		return err
@@ -188,9 +163,7 @@ func (c *Client) AuthBuiltin(mechanism, user, secret string, flags ...AuthFlag) 
 		wipeC(cs, len(secret))
 		C.free(unsafe.Pointer(cs))
 	}()
-	if err := c.begin("auth_builtin"); err != nil {
-		return err
-	}
-	defer c.mu.Unlock()
-	return c.check("auth_builtin", C.smtp_session_auth_builtin(c.s, cm, cu, cs, authFlags(flags)))
+	return c.do(ctx, "auth_builtin", func(s *C.smtp_session) C.int {
+		return C.smtp_session_auth_builtin(s, cm, cu, cs, authFlags(flags))
+	}, nil)
 }

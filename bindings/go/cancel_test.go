@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"libsmtp.example/smtp"
+	smtp "github.com/libsmtp/libsmtp/bindings/go"
 )
 
 // result is what a call run on another goroutine returned, and when.
@@ -91,21 +91,21 @@ func TestCancelGreeting(t *testing.T) {
 			addr, entered := silentServer(t)
 			done := runAsync(func() (smtp.Reply, error) {
 				if op == "Open" {
-					return c.Open(addr)
+					return c.Open(ctx, addr)
 				}
-				return c.Connect(addr)
+				return c.Connect(ctx, addr)
 			})
 			cancelAndWait(t, c, entered, done)
 
 			// The Client is usable again: connect to a real server.
-			r, err := c.Connect(sinkAddr)
+			r, err := c.Connect(ctx, sinkAddr)
 			if err != nil || r.Code != 220 {
 				t.Fatalf("Connect after the cancel = %v, %v", r, err)
 			}
-			if r, err := c.Noop(); err != nil || r.Code != 250 {
+			if r, err := c.Noop(ctx); err != nil || r.Code != 250 {
 				t.Fatalf("Noop after the cancel = %v, %v", r, err)
 			}
-			if _, err := c.Quit(); err != nil {
+			if _, err := c.Quit(ctx); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -133,12 +133,12 @@ func TestCancelCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := c.Connect(addr); err != nil {
+	if _, err := c.Connect(ctx, addr); err != nil {
 		t.Fatal(err)
 	}
-	done := runAsync(c.Noop)
+	done := runAsync(func() (smtp.Reply, error) { return c.Noop(ctx) })
 	cancelAndWait(t, c, entered, done)
-	_, err = c.Noop()
+	_, err = c.Noop(ctx)
 	wantCode(t, err, smtp.ErrServerDisconnected)
 }
 
@@ -161,7 +161,7 @@ func TestTimeoutTrickledGreeting(t *testing.T) {
 	}
 	defer c.Close()
 	start := time.Now()
-	_, err = c.Connect(addr)
+	_, err = c.Connect(ctx, addr)
 	d := time.Since(start)
 	e := wantCode(t, err, smtp.ErrTimeout)
 	if d >= 1500*time.Millisecond {
@@ -187,10 +187,10 @@ func TestCancelIdle(t *testing.T) {
 	if !c.IsConnected() {
 		t.Fatal("Cancel when idle closed the connection")
 	}
-	if r, err := c.Noop(); err != nil || r.Code != 250 {
+	if r, err := c.Noop(ctx); err != nil || r.Code != 250 {
 		t.Fatalf("Noop after an idle Cancel = %v, %v", r, err)
 	}
-	if _, err := c.Quit(); err != nil {
+	if _, err := c.Quit(ctx); err != nil {
 		t.Fatal(err)
 	}
 
@@ -205,7 +205,7 @@ func TestCancelIdle(t *testing.T) {
 	}
 	c2.Cancel()
 	c2.Cancel()
-	if _, err := c2.Noop(); !errors.Is(err, smtp.ErrBadState) {
+	if _, err := c2.Noop(ctx); !errors.Is(err, smtp.ErrBadState) {
 		t.Fatalf("Noop after Close = %v", err)
 	}
 }
@@ -262,7 +262,7 @@ func TestCancelRacesClose(t *testing.T) {
 			}()
 		}
 		start := time.Now()
-		_, err = c.Connect(ln.Addr().String())
+		_, err = c.Connect(ctx, ln.Addr().String())
 		wantCode(t, err, smtp.ErrCancelled)
 		if d := time.Since(start); d > 5*time.Second {
 			t.Fatalf("the cancelled Connect took %v", d)

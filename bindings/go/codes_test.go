@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"libsmtp.example/smtp"
+	smtp "github.com/libsmtp/libsmtp/bindings/go"
 )
 
 // The package's Code constants are exactly the library's result codes: the

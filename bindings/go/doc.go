@@ -1,59 +1,65 @@
 // Package smtp is the Go binding of libsmtp, an SMTP and LMTP client
 // library with the semantics of Python's smtplib, written in Rust and
-// shipped as a C library (libsmtp.so, found through pkg-config module
-// "smtp").
+// shipped as a C library (libsmtp.so or libsmtp.a, found through
+// pkg-config module "smtp"). Import it as
+//
+//	import smtp "github.com/libsmtp/libsmtp/bindings/go"
+//
+// and build with -tags libsmtp_static for a binary that needs no
+// libsmtp.so at run time (see link_static.go and the README).
 //
 // A Client is one session: smtplib's SMTP, SMTP_SSL or LMTP object. Its
 // methods carry smtplib's names in Go form (Ehlo, Helo, EhloOrHeloIfNeeded,
 // HasExtn, Docmd, Noop, Rset, Help, Verify, Expn, Mail, Rcpt, Data,
-// SendMail, SendMessage, Login, Auth, StartTLS, Quit). Where smtplib returns
-// (code, message) a method returns a Reply; where smtplib raises, it
-// returns an error, always an *Error whose Code mirrors the library's
+// SendMail, SendMessage, Login, Auth, StartTLS, Quit), plus SendMailStream
+// (from an io.Reader), SendMailBatch and the connection Pool. Where smtplib
+// returns (code, message) a method returns a Reply; where smtplib raises,
+// it returns an error, always an *Error whose Code mirrors the library's
 // SMTP_ERR_* result code (one per smtplib exception):
 //
-//	refused, err := c.SendMail(from, to, msg)
+//	refused, err := c.SendMail(ctx, from, to, msg)
 //	var e *smtp.Error
 //	if errors.As(err, &e) && e.Code == smtp.ErrRecipientsRefused {
 //		fmt.Println(e.Refused) // every recipient, with its reply
 //	}
 //	if errors.Is(err, smtp.ErrRecipientsRefused) { ... }
 //
+// # Contexts and cancellation
+//
+// Every method that talks to the server takes a context.Context first.
+// When the context is cancelled or its deadline passes, the call ends
+// within 100 ms (through smtp_session_cancel) with an *Error whose Code is
+// ErrCancelled and whose Err is the context's error, so errors.Is(err,
+// context.DeadlineExceeded) or errors.Is(err, context.Canceled) holds; the
+// connection is then closed. Cancel does the same from any goroutine
+// without a context. A call blocks only its own goroutine: the others,
+// timers included, keep running.
+//
+// No call waits longer than the Client's timeouts allow either.
+// WithTimeout(d) (smtplib's timeout) sets TimeoutAll: every single wait
+// (name lookup and connect, each read and write, the greeting, TLS
+// handshake and every reply, however slowly the server trickles it) is
+// bounded by d, and the first limit to run out ends the call with
+// ErrTimeout and closes the connection. WithTimeoutFor and SetTimeout set
+// one limit (TimeoutKind gives the rule); TimeoutCall bounds the whole of
+// one call and is not part of TimeoutAll.
+//
 // # Threads
 //
-// Different Clients may be used from different goroutines at once. One
-// Client must not be used from two goroutines at the same time; it guards
-// itself with a mutex, so such calls are serialised rather than corrupting
-// the session, but their order is then unspecified. Cancel is the
-// exception (see below). From inside a callback (a SASL mechanism, a trace
-// function) the Client's own methods but Cancel return an error with Code
-// ErrBadState; calls from other goroutines wait until the call the
-// callback belongs to has returned.
-//
-// # Timeouts and cancellation
-//
-// No call waits longer than the Client's timeouts allow. WithTimeout(d)
-// (smtplib's timeout) sets TimeoutAll: every single wait (name lookup and
-// connect, each read and write, the greeting, TLS handshake and every
-// reply, however slowly the server trickles it) is bounded by d, and the
-// first limit to run out ends the call with ErrTimeout and closes the
-// connection. WithTimeoutFor and SetTimeout set one limit (TimeoutKind
-// gives the rule); TimeoutCall bounds the whole of one call and is not part
-// of TimeoutAll.
-//
-// Cancel is the one method that may be called from any goroutine while
-// another goroutine is inside a call on the same Client (Connect, Open,
-// SendMail, ...): it does not wait for that call's lock, and the call
-// returns an *Error with Code ErrCancelled within 100 ms, the connection
-// closed. errors.Is(err, context.Canceled) is true for such an error too.
-// Cancel does nothing when no call runs (it does not cancel the next one)
-// and nothing after Close. A Dial has no Client to cancel yet: use New
-// and Connect or Open for a connect that may need cancelling.
+// A Client runs one call at a time: a call made while another runs on the
+// same Client waits for it (calls queue), until its own context ends.
+// Cancel is the exception. For parallel sending use one Client per
+// goroutine, or a Pool, which is safe for any number of goroutines and
+// runs each call on a session of its own. From inside a callback (a SASL
+// mechanism, a trace function, a stream's reader) the Client's own methods
+// but Cancel return an error with Code ErrBadState.
 //
 // # Memory
 //
 // Every string the library returns is copied into a Go string before the
 // next call on the session. A Client owns a C session until Close (call it,
-// e.g. with defer c.Close(); a finalizer frees a forgotten one). TLS
+// e.g. with defer c.Close(); a finalizer frees a forgotten one). Pools, TLS
 // builders and configurations have Close methods and finalizers too.
-// Messages are passed to the library without copying.
+// Messages are passed to the library without copying (SendMailBatch's
+// excepted).
 package smtp

@@ -1,7 +1,6 @@
 package smtp
 
 /*
-#cgo pkg-config: smtp
 #include <stdlib.h>
 #include <smtp.h>
 */
@@ -16,27 +15,27 @@ import (
 type DSNRet int
 
 const (
-	DSNRetFull    DSNRet = C.SMTP_DSN_RET_FULL // the whole message
-	DSNRetHeaders DSNRet = C.SMTP_DSN_RET_HDRS // only the headers
+	DSNRetFull    DSNRet = 1 // the whole message
+	DSNRetHeaders DSNRet = 2 // only the headers
 )
 
 // DSNNotify is a set of DSN NOTIFY conditions (RFC 3461 4.1).
 type DSNNotify uint
 
 const (
-	NotifySuccess DSNNotify = C.SMTP_DSN_NOTIFY_SUCCESS
-	NotifyFailure DSNNotify = C.SMTP_DSN_NOTIFY_FAILURE
-	NotifyDelay   DSNNotify = C.SMTP_DSN_NOTIFY_DELAY
-	NotifyNever   DSNNotify = C.SMTP_DSN_NOTIFY_NEVER // alone
+	NotifySuccess DSNNotify = 1
+	NotifyFailure DSNNotify = 2
+	NotifyDelay   DSNNotify = 4
+	NotifyNever   DSNNotify = 8 // alone
 )
 
 // Body is the BODY= parameter of MAIL.
 type Body int
 
 const (
-	Body7Bit       Body = C.SMTP_BODY_7BIT
-	Body8BitMIME   Body = C.SMTP_BODY_8BITMIME
-	BodyBinaryMIME Body = C.SMTP_BODY_BINARYMIME
+	Body7Bit       Body = 1
+	Body8BitMIME   Body = 2
+	BodyBinaryMIME Body = 3
 )
 
 // RcptDSN is one recipient's DSN settings.
@@ -76,13 +75,13 @@ func (c *Client) SetEnvelope(e *Envelope) error {
 		if err := c.begin(op); err != nil {
 			return err
 		}
-		defer c.mu.Unlock()
+		defer c.unlock()
 		return c.check(op, C.smtp_session_set_envelope(c.s, nil))
 	}
 	env := C.smtp_envelope_new()
 	defer C.smtp_envelope_free(env)
 	fail := func(what string, rc C.int) error {
-		return &Error{Code: Code(rc), Op: op, Message: what + ": " + C.GoString(C.smtp_result_str(rc))}
+		return &Error{Code: Code(rc), Op: op, Message: what + ": " + C.GoString(C.smtp_envelope_errmsg(env))}
 	}
 	if e.DSNRet != 0 {
 		if rc := C.smtp_envelope_set_dsn_ret(env, C.int(e.DSNRet)); rc != 0 {
@@ -157,6 +156,6 @@ func (c *Client) SetEnvelope(e *Envelope) error {
 	if err := c.begin(op); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	return c.check(op, C.smtp_session_set_envelope(c.s, env))
 }

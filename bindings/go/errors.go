@@ -1,13 +1,11 @@
 package smtp
 
-/*
-#cgo pkg-config: smtp
-#include <smtp.h>
-*/
+// #include <smtp.h>
 import "C"
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -21,64 +19,64 @@ type Code int
 // The result codes, SMTP_ERR_* in smtp.h.
 const (
 	// ErrNullArgument: a required argument was missing. Nothing was sent.
-	ErrNullArgument Code = C.SMTP_ERR_NULL_ARGUMENT
+	ErrNullArgument Code = 1
 	// ErrInvalidArgument: an argument was refused (CR, LF or NUL bound for a
 	// command line, invalid UTF-8, an unknown constant) before anything was
 	// sent (smtplib: ValueError).
-	ErrInvalidArgument Code = C.SMTP_ERR_INVALID_ARGUMENT
+	ErrInvalidArgument Code = 2
 	// ErrBadState: the call does not fit the session's state: a call from
 	// inside one of its callbacks, a poisoned session, a closed Client.
-	ErrBadState Code = C.SMTP_ERR_BAD_STATE
+	ErrBadState Code = 3
 	// ErrPanic: the library panicked; the session is poisoned.
-	ErrPanic Code = C.SMTP_ERR_PANIC
+	ErrPanic Code = 4
 	// ErrConnect: the connection could not be made (smtplib: OSError).
-	ErrConnect Code = C.SMTP_ERR_CONNECT
+	ErrConnect Code = 10
 	// ErrTimeout: a connect, I/O or reply timeout fired; the connection is closed.
-	ErrTimeout Code = C.SMTP_ERR_TIMEOUT
+	ErrTimeout Code = 11
 	// ErrIO: another I/O error; the connection is closed.
-	ErrIO Code = C.SMTP_ERR_IO
+	ErrIO Code = 12
 	// ErrTLS: TLS failed (the message names the check).
-	ErrTLS Code = C.SMTP_ERR_TLS
+	ErrTLS Code = 13
 	// ErrServerDisconnected: not connected, or the server closed the
 	// connection (SMTPServerDisconnected).
-	ErrServerDisconnected Code = C.SMTP_ERR_SERVER_DISCONNECTED
+	ErrServerDisconnected Code = 14
 	// ErrNotEncrypted: the call would send a secret in clear, or needs TLS
 	// (WithRequireTLS). Nothing was sent.
-	ErrNotEncrypted Code = C.SMTP_ERR_NOT_ENCRYPTED
+	ErrNotEncrypted Code = 15
 	// ErrCancelled: the call was ended by Client.Cancel from another
 	// goroutine; the connection is closed. A message whose final reply was
 	// not read is not reported as sent. errors.Is(err, context.Canceled)
 	// is also true for it.
-	ErrCancelled Code = C.SMTP_ERR_CANCELLED
+	ErrCancelled Code = 16
 	// ErrOutcomeUnknown: a pool's message went out in full, then the
 	// connection ended before the reply that decides it.
-	ErrOutcomeUnknown Code = C.SMTP_ERR_OUTCOME_UNKNOWN
+	ErrOutcomeUnknown Code = 17
 	// ErrResponse: a reply could not be accepted (SMTPResponseException).
-	ErrResponse Code = C.SMTP_ERR_RESPONSE
+	ErrResponse Code = 20
 	// ErrConnectReply: the greeting was not 220 (SMTPConnectError).
-	ErrConnectReply Code = C.SMTP_ERR_CONNECT_REPLY
+	ErrConnectReply Code = 21
 	// ErrHelo: both EHLO and HELO were refused (SMTPHeloError).
-	ErrHelo Code = C.SMTP_ERR_HELO
+	ErrHelo Code = 22
 	// ErrNotSupported: the server does not offer what the call needs
 	// (SMTPNotSupportedError).
-	ErrNotSupported Code = C.SMTP_ERR_NOT_SUPPORTED
+	ErrNotSupported Code = 23
 	// ErrAuth: authentication was refused (SMTPAuthenticationError).
-	ErrAuth Code = C.SMTP_ERR_AUTH
+	ErrAuth Code = 24
 	// ErrAuthAborted: the client aborted the exchange (a SASL callback
 	// returned an error or panicked, or a challenge was not valid base64).
-	ErrAuthAborted Code = C.SMTP_ERR_AUTH_ABORTED
+	ErrAuthAborted Code = 25
 	// ErrSenderRefused: MAIL FROM was refused (SMTPSenderRefused).
-	ErrSenderRefused Code = C.SMTP_ERR_SENDER_REFUSED
+	ErrSenderRefused Code = 26
 	// ErrRecipientsRefused: every recipient was refused, or a 421 came
 	// during RCPT (SMTPRecipientsRefused). Error.Refused has them.
-	ErrRecipientsRefused Code = C.SMTP_ERR_RECIPIENTS_REFUSED
+	ErrRecipientsRefused Code = 27
 	// ErrData: DATA or the message was refused (SMTPDataError).
-	ErrData Code = C.SMTP_ERR_DATA
+	ErrData Code = 28
 	// ErrSMTP: another protocol failure (SMTPException).
-	ErrSMTP Code = C.SMTP_ERR_SMTP
+	ErrSMTP Code = 29
 	// ErrTooLarge: the message is larger than the server's SIZE; nothing
 	// was sent.
-	ErrTooLarge Code = C.SMTP_ERR_TOO_LARGE
+	ErrTooLarge Code = 30
 )
 
 var codeNames = map[Code]string{
@@ -127,6 +125,18 @@ func (c Code) Is(target error) bool {
 	return c == ErrCancelled && target == context.Canceled
 }
 
+// Exception names the exception Python's smtplib raises for the failure
+// the code reports ("SMTPSenderRefused", "OSError", "ValueError"; the
+// library's smtp_result_exception), "" for 0 and unknown codes: for
+// programs that talk about failures in smtplib's terms.
+func (c Code) Exception() string {
+	p := C.smtp_result_exception(C.int(c))
+	if p == nil {
+		return ""
+	}
+	return C.GoString(p)
+}
+
 // Reply is a server reply: smtplib's (code, message) pair. Text is each line
 // without its code, lines joined with "\n"; Code is -1 when the server sent
 // no number where the code belongs.
@@ -157,8 +167,14 @@ type Error struct {
 	// Refused holds, for ErrRecipientsRefused, each refused recipient with
 	// its reply (smtplib's SMTPRecipientsRefused.recipients).
 	Refused map[string]Reply
-	// Err is the cause on the Go side, when there is one: the error a SASL
-	// callback returned, or a *CallbackPanic.
+	// Sender is, for ErrSenderRefused, the sender the server refused
+	// (smtplib's SMTPSenderRefused.sender): the one given, or the one
+	// SendMessage found in the headers (smtp_session_sender).
+	Sender string
+	// Err is the cause on the Go side, when there is one: the context's
+	// error (context.Canceled, context.DeadlineExceeded) when the context
+	// ended the call, the error a SASL callback or a message reader
+	// returned, or a *CallbackPanic.
 	Err error
 }
 
@@ -178,13 +194,18 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Is reports whether target is the Code of this error, so that
-// errors.Is(err, smtp.ErrAuth) works; for ErrCancelled, context.Canceled
-// matches too.
+// errors.Is(err, smtp.ErrAuth) works. For ErrCancelled context.Canceled
+// matches too, unless a context's deadline ended the call: then
+// context.DeadlineExceeded matches (through Err) and context.Canceled
+// does not.
 func (e *Error) Is(target error) bool {
 	if c, ok := target.(Code); ok {
 		return c == e.Code
 	}
-	return e.Code.Is(target)
+	if e.Code == ErrCancelled && target == context.Canceled {
+		return !errors.Is(e.Err, context.DeadlineExceeded)
+	}
+	return false
 }
 
 // CallbackPanic is the cause (Error.Err) when a Go callback panicked: the

@@ -1,3 +1,3 @@
-module libsmtp.example/smtp
+module github.com/libsmtp/libsmtp/bindings/go
 
 go 1.19

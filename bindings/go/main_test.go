@@ -2,187 +2,87 @@ package smtp_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"libsmtp.example/smtp"
+	smtp "github.com/libsmtp/libsmtp/bindings/go"
 )
 
-// The servers TestMain starts (tests/servers/*.py under the venv's python).
+// The servers: scripts/run_tests.py starts them (tests/servers/servers.json
+// describes each) and exports their addresses; bindings/go/test.sh adds
+// the dsn and proxy servers with run_tests.py --serve. To run go test by
+// hand: python3 scripts/run_tests.py --serve sink auth slow starttls
+// implicit dsn socks httpproxy -- sh -c 'cd bindings/go && go test'.
 var (
-	repoRoot     string
-	python       string
-	workDir      string
-	sinkDir      string
-	sinkAddr     string // 127.0.0.1:port of sink.py
-	authAddr     string // auth_server.py
-	tlsCAFile    string // the trustme CA of the TLS servers
+	sinkDir      string // LIBSMTP_SINK_DIR: NNNN.eml + NNNN.json per message
+	sinkAddr     string // LIBSMTP_SINK: aiosmtpd; "refuse*" recipients get 550
+	authAddr     string // LIBSMTP_AUTH: auth_server.py
+	slowAddr     string // LIBSMTP_SLOW: a sink that waits 2 s before each greeting
+	dsnAddr      string // LIBSMTP_DSN: a sink that offers DSN
+	dsnDir       string
+	tlsCAFile    string // LIBSMTP_TLS_FILES/ca.pem: the TLS servers' CA
 	starttlsDir  string
-	starttlsAddr string // localhost:port, tls_server.py --mode starttls
+	starttlsAddr string // localhost:port, STARTTLS
 	implicitDir  string
-	implicitAddr string // localhost:port, tls_server.py --mode implicit
+	implicitAddr string // localhost:port, implicit TLS
+	socksAddr    string // LIBSMTP_SOCKS: pproxy, SOCKS5 with user and password
+	httpProxy    string // LIBSMTP_HTTPPROXY: pproxy, HTTP CONNECT with Basic auth
+	proxyAuth    string // LIBSMTP_PROXY_AUTH: "user:password" both proxies require
 )
+
+// ctx is the context of calls that tests do not mean to cancel.
+var ctx = context.Background()
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
+	var missing []string
+	env := func(name string) string {
+		v := os.Getenv(name)
+		if v == "" {
+			missing = append(missing, name)
+		}
+		return v
 	}
-	repoRoot = root
-	python = os.Getenv("SMTP_TEST_PYTHON")
-	if python == "" {
-		python = filepath.Join(repoRoot, "build", "venv", "bin", "python")
-	}
-	if _, err := os.Stat(python); err != nil {
-		fmt.Fprintf(os.Stderr, "no python for the test servers at %s (run sh scripts/deps.sh or set SMTP_TEST_PYTHON)\n", python)
-		return 2
-	}
-	if workDir, err = os.MkdirTemp("", "libsmtp-go-"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	defer os.RemoveAll(workDir)
-
-	// A test CA and a certificate for localhost, made by trustme.
-	tlsCAFile = filepath.Join(workDir, "ca.pem")
-	certFile := filepath.Join(workDir, "cert.pem")
-	keyFile := filepath.Join(workDir, "key.pem")
-	script := `import sys, trustme
-ca = trustme.CA()
-cert = ca.issue_cert("localhost", "127.0.0.1")
-ca.cert_pem.write_to_path(sys.argv[1])
-cert.cert_chain_pems[0].write_to_path(sys.argv[2])
-cert.private_key_pem.write_to_path(sys.argv[3])
-`
-	if out, err := exec.Command(python, "-c", script, tlsCAFile, certFile, keyFile).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "trustme: %v\n%s", err, out)
-		return 2
-	}
-
-	servers := filepath.Join(repoRoot, "tests", "servers")
-	sinkDir = filepath.Join(workDir, "sink")
-	starttlsDir = filepath.Join(workDir, "starttls")
-	implicitDir = filepath.Join(workDir, "implicit")
-	specs := []struct {
-		name string
-		args []string
+	sinkAddr, sinkDir = env("LIBSMTP_SINK"), env("LIBSMTP_SINK_DIR")
+	authAddr, slowAddr = env("LIBSMTP_AUTH"), env("LIBSMTP_SLOW")
+	dsnAddr, dsnDir = env("LIBSMTP_DSN"), env("LIBSMTP_DSN_DIR")
+	socksAddr, httpProxy, proxyAuth = env("LIBSMTP_SOCKS"), env("LIBSMTP_HTTPPROXY"), env("LIBSMTP_PROXY_AUTH")
+	starttlsDir, implicitDir = env("LIBSMTP_STARTTLS_DIR"), env("LIBSMTP_IMPLICIT_DIR")
+	tlsCAFile = filepath.Join(env("LIBSMTP_TLS_FILES"), "ca.pem")
+	// The certificate names localhost: the TLS servers are reached by it.
+	for _, s := range []struct {
+		v    string
 		addr *string
-		host string
-	}{
-		{"sink", []string{filepath.Join(servers, "sink.py"), "--dir", sinkDir}, &sinkAddr, "127.0.0.1"},
-		{"auth", []string{filepath.Join(servers, "auth_server.py")}, &authAddr, "127.0.0.1"},
-		{"starttls", []string{filepath.Join(servers, "tls_server.py"), "--mode", "starttls", "--cert", certFile,
-			"--key", keyFile, "--dir", starttlsDir}, &starttlsAddr, "localhost"},
-		{"implicit", []string{filepath.Join(servers, "tls_server.py"), "--mode", "implicit", "--cert", certFile,
-			"--key", keyFile, "--dir", implicitDir}, &implicitAddr, "localhost"},
-	}
-	var procs []*server
-	defer func() {
-		for _, p := range procs {
-			p.stop()
-		}
-	}()
-	// Start them all, then wait for each port file.
-	for _, s := range specs {
-		portFile := filepath.Join(workDir, s.name+".port")
-		args := append(append([]string{}, s.args...), "--port-file", portFile, "--parent-pid", fmt.Sprint(os.Getpid()))
-		cmd := exec.Command(python, args...)
-		// The servers log session exceptions (the failure tests cause some):
-		// kept in a file, shown when a test fails.
-		logf, err := os.Create(filepath.Join(workDir, s.name+".log"))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 2
-		}
-		defer logf.Close()
-		cmd.Stdout, cmd.Stderr = logf, logf
-		p, err := startServer(cmd)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "start %s: %v\n", s.name, err)
-			return 2
-		}
-		procs = append(procs, p)
-	}
-	for i, s := range specs {
-		port, err := procs[i].waitPort(filepath.Join(workDir, s.name+".port"))
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s server: %v\n", s.name, err)
-			return 2
-		}
-		*s.addr = net.JoinHostPort(s.host, port)
-	}
-	rc := m.Run()
-	if rc != 0 {
-		for _, s := range specs {
-			if b, _ := os.ReadFile(filepath.Join(workDir, s.name+".log")); len(b) > 0 {
-				fmt.Fprintf(os.Stderr, "--- %s server log:\n%s", s.name, b)
-			}
+	}{{"LIBSMTP_STARTTLS", &starttlsAddr}, {"LIBSMTP_IMPLICIT", &implicitAddr}} {
+		if _, port, err := net.SplitHostPort(env(s.v)); err == nil {
+			*s.addr = net.JoinHostPort("localhost", port)
 		}
 	}
-	return rc
-}
-
-// server is a test server process.
-type server struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when it has exited
-}
-
-func startServer(cmd *exec.Cmd) (*server, error) {
-	if err := cmd.Start(); err != nil {
-		return nil, err
+	if len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "go binding tests: %s not set: run them with python3 scripts/run_tests.py go\n",
+			strings.Join(missing, ", "))
+		return 2
 	}
-	p := &server{cmd: cmd, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	return p, nil
-}
-
-// waitPort waits for the port the server writes to path once listening.
-func (p *server) waitPort(path string) (string, error) {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
-			return strings.TrimSpace(string(b)), nil
-		}
-		select {
-		case <-p.done:
-			return "", fmt.Errorf("exited before listening (%v)", p.cmd.ProcessState)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return "", fmt.Errorf("no port in %s after 20 s", path)
-}
-
-func (p *server) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	return m.Run()
 }
 
 // dial connects to addr and closes the Client when the test ends.
 func dial(t *testing.T, addr string, opts ...smtp.Option) *smtp.Client {
 	t.Helper()
 	opts = append([]smtp.Option{smtp.WithTimeout(20 * time.Second)}, opts...)
-	c, err := smtp.Dial(addr, opts...)
+	c, err := smtp.Dial(ctx, addr, opts...)
 	if err != nil {
 		t.Fatalf("Dial(%s): %v", addr, err)
 	}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"libsmtp.example/smtp"
+	smtp "github.com/libsmtp/libsmtp/bindings/go"
 )
 
 func TestVersion(t *testing.T) {
@@ -30,7 +30,7 @@ func TestSendMailArrivesByteIdentical(t *testing.T) {
 	msg := []byte("From: alice@example.com\r\nTo: bob@example.com, carol@example.com\r\n" +
 		"Subject: from Go\r\nMessage-ID: <byte-identical@go.test>\r\n\r\nHello from Go.\r\n" +
 		".a line starting with a dot\r\n..two dots\r\nbye\r\n")
-	refused, err := c.SendMail("alice@example.com", []string{"bob@example.com", "carol@example.com"}, msg)
+	refused, err := c.SendMail(ctx, "alice@example.com", []string{"bob@example.com", "carol@example.com"}, msg)
 	if err != nil {
 		t.Fatalf("SendMail: %v", err)
 	}
@@ -44,7 +44,7 @@ func TestSendMailArrivesByteIdentical(t *testing.T) {
 	if got.Meta.MailFrom != "alice@example.com" || !reflect.DeepEqual(got.Meta.RcptTos, []string{"bob@example.com", "carol@example.com"}) {
 		t.Fatalf("envelope %+v", got.Meta)
 	}
-	r, err := c.Quit()
+	r, err := c.Quit(ctx)
 	if err != nil || r.Code != 221 {
 		t.Fatalf("Quit = %v, %v", r, err)
 	}
@@ -57,7 +57,7 @@ func TestSendMailRefusedMap(t *testing.T) {
 	c := dial(t, sinkAddr)
 	msg := []byte("Subject: some refused\r\nMessage-ID: <refused-map@go.test>\r\n\r\nbody\r\n")
 	to := []string{"bob@example.com", "refuse-a@example.com", "refuse-b@example.com"}
-	refused, err := c.SendMail("alice@example.com", to, msg)
+	refused, err := c.SendMail(ctx, "alice@example.com", to, msg)
 	if err != nil {
 		t.Fatalf("SendMail: %v", err)
 	}
@@ -85,7 +85,7 @@ func TestAllRecipientsRefused(t *testing.T) {
 	checkHandles(t)
 	c := dial(t, sinkAddr)
 	to := []string{"refuse1@example.com", "refuse2@example.com"}
-	refused, err := c.SendMail("alice@example.com", to, []byte("Subject: x\r\n\r\nnobody\r\n"))
+	refused, err := c.SendMail(ctx, "alice@example.com", to, []byte("Subject: x\r\n\r\nnobody\r\n"))
 	e := wantCode(t, err, smtp.ErrRecipientsRefused)
 	if errors.Is(err, smtp.ErrAuth) {
 		t.Error("errors.Is(err, ErrAuth) is true")
@@ -103,7 +103,7 @@ func TestAllRecipientsRefused(t *testing.T) {
 		t.Fatalf("Error() = %q", err.Error())
 	}
 	// The session went on (RSET): still usable.
-	if r, err := c.Noop(); err != nil || r.Code != 250 {
+	if r, err := c.Noop(ctx); err != nil || r.Code != 250 {
 		t.Fatalf("Noop after the refusal = %v, %v", r, err)
 	}
 }
@@ -120,7 +120,7 @@ func closedPort(t *testing.T) string {
 
 func TestConnectClosedPort(t *testing.T) {
 	addr := closedPort(t)
-	c, err := smtp.Dial(addr, smtp.WithTimeout(5*time.Second))
+	c, err := smtp.Dial(ctx, addr, smtp.WithTimeout(5*time.Second))
 	if c != nil {
 		t.Fatal("Dial returned a Client with its error")
 	}
@@ -134,16 +134,16 @@ func TestConnectClosedPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_, err = c.Connect(addr)
+	_, err = c.Connect(ctx, addr)
 	wantCode(t, err, smtp.ErrConnect)
 	if c.IsConnected() {
 		t.Fatal("connected")
 	}
 	// Nothing to talk to.
-	_, err = c.Noop()
+	_, err = c.Noop(ctx)
 	wantCode(t, err, smtp.ErrServerDisconnected)
 	// Then a good address on the same Client.
-	if r, err := c.Connect(sinkAddr); err != nil || r.Code != 220 {
+	if r, err := c.Connect(ctx, sinkAddr); err != nil || r.Code != 220 {
 		t.Fatalf("Connect = %v, %v", r, err)
 	}
 }
@@ -154,7 +154,7 @@ func TestGreetingNot220(t *testing.T) {
 		_, _ = bufio.NewReader(conn).ReadString('\n') // until the client closes
 		return err
 	}
-	_, err := smtp.Dial(scripted(t, serve))
+	_, err := smtp.Dial(ctx, scripted(t, serve))
 	e := wantCode(t, err, smtp.ErrConnectReply)
 	if e.ReplyCode != 554 || e.ReplyText != "5.3.2 too busy" {
 		t.Fatalf("error %+v", e)
@@ -165,7 +165,7 @@ func TestGreetingNot220(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	r, err := c.Connect(scripted(t, serve))
+	r, err := c.Connect(ctx, scripted(t, serve))
 	if err != nil || r.Code != 554 || r.Text != "5.3.2 too busy" {
 		t.Fatalf("Connect = %+v, %v", r, err)
 	}
@@ -179,7 +179,7 @@ func TestCommands(t *testing.T) {
 	if _, ok := c.EhloResp(); ok {
 		t.Fatal("EhloResp before EHLO")
 	}
-	r, err := c.Ehlo("")
+	r, err := c.Ehlo(ctx, "")
 	if err != nil || r.Code != 250 {
 		t.Fatalf("Ehlo = %v, %v", r, err)
 	}
@@ -207,44 +207,44 @@ func TestCommands(t *testing.T) {
 			t.Errorf("%s = %v, %v; want code %d", name, r, err, code)
 		}
 	}
-	r, err = c.Noop()
+	r, err = c.Noop(ctx)
 	check("Noop", r, err, 250)
-	r, err = c.Docmd("NOOP", "")
+	r, err = c.Docmd(ctx, "NOOP", "")
 	check("Docmd(NOOP)", r, err, 250)
-	r, err = c.Help("")
+	r, err = c.Help(ctx, "")
 	check("Help", r, err, 250)
-	r, err = c.Verify("Bob <bob@example.com>")
+	r, err = c.Verify(ctx, "Bob <bob@example.com>")
 	check("Verify", r, err, 252)
-	r, err = c.Expn("list@example.com")
+	r, err = c.Expn(ctx, "list@example.com")
 	check("Expn", r, err, 502)
-	r, err = c.Helo("")
+	r, err = c.Helo(ctx, "")
 	check("Helo", r, err, 250)
 	if h, ok := c.HeloResp(); !ok || h == "" {
 		t.Errorf("HeloResp = %q, %v", h, ok)
 	}
 
 	// A transaction by hand; Normalize turns the bare LFs into CRLF.
-	r, err = c.Mail("alice@example.com")
+	r, err = c.Mail(ctx, "alice@example.com")
 	check("Mail", r, err, 250)
-	r, err = c.Rcpt("bob@example.com")
+	r, err = c.Rcpt(ctx, "bob@example.com")
 	check("Rcpt", r, err, 250)
-	r, err = c.Rcpt("refuse@example.com")
+	r, err = c.Rcpt(ctx, "refuse@example.com")
 	check("Rcpt(refused)", r, err, 550)
-	r, err = c.Data([]byte("Subject: by hand\nMessage-ID: <by-hand@go.test>\n\n.dot\nend"))
+	r, err = c.Data(ctx, []byte("Subject: by hand\nMessage-ID: <by-hand@go.test>\n\n.dot\nend"))
 	check("Data", r, err, 250)
 	got := findMessage(t, sinkDir, "by-hand@go.test")
 	if want := "Subject: by hand\r\nMessage-ID: <by-hand@go.test>\r\n\r\n.dot\r\nend\r\n"; string(got.Eml) != want {
 		t.Fatalf("arrived %q, want %q", got.Eml, want)
 	}
-	r, err = c.Rset()
+	r, err = c.Rset(ctx)
 	check("Rset", r, err, 250)
 	if lr := c.LastReply(); lr.Code != 250 {
 		t.Errorf("LastReply = %v", lr)
 	}
 
-	r, err = c.Quit()
+	r, err = c.Quit(ctx)
 	check("Quit", r, err, 221)
-	_, err = c.Noop()
+	_, err = c.Noop(ctx)
 	wantCode(t, err, smtp.ErrServerDisconnected)
 
 	if err := c.Close(); err != nil {
@@ -253,7 +253,7 @@ func TestCommands(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	_, err = c.Noop()
+	_, err = c.Noop(ctx)
 	wantCode(t, err, smtp.ErrBadState)
 	if c.IsConnected() || c.HasExtn("size") || c.Features() != nil {
 		t.Fatal("getters on a closed Client")
@@ -289,7 +289,7 @@ func TestTimeouts(t *testing.T) {
 	}
 	defer c2.Close()
 	start := time.Now()
-	_, err = c2.Connect(quiet)
+	_, err = c2.Connect(ctx, quiet)
 	wantCode(t, err, smtp.ErrTimeout)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("timeout took %v", d)
@@ -299,22 +299,22 @@ func TestTimeouts(t *testing.T) {
 func TestInvalidArguments(t *testing.T) {
 	checkHandles(t)
 	c := dial(t, sinkAddr)
-	_, err := c.Mail("a@example.com\r\nRCPT TO:<x@example.com>")
+	_, err := c.Mail(ctx, "a@example.com\r\nRCPT TO:<x@example.com>")
 	wantCode(t, err, smtp.ErrInvalidArgument)
 	// NUL cannot reach C: refused on the Go side.
-	_, err = c.SendMail("alice@example.com", []string{"bob@example.com\x00evil"}, []byte("x\r\n"))
+	_, err = c.SendMail(ctx, "alice@example.com", []string{"bob@example.com\x00evil"}, []byte("x\r\n"))
 	e := wantCode(t, err, smtp.ErrInvalidArgument)
 	if !strings.Contains(e.Message, "NUL") {
 		t.Errorf("message %q", e.Message)
 	}
-	_, err = c.Docmd("NOOP\x00", "")
+	_, err = c.Docmd(ctx, "NOOP\x00", "")
 	wantCode(t, err, smtp.ErrInvalidArgument)
-	_, err = c.SendMail("alice@example.com", nil, []byte("x\r\n"))
+	_, err = c.SendMail(ctx, "alice@example.com", nil, []byte("x\r\n"))
 	wantCode(t, err, smtp.ErrInvalidArgument)
 	wantCode(t, c.SetLocalHostname(""), smtp.ErrInvalidArgument)
 	wantCode(t, c.SetDebugLevel(-1), smtp.ErrInvalidArgument)
 	wantCode(t, c.SetLineEndings(smtp.LineEndings(7)), smtp.ErrInvalidArgument)
-	wantCode(t, c.Auth("X-TOKEN", nil), smtp.ErrNullArgument)
+	wantCode(t, c.Auth(ctx, "X-TOKEN", nil), smtp.ErrNullArgument)
 	wantCode(t, c.SetAuthMechanisms("NO-SUCH-MECH"), smtp.ErrInvalidArgument)
 	if err := c.SetAuthMechanisms(); err != nil {
 		t.Fatal(err)
@@ -325,20 +325,20 @@ func TestInvalidArguments(t *testing.T) {
 		wantCode(t, err, smtp.ErrInvalidArgument)
 	}
 	// Nothing was sent: the session is in step.
-	if r, err := c.Noop(); err != nil || r.Code != 250 {
+	if r, err := c.Noop(ctx); err != nil || r.Code != 250 {
 		t.Fatalf("Noop = %v, %v", r, err)
 	}
 }
 
 func TestRejectBareEOL(t *testing.T) {
 	c := dial(t, sinkAddr, smtp.WithLineEndings(smtp.RejectBareEOL))
-	_, err := c.SendMail("alice@example.com", []string{"bob@example.com"}, []byte("Subject: x\r\n\r\nbare\nLF\r\n"))
+	_, err := c.SendMail(ctx, "alice@example.com", []string{"bob@example.com"}, []byte("Subject: x\r\n\r\nbare\nLF\r\n"))
 	wantCode(t, err, smtp.ErrInvalidArgument)
 	if err := c.SetLineEndings(smtp.Raw); err != nil {
 		t.Fatal(err)
 	}
 	msg := []byte("Subject: raw\r\nMessage-ID: <raw@go.test>\r\n\r\nbare\nLF kept\r\n")
-	if _, err := c.SendMail("alice@example.com", []string{"bob@example.com"}, msg); err != nil {
+	if _, err := c.SendMail(ctx, "alice@example.com", []string{"bob@example.com"}, msg); err != nil {
 		t.Fatal(err)
 	}
 	if got := findMessage(t, sinkDir, "raw@go.test"); !bytes.Equal(got.Eml, msg) {
@@ -351,7 +351,7 @@ func TestSendMessage(t *testing.T) {
 	msg := "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\n" +
 		"Bcc: secret@example.com, refuse-bcc@example.com\r\nSubject: send_message\r\n" +
 		"Message-ID: <send-message@go.test>\r\n\r\nHello.\r\n"
-	refused, err := c.SendMessage([]byte(msg))
+	refused, err := c.SendMessage(ctx, []byte(msg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,14 +369,14 @@ func TestSendMessage(t *testing.T) {
 
 	// The envelope given instead of read.
 	msg2 := "From: alice@example.com\r\nTo: bob@example.com\r\nMessage-ID: <send-message-2@go.test>\r\n\r\nx\r\n"
-	if _, err := c.SendMessage([]byte(msg2), smtp.EnvelopeFrom("bounce@example.com"), smtp.EnvelopeTo("carol@example.com")); err != nil {
+	if _, err := c.SendMessage(ctx, []byte(msg2), smtp.EnvelopeFrom("bounce@example.com"), smtp.EnvelopeTo("carol@example.com")); err != nil {
 		t.Fatal(err)
 	}
 	got = findMessage(t, sinkDir, "send-message-2@go.test")
 	if got.Meta.MailFrom != "bounce@example.com" || !reflect.DeepEqual(got.Meta.RcptTos, []string{"carol@example.com"}) {
 		t.Fatalf("envelope %+v", got.Meta)
 	}
-	_, err = c.SendMessage([]byte("Subject: no recipients\r\n\r\nx\r\n"))
+	_, err = c.SendMessage(ctx, []byte("Subject: no recipients\r\n\r\nx\r\n"))
 	if err == nil {
 		t.Fatal("a message without recipients was sent")
 	}
@@ -385,18 +385,18 @@ func TestSendMessage(t *testing.T) {
 func TestMailOptions(t *testing.T) {
 	c := dial(t, sinkAddr)
 	msg := []byte("Subject: options\r\nMessage-ID: <options@go.test>\r\n\r\nx\r\n")
-	if _, err := c.SendMail("alice@example.com", []string{"bob@example.com"}, msg, smtp.MailOptions("BODY=8BITMIME")); err != nil {
+	if _, err := c.SendMail(ctx, "alice@example.com", []string{"bob@example.com"}, msg, smtp.MailOptions("BODY=8BITMIME")); err != nil {
 		t.Fatal(err)
 	}
 	findMessage(t, sinkDir, "options@go.test")
 	// An option the server does not know.
-	_, err := c.SendMail("alice@example.com", []string{"bob@example.com"}, msg, smtp.MailOptions("X-UNKNOWN=1"))
+	_, err := c.SendMail(ctx, "alice@example.com", []string{"bob@example.com"}, msg, smtp.MailOptions("X-UNKNOWN=1"))
 	wantCode(t, err, smtp.ErrSenderRefused)
 	// Structured options: DSN is not offered by this server.
 	if err := c.SetEnvelope(&smtp.Envelope{DSNRet: smtp.DSNRetHeaders}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.SendMail("alice@example.com", []string{"bob@example.com"}, msg)
+	_, err = c.SendMail(ctx, "alice@example.com", []string{"bob@example.com"}, msg)
 	wantCode(t, err, smtp.ErrNotSupported)
 	if err := c.SetEnvelope(nil); err != nil {
 		t.Fatal(err)
@@ -407,13 +407,13 @@ func TestMailOptions(t *testing.T) {
 
 func TestRequireTLS(t *testing.T) {
 	c := dial(t, sinkAddr, smtp.WithRequireTLS())
-	_, err := c.SendMail("alice@example.com", []string{"bob@example.com"}, []byte("x\r\n"))
+	_, err := c.SendMail(ctx, "alice@example.com", []string{"bob@example.com"}, []byte("x\r\n"))
 	wantCode(t, err, smtp.ErrNotEncrypted)
 }
 
 func TestLogin(t *testing.T) {
 	c := dial(t, authAddr)
-	if err := c.Login("alice", "s3cret"); err != nil {
+	if err := c.Login(ctx, "alice", "s3cret"); err != nil {
 		t.Fatalf("Login: %v", err)
 	}
 	if r := c.LastReply(); r.Code != 235 {
@@ -421,7 +421,7 @@ func TestLogin(t *testing.T) {
 	}
 
 	c2 := dial(t, authAddr)
-	e := wantCode(t, c2.Login("alice", "wrong"), smtp.ErrAuth)
+	e := wantCode(t, c2.Login(ctx, "alice", "wrong"), smtp.ErrAuth)
 	if e.ReplyCode != 535 {
 		t.Fatalf("error %+v", e)
 	}
@@ -431,33 +431,33 @@ func TestLogin(t *testing.T) {
 		if err := c3.SetAuthMechanisms(mech); err != nil {
 			t.Fatal(err)
 		}
-		if err := c3.Login("jörg", "pässword"); err != nil {
+		if err := c3.Login(ctx, "jörg", "pässword"); err != nil {
 			t.Fatalf("Login with %s: %v", mech, err)
 		}
 	}
 	c4 := dial(t, authAddr)
-	if err := c4.AuthBuiltin("XOAUTH2", "alice@example.com", "good-token"); err != nil {
+	if err := c4.AuthBuiltin(ctx, "XOAUTH2", "alice@example.com", "good-token"); err != nil {
 		t.Fatalf("AuthBuiltin(XOAUTH2): %v", err)
 	}
 	c5 := dial(t, authAddr)
-	c5.Ehlo("") // AuthBuiltin, like Auth, does not send EHLO itself
-	if err := c5.AuthBuiltin("SCRAM-SHA-256", "user", "pencil"); err != nil {
+	c5.Ehlo(ctx, "") // AuthBuiltin, like Auth, does not send EHLO itself
+	if err := c5.AuthBuiltin(ctx, "SCRAM-SHA-256", "user", "pencil"); err != nil {
 		t.Fatalf("AuthBuiltin(SCRAM-SHA-256): %v", err)
 	}
 
 	// The sink offers no AUTH.
 	c6 := dial(t, sinkAddr)
-	wantCode(t, c6.Login("alice", "s3cret"), smtp.ErrNotSupported)
+	wantCode(t, c6.Login(ctx, "alice", "s3cret"), smtp.ErrNotSupported)
 }
 
 func TestAuthCallback(t *testing.T) {
 	checkHandles(t)
 	c := dial(t, authAddr)
-	if _, err := c.Ehlo(""); err != nil {
+	if _, err := c.Ehlo(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 	var challenges []string
-	err := c.Auth("X-TOKEN", smtp.MechanismFunc(func(ch []byte) ([]byte, error) {
+	err := c.Auth(ctx, "X-TOKEN", smtp.MechanismFunc(func(ch []byte) ([]byte, error) {
 		challenges = append(challenges, string(ch))
 		if n := smtp.LiveHandles(); n != 1 {
 			return nil, fmt.Errorf("%d live handles during the call", n)
@@ -477,8 +477,8 @@ func TestAuthCallback(t *testing.T) {
 	// (Without EHLO first aiosmtpd answers 503, which smtplib's auth, and
 	// so this one, takes for "already authenticated".)
 	c2 := dial(t, authAddr)
-	c2.Ehlo("")
-	e := wantCode(t, c2.Auth("X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
+	c2.Ehlo(ctx, "")
+	e := wantCode(t, c2.Auth(ctx, "X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
 		return []byte("wrong"), nil
 	})), smtp.ErrAuth)
 	if e.ReplyCode != 535 || e.Err != nil {
@@ -506,11 +506,11 @@ func (p *plain) Next(ch []byte) ([]byte, error) {
 func TestAuthInitialResponse(t *testing.T) {
 	checkHandles(t)
 	c := dial(t, authAddr)
-	if _, err := c.Ehlo(""); err != nil {
+	if _, err := c.Ehlo(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
 	p := &plain{user: "alice", pass: "s3cret"}
-	if err := c.Auth("PLAIN", p); err != nil {
+	if err := c.Auth(ctx, "PLAIN", p); err != nil {
 		t.Fatalf("Auth(PLAIN): %v", err)
 	}
 	if p.starts != 1 || len(p.nexts) != 0 {
@@ -518,9 +518,9 @@ func TestAuthInitialResponse(t *testing.T) {
 	}
 	// Without an initial response: an empty challenge, answered by Next.
 	c2 := dial(t, authAddr)
-	c2.Ehlo("")
+	c2.Ehlo(ctx, "")
 	p2 := &plain{user: "alice", pass: "s3cret"}
-	if err := c2.Auth("PLAIN", p2, smtp.NoInitialResponse); err != nil {
+	if err := c2.Auth(ctx, "PLAIN", p2, smtp.NoInitialResponse); err != nil {
 		t.Fatalf("Auth(PLAIN, NoInitialResponse): %v", err)
 	}
 	if p2.starts != 0 || len(p2.nexts) != 1 || len(p2.nexts[0]) != 0 {
@@ -531,8 +531,8 @@ func TestAuthInitialResponse(t *testing.T) {
 func TestAuthCallbackPanics(t *testing.T) {
 	checkHandles(t)
 	c := dial(t, authAddr)
-	c.Ehlo("")
-	err := c.Auth("X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
+	c.Ehlo(ctx, "")
+	err := c.Auth(ctx, "X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
 		panic("boom")
 	}))
 	e := wantCode(t, err, smtp.ErrAuthAborted)
@@ -547,10 +547,10 @@ func TestAuthCallbackPanics(t *testing.T) {
 		t.Fatalf("%d handles alive after the call", n)
 	}
 	// The exchange was cancelled cleanly: the session is still in step.
-	if r, err := c.Noop(); err != nil || r.Code != 250 {
+	if r, err := c.Noop(ctx); err != nil || r.Code != 250 {
 		t.Fatalf("Noop after the panic = %v, %v", r, err)
 	}
-	if err := c.Auth("X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
+	if err := c.Auth(ctx, "X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
 		return []byte("open sesame"), nil
 	})); err != nil {
 		t.Fatalf("Auth after the panic: %v", err)
@@ -558,14 +558,14 @@ func TestAuthCallbackPanics(t *testing.T) {
 
 	// A nil-pointer panic (a runtime error) is recovered the same way.
 	c2 := dial(t, authAddr)
-	c2.Ehlo("")
-	err = c2.Auth("X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
+	c2.Ehlo(ctx, "")
+	err = c2.Auth(ctx, "X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
 		var m map[string]int
 		m["x"] = 1
 		return nil, nil
 	}))
 	wantCode(t, err, smtp.ErrAuthAborted)
-	if r, err := c2.Noop(); err != nil || r.Code != 250 {
+	if r, err := c2.Noop(ctx); err != nil || r.Code != 250 {
 		t.Fatalf("Noop = %v, %v", r, err)
 	}
 }
@@ -575,13 +575,13 @@ var errNoToken = errors.New("no token today")
 func TestAuthCallbackError(t *testing.T) {
 	checkHandles(t)
 	c := dial(t, authAddr)
-	c.Ehlo("")
-	err := c.Auth("X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) { return nil, errNoToken }))
+	c.Ehlo(ctx, "")
+	err := c.Auth(ctx, "X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) { return nil, errNoToken }))
 	wantCode(t, err, smtp.ErrAuthAborted)
 	if !errors.Is(err, errNoToken) {
 		t.Fatalf("errors.Is(err, errNoToken) is false: %v", err)
 	}
-	if r, err := c.Noop(); err != nil || r.Code != 250 {
+	if r, err := c.Noop(ctx); err != nil || r.Code != 250 {
 		t.Fatalf("Noop = %v, %v", r, err)
 	}
 }
@@ -623,7 +623,7 @@ func TestAuthLargeResponse(t *testing.T) {
 	})
 	c := dial(t, addr)
 	calls := 0
-	err := c.Auth("X-BIG", smtp.MechanismFunc(func(ch []byte) ([]byte, error) {
+	err := c.Auth(ctx, "X-BIG", smtp.MechanismFunc(func(ch []byte) ([]byte, error) {
 		calls++
 		if string(ch) != "size?" {
 			return nil, fmt.Errorf("challenge %q", ch)
@@ -636,19 +636,19 @@ func TestAuthLargeResponse(t *testing.T) {
 	if calls != 1 {
 		t.Fatalf("callback called %d times", calls)
 	}
-	c.Quit()
+	c.Quit(ctx)
 }
 
 // A callback calling its own Client gets ErrBadState instead of a deadlock.
 func TestCallbackReentrancy(t *testing.T) {
 	checkHandles(t)
 	c := dial(t, authAddr)
-	c.Ehlo("")
+	c.Ehlo(ctx, "")
 	done := make(chan error, 1)
 	var inner error
 	go func() {
-		done <- c.Auth("X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
-			_, inner = c.Noop()
+		done <- c.Auth(ctx, "X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
+			_, inner = c.Noop(ctx)
 			c.Close() // refused too, not a deadlock
 			return []byte("open sesame"), nil
 		}))
@@ -662,7 +662,7 @@ func TestCallbackReentrancy(t *testing.T) {
 		t.Fatal("deadlock: a call from inside the callback blocked")
 	}
 	wantCode(t, inner, smtp.ErrBadState)
-	if r, err := c.Noop(); err != nil || r.Code != 250 {
+	if r, err := c.Noop(ctx); err != nil || r.Code != 250 {
 		t.Fatalf("Noop = %v, %v", r, err)
 	}
 }
@@ -678,7 +678,7 @@ func TestTrace(t *testing.T) {
 	if n := smtp.LiveHandles(); n != 1 {
 		t.Fatalf("%d handles with one trace function", n)
 	}
-	c.Noop()
+	c.Noop(ctx)
 	joined := strings.Join(lines, "\n")
 	if !strings.Contains(strings.ToLower(joined), "noop") || dirs[smtp.TraceSend] == 0 || dirs[smtp.TraceRecv] == 0 {
 		t.Fatalf("trace %v:\n%s", dirs, joined)
@@ -686,12 +686,12 @@ func TestTrace(t *testing.T) {
 	// A trace function that panics or calls the Client does no harm.
 	var inner error
 	if err := c.SetTrace(func(smtp.TraceDirection, string) {
-		_, inner = c.Noop()
+		_, inner = c.Noop(ctx)
 		panic("trace boom")
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := c.Noop(); err != nil || r.Code != 250 {
+	if r, err := c.Noop(ctx); err != nil || r.Code != 250 {
 		t.Fatalf("Noop = %v, %v", r, err)
 	}
 	wantCode(t, inner, smtp.ErrBadState)
@@ -712,11 +712,11 @@ func TestTrace(t *testing.T) {
 // included.
 func TestFinalizer(t *testing.T) {
 	func() {
-		c, err := smtp.Dial(sinkAddr, smtp.WithTrace(func(smtp.TraceDirection, string) {}))
+		c, err := smtp.Dial(ctx, sinkAddr, smtp.WithTrace(func(smtp.TraceDirection, string) {}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Noop()
+		c.Noop(ctx)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for smtp.LiveHandles() != 0 {
@@ -796,7 +796,7 @@ func TestLMTP(t *testing.T) {
 		t.Fatalf("Kind() = %v", c.Kind())
 	}
 	to := []string{"a@example.com", "b@example.com", "refuse@example.com"}
-	refused, err := c.SendMail("alice@example.com", to, []byte("Subject: lmtp\r\n\r\nx\r\n"))
+	refused, err := c.SendMail(ctx, "alice@example.com", to, []byte("Subject: lmtp\r\n\r\nx\r\n"))
 	if err != nil {
 		t.Fatalf("SendMail: %v", err)
 	}
@@ -809,23 +809,29 @@ func TestLMTP(t *testing.T) {
 		rs[2].Status != "5.1.1" || rs[2].DataReply.Code != 0 {
 		t.Fatalf("Recipients() = %+v", rs)
 	}
-	if r, err := c.Quit(); err != nil || r.Code != 221 {
+	// The reply that decided each fate: after the data for those accepted
+	// at RCPT, else the RCPT reply.
+	if rs[0].Final != rs[0].DataReply || rs[1].Final != rs[1].DataReply || rs[1].FinalStatus != "4.2.2" ||
+		rs[2].Final != rs[2].Reply || rs[2].FinalStatus != "5.1.1" {
+		t.Fatalf("Final replies: %+v", rs)
+	}
+	if r, err := c.Quit(ctx); err != nil || r.Code != 221 {
 		t.Fatalf("Quit = %v, %v", r, err)
 	}
 
 	// Every recipient refused after the data: ErrData, the map in the error.
 	c2 := dial(t, scripted(t, func(conn net.Conn) error { return lmtpScript(conn, true) }), smtp.WithKind(smtp.LMTP))
-	refused, err = c2.SendMail("alice@example.com", to[:2], []byte("x\r\n"))
+	refused, err = c2.SendMail(ctx, "alice@example.com", to[:2], []byte("x\r\n"))
 	e := wantCode(t, err, smtp.ErrData)
 	if len(e.Refused) != 2 || e.Refused["a@example.com"].Code != 550 || len(refused) != 2 {
 		t.Fatalf("refused %v, error %+v", refused, e)
 	}
 
 	// LMTP over a Unix-domain socket: an address starting with "/".
-	sock := filepath.Join(workDir, "lmtp.sock")
+	sock := filepath.Join(t.TempDir(), "lmtp.sock")
 	scriptedOn(t, "unix", sock, lmtpServer)
 	c3 := dial(t, sock, smtp.WithKind(smtp.LMTP))
-	if refused, err := c3.SendMail("alice@example.com", to[:1], []byte("x\r\n")); err != nil || len(refused) != 0 {
+	if refused, err := c3.SendMail(ctx, "alice@example.com", to[:1], []byte("x\r\n")); err != nil || len(refused) != 0 {
 		t.Fatalf("SendMail over a Unix socket = %v, %v", refused, err)
 	}
 }
@@ -849,7 +855,7 @@ func TestRecipients421(t *testing.T) {
 		}
 	})
 	c := dial(t, addr)
-	refused, err := c.SendMail("alice@example.com", []string{"bob@example.com", "carol@example.com"}, []byte("x\r\n"))
+	refused, err := c.SendMail(ctx, "alice@example.com", []string{"bob@example.com", "carol@example.com"}, []byte("x\r\n"))
 	e := wantCode(t, err, smtp.ErrRecipientsRefused)
 	if e.ReplyCode != 421 || refused["bob@example.com"].Code != 421 {
 		t.Fatalf("refused %v, error %+v", refused, e)
@@ -861,11 +867,11 @@ func TestRecipients421(t *testing.T) {
 
 func TestSourceAddress(t *testing.T) {
 	c := dial(t, sinkAddr, smtp.WithSourceAddress("127.0.0.1", 0))
-	if r, err := c.Noop(); err != nil || r.Code != 250 {
+	if r, err := c.Noop(ctx); err != nil || r.Code != 250 {
 		t.Fatalf("Noop = %v, %v", r, err)
 	}
 	// An address that is not this machine's cannot be bound.
-	_, err := smtp.Dial(sinkAddr, smtp.WithSourceAddress("192.0.2.1", 0))
+	_, err := smtp.Dial(ctx, sinkAddr, smtp.WithSourceAddress("192.0.2.1", 0))
 	wantCode(t, err, smtp.ErrConnect)
 }
 
@@ -874,12 +880,12 @@ func TestSourceAddress(t *testing.T) {
 func TestCallbackOtherGoroutineWaits(t *testing.T) {
 	checkHandles(t)
 	c := dial(t, authAddr)
-	c.Ehlo("")
+	c.Ehlo(ctx, "")
 	var other error
 	otherDone := make(chan struct{})
-	err := c.Auth("X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
+	err := c.Auth(ctx, "X-TOKEN", smtp.MechanismFunc(func([]byte) ([]byte, error) {
 		go func() {
-			_, other = c.Noop()
+			_, other = c.Noop(ctx)
 			close(otherDone)
 		}()
 		select {
@@ -905,14 +911,14 @@ func TestConcurrentClients(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			c, err := smtp.Dial(sinkAddr)
+			c, err := smtp.Dial(ctx, sinkAddr)
 			if err != nil {
 				errs <- err
 				return
 			}
 			defer c.Close()
 			msg := fmt.Sprintf("Subject: %d\r\nMessage-ID: <concurrent-%d@go.test>\r\n\r\nx\r\n", i, i)
-			if _, err := c.SendMail("alice@example.com", []string{"bob@example.com"}, []byte(msg)); err != nil {
+			if _, err := c.SendMail(ctx, "alice@example.com", []string{"bob@example.com"}, []byte(msg)); err != nil {
 				errs <- err
 			}
 		}(i)
@@ -924,7 +930,7 @@ func TestConcurrentClients(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := 0; j < 10; j++ {
-				if r, err := shared.Noop(); err != nil || r.Code != 250 {
+				if r, err := shared.Noop(ctx); err != nil || r.Code != 250 {
 					errs <- fmt.Errorf("shared Noop = %v, %v", r, err)
 					return
 				}
@@ -946,14 +952,14 @@ func TestConcurrentClients(t *testing.T) {
 // SendMail starts cleanly.
 func TestSendMailNonASCIIRecipient(t *testing.T) {
 	c := dial(t, sinkAddr)
-	_, err := c.SendMail("alice@example.com", []string{"bob@example.com", "bøb@example.com"}, []byte("x\r\n"))
+	_, err := c.SendMail(ctx, "alice@example.com", []string{"bob@example.com", "bøb@example.com"}, []byte("x\r\n"))
 	wantCode(t, err, smtp.ErrInvalidArgument)
-	_, err = c.SendMail("alice@example.com", []string{"bob@example.com"}, []byte("x\r\n"))
+	_, err = c.SendMail(ctx, "alice@example.com", []string{"bob@example.com"}, []byte("x\r\n"))
 	if err != nil {
 		t.Fatalf("SendMail after the refusal: %v", err)
 	}
 	// With SMTPUTF8 (the sink offers it) the address goes.
-	if _, err := c.SendMail("alice@example.com", []string{"bøb@example.com"}, []byte("x\r\n"), smtp.MailOptions("SMTPUTF8")); err != nil {
+	if _, err := c.SendMail(ctx, "alice@example.com", []string{"bøb@example.com"}, []byte("x\r\n"), smtp.MailOptions("SMTPUTF8")); err != nil {
 		t.Fatalf("SendMail with SMTPUTF8: %v", err)
 	}
 }

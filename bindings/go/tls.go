@@ -1,13 +1,13 @@
 package smtp
 
 /*
-#cgo pkg-config: smtp
 #include <stdlib.h>
 #include <smtp.h>
 */
 import "C"
 
 import (
+	"context"
 	"runtime"
 	"sync"
 	"unsafe"
@@ -100,6 +100,34 @@ func (b *TLSConfigBuilder) SetDefaultRoots(use bool) error {
 	}
 	defer b.mu.Unlock()
 	return b.check("tls_set_default_roots", C.smtp_tls_config_builder_set_default_roots(b.b, cbool(use)))
+}
+
+// Roots is a set of built-in trust stores for SetRoots.
+type Roots uint
+
+const (
+	// RootsMozilla: the Mozilla roots built into the library
+	// (webpki-roots), the same on every platform. The default.
+	RootsMozilla Roots = 1
+	// RootsSystem: the system's trust store, loaded by SetRoots.
+	RootsSystem Roots = 2
+)
+
+// SetRoots chooses the built-in trust stores trusted beside the CAs added
+// from files: RootsMozilla, RootsSystem, both, or 0 (only the added CAs).
+// With RootsSystem the store is loaded now; info then says how many
+// certificates were loaded and from where, and names those skipped.
+// ErrTLS when not one could be loaded (the builder is then unchanged);
+// other bits are ErrInvalidArgument.
+func (b *TLSConfigBuilder) SetRoots(roots Roots) (info string, err error) {
+	if err := b.begin("tls_set_roots"); err != nil {
+		return "", err
+	}
+	defer b.mu.Unlock()
+	if err := b.check("tls_set_roots", C.smtp_tls_config_builder_set_roots(b.b, C.uint(roots))); err != nil {
+		return "", err
+	}
+	return C.GoString(C.smtp_tls_config_builder_errmsg(b.b)), nil
 }
 
 // SetClientCert presents a client certificate (smtplib's certfile and
@@ -198,7 +226,7 @@ func (c *Client) SetTLSConfig(cfg *TLSConfig) error {
 	if err := c.begin("set_tls_config"); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	return c.check("set_tls_config", C.smtp_session_set_tls_config(c.s, p))
 }
 
@@ -208,18 +236,15 @@ func (c *Client) SetTLSConfig(cfg *TLSConfig) error {
 // given to connect. A failed handshake is ErrTLS naming the check, with the
 // connection closed. Afterwards the session has forgotten the EHLO state:
 // EHLO again (SendMail and Login do it themselves).
-func (c *Client) StartTLS(cfg *TLSConfig) (Reply, error) {
+func (c *Client) StartTLS(ctx context.Context, cfg *TLSConfig) (Reply, error) {
 	p, release, err := cfg.use("starttls")
 	if err != nil {
 		return Reply{}, err
 	}
 	defer release()
-	if err := c.begin("starttls"); err != nil {
-		return Reply{}, err
-	}
-	defer c.mu.Unlock()
-	var code C.int
-	return c.reply("starttls", C.smtp_session_starttls(c.s, p, &code), code)
+	return c.doReply(ctx, "starttls", func(s *C.smtp_session, code *C.int) C.int {
+		return C.smtp_session_starttls(s, p, code)
+	})
 }
 
 // IsEncrypted reports whether the current connection is TLS.
@@ -227,7 +252,7 @@ func (c *Client) IsEncrypted() bool {
 	if c.begin("is_encrypted") != nil {
 		return false
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	return C.smtp_session_is_encrypted(c.s) != 0
 }
 
@@ -237,7 +262,7 @@ func (c *Client) TLSVersion() string {
 	if c.begin("tls_version") != nil {
 		return ""
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	s, _ := optGoString(C.smtp_session_tls_version(c.s))
 	return s
 }
@@ -248,7 +273,7 @@ func (c *Client) TLSCipher() string {
 	if c.begin("tls_cipher") != nil {
 		return ""
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	s, _ := optGoString(C.smtp_session_tls_cipher(c.s))
 	return s
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"libsmtp.example/smtp"
+	smtp "github.com/libsmtp/libsmtp/bindings/go"
 )
 
 // testCA builds a TLSConfig trusting only the trustme CA of the test servers.
@@ -33,14 +33,14 @@ func TestStartTLS(t *testing.T) {
 	cfg := testCA(t)
 	c := dial(t, starttlsAddr, smtp.WithTLSConfig(cfg), smtp.WithRequireTLS())
 	if !c.HasExtn("starttls") {
-		if _, err := c.Ehlo(""); err != nil {
+		if _, err := c.Ehlo(ctx, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if c.IsEncrypted() || c.TLSVersion() != "" {
 		t.Fatal("encrypted before STARTTLS")
 	}
-	r, err := c.StartTLS(nil)
+	r, err := c.StartTLS(ctx, nil)
 	if err != nil || r.Code != 220 {
 		t.Fatalf("StartTLS = %v, %v", r, err)
 	}
@@ -51,20 +51,20 @@ func TestStartTLS(t *testing.T) {
 		t.Fatal("EHLO state kept across STARTTLS")
 	}
 	msg := []byte("From: alice@example.com\r\nTo: bob@example.com\r\nMessage-ID: <starttls@go.test>\r\n\r\nOnly the server can read this.\r\n")
-	refused, err := c.SendMail("alice@example.com", []string{"bob@example.com"}, msg)
+	refused, err := c.SendMail(ctx, "alice@example.com", []string{"bob@example.com"}, msg)
 	if err != nil || len(refused) != 0 {
 		t.Fatalf("SendMail = %v, %v", refused, err)
 	}
 	if got := findMessage(t, starttlsDir, "starttls@go.test"); !bytes.Equal(got.Eml, msg) {
 		t.Fatalf("arrived %q", got.Eml)
 	}
-	c.Quit()
+	c.Quit(ctx)
 }
 
 func TestStartTLSConfigArgument(t *testing.T) {
 	cfg := testCA(t)
 	c := dial(t, starttlsAddr)
-	if _, err := c.StartTLS(cfg); err != nil {
+	if _, err := c.StartTLS(ctx, cfg); err != nil {
 		t.Fatalf("StartTLS(cfg): %v", err)
 	}
 	if !c.IsEncrypted() {
@@ -75,7 +75,7 @@ func TestStartTLSConfigArgument(t *testing.T) {
 func TestStartTLSUnknownCA(t *testing.T) {
 	// The default roots do not know the trustme CA.
 	c := dial(t, starttlsAddr)
-	_, err := c.StartTLS(nil)
+	_, err := c.StartTLS(ctx, nil)
 	e := wantCode(t, err, smtp.ErrTLS)
 	if e.Message == "" {
 		t.Fatal("no message")
@@ -95,24 +95,24 @@ func TestImplicitTLS(t *testing.T) {
 		t.Fatal("SMTPSSL session not encrypted")
 	}
 	msg := []byte("Subject: implicit\r\nMessage-ID: <implicit@go.test>\r\n\r\nx\r\n")
-	if _, err := c.SendMail("alice@example.com", []string{"bob@example.com"}, msg); err != nil {
+	if _, err := c.SendMail(ctx, "alice@example.com", []string{"bob@example.com"}, msg); err != nil {
 		t.Fatal(err)
 	}
 	findMessage(t, implicitDir, "implicit@go.test")
 
 	// Without the CA.
-	_, err := smtp.Dial(implicitAddr, smtp.WithKind(smtp.SMTPSSL))
+	_, err := smtp.Dial(ctx, implicitAddr, smtp.WithKind(smtp.SMTPSSL))
 	wantCode(t, err, smtp.ErrTLS)
 }
 
 func TestTLSBuilderErrors(t *testing.T) {
 	b := smtp.NewTLSConfigBuilder()
-	e := wantCode(t, b.AddCAFile(filepath.Join(workDir, "no-such-ca.pem")), smtp.ErrTLS)
+	e := wantCode(t, b.AddCAFile(filepath.Join(t.TempDir(), "no-such-ca.pem")), smtp.ErrTLS)
 	if e.Message == "" || e.Message == "no error" {
 		t.Fatalf("message %q", e.Message)
 	}
 	wantCode(t, b.SetServerName("not a name!"), smtp.ErrInvalidArgument)
-	empty := filepath.Join(workDir, "empty.pem")
+	empty := filepath.Join(t.TempDir(), "empty.pem")
 	os.WriteFile(empty, []byte("not a certificate\n"), 0o600)
 	wantCode(t, b.SetClientCert(empty, empty), smtp.ErrTLS)
 	if err := b.SetDefaultRoots(false); err != nil {
@@ -127,7 +127,7 @@ func TestTLSBuilderErrors(t *testing.T) {
 	cfg := testCA(t)
 	cfg.Close()
 	c := dial(t, starttlsAddr)
-	_, err = c.StartTLS(cfg)
+	_, err = c.StartTLS(ctx, cfg)
 	wantCode(t, err, smtp.ErrBadState)
 	wantCode(t, c.SetTLSConfig(cfg), smtp.ErrBadState)
 }
