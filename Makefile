@@ -150,9 +150,9 @@ dist-c:
 	@echo "dist/$(DIST).tar.gz: $$(du -h dist/$(DIST).tar.gz | cut -f1)"
 
 # The language packages, each bundling the staged (stripped) libsmtp.so.0:
-# bindings/LANG/dist.sh OUTDIR builds one (Go has none: a Go module is its
+# bindings/LANG/dist.sh OUTDIR builds one (Go's writes nothing: a Go module is its
 # source; bindings/go/README.md shows the static link).
-DIST_BINDINGS := python
+DIST_BINDINGS := python go
 dist: dist-c stage
 	for lang in $(DIST_BINDINGS); do sh bindings/$$lang/dist.sh dist || exit 1; done
 	@ls -l dist

@@ -1,8 +1,8 @@
 #!/bin/sh
 # The Go binding's tests. Run by `python3 scripts/run_tests.py go`, which
-# starts the servers of tests/servers/servers.json this needs (sink, auth,
-# slow, starttls, implicit) and exports LIBSMTP_<NAME>; this script adds
-# dsn, socks and httpproxy with `run_tests.py --serve` around go test.
+# starts the servers of tests/servers/servers.json every binding gets
+# (BINDING_SERVERS: sink, auth, slow, starttls, implicit, dsn, socks,
+# httpproxy) and exports LIBSMTP_<NAME>.
 #   1. go vet (both link modes); godoc shows no C. name;
 #   2. go test -v against the staged install (build/stage, made by
 #      make stage), found through pkg-config only;
@@ -78,11 +78,9 @@ fi
 echo "go binding: godoc shows Go names only ($(printf '%s\n' "$doc" | grep -c '^func ') functions)"
 
 cd "$ROOT"
-python3 scripts/run_tests.py --serve dsn socks httpproxy -- \
-  sh -c 'cd bindings/go && go test -v -count=1 -timeout 300s ./...'
+(cd bindings/go && go test -v -count=1 -timeout 300s ./...)
 if [ "${GO_TEST_RACE:-0}" = 1 ]; then
-  python3 scripts/run_tests.py --serve dsn socks httpproxy -- \
-    sh -c 'cd bindings/go && go test -race -count=1 -timeout 600s ./...'
+  (cd bindings/go && go test -race -count=1 -timeout 600s ./...)
 fi
 
 # A module of its own using the binding from this checkout, as the
