@@ -107,7 +107,7 @@ module TestServers
       desc = SPEC['servers'].fetch(name.to_s)
       vars = SPEC['vars'].transform_keys(&:to_sym)
       vars[:tls] = tls_files if desc['args'].any? { |a| a.include?('{tls}') }
-      args = desc['args'].map { |a| format(a.gsub('%', '%%'), **vars) }
+      args = desc['args'].map { |a| a.gsub(/\{(\w+)\}/) { vars.fetch(Regexp.last_match(1).to_sym) } }
       port_file = File.join(tmp, "#{name}.port")
       log = File.join(tmp, "#{name}.log")
       dir = desc['dir'] ? File.join(tmp, name.to_s) : nil
