@@ -13,9 +13,22 @@ module Smtp
   # 4. 'smtp', left to the dynamic loader (LD_LIBRARY_PATH, ld.so.cache).
   # 2 to 4 serve a checkout (bindings/ruby/lib on the load path) with a
   # libsmtp installed by `make install`.
+  #
+  # When the bundled library does not load (a system older than the one it
+  # was built for: it needs glibc 2.34), the next one is tried
+  # (library_candidates); Smtp.loaded_library says which one loaded.
   def self.library_path
-    return BUNDLED_LIBRARY if File.exist?(BUNDLED_LIBRARY)
+    library_candidates.first
+  end
 
+  # The libraries ffi tries, in order: the bundled one (when the gem has
+  # it), then the first of 2 to 4 above.
+  def self.library_candidates
+    found = installed_library_path
+    File.exist?(BUNDLED_LIBRARY) ? [BUNDLED_LIBRARY, found] : [found]
+  end
+
+  def self.installed_library_path
     env = ENV['LIBSMTP_PATH']
     return env if env && !env.empty?
 
@@ -36,5 +49,5 @@ module Smtp
   rescue SystemCallError
     nil # no pkg-config
   end
-  private_class_method :pkg_config_libdir
+  private_class_method :pkg_config_libdir, :installed_library_path
 end

@@ -21,7 +21,8 @@ module Smtp
   # the header's #defines.
   module Native
     extend FFI::Library
-    ffi_lib Smtp.library_path
+    # One list: alternatives, the first that loads wins.
+    ffi_lib Smtp.library_candidates
 
     # The functions of smtp.h this binding leaves out on purpose, and why.
     NOT_BOUND = {
@@ -286,6 +287,11 @@ module Smtp
       s.force_encoding(Encoding::BINARY) unless s.valid_encoding?
       s
     end
+  end
+
+  # The path (or name) of the libsmtp this process loaded.
+  def self.loaded_library
+    Native.ffi_libraries.first.name
   end
 
   # The library's version, "MAJOR.MINOR.PATCH".
