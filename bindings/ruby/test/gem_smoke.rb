@@ -16,7 +16,8 @@ fail!("environment set: #{leaked}") unless leaked.empty?
 
 spec = Gem.loaded_specs.fetch('libsmtp')
 home = File.realpath(ENV.fetch('GEM_HOME'))
-fail!("libsmtp loaded from #{spec.full_gem_path}, not GEM_HOME") unless File.realpath(spec.full_gem_path).start_with?(home)
+in_home = File.realpath(spec.full_gem_path).start_with?(home)
+fail!("libsmtp loaded from #{spec.full_gem_path}, not GEM_HOME") unless in_home
 bundled = File.join(spec.full_gem_path, 'lib/smtp/libsmtp.so.0')
 fail!("loaded #{Smtp.loaded_library}, not the bundled #{bundled}") unless Smtp.loaded_library == bundled
 mapped = File.readlines('/proc/self/maps').grep(/libsmtp\.so/).map { |l| l.split.last }.uniq

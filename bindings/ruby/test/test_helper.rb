@@ -187,6 +187,23 @@ module SmtpTestHelpers
     trace_line.chomp[/\Asend: '(.*?)(?:\\r\\n)?'\z/m, 1] || trace_line
   end
 
+  # Run the block on a new thread (kept in @threads for teardown); its
+  # exception is taken by #value.
+  def in_thread(&block)
+    t = Thread.new(&block)
+    t.report_on_exception = false
+    (@threads ||= []) << t
+    t
+  end
+
+  # Thread +thread+, once it has ended (within 5 s; Thread#join re-raises
+  # its exception, which the test reads with #value), else nil.
+  def ended(thread)
+    thread.join(5)
+  rescue Exception # rubocop:disable Lint/RescueException -- the thread's own end
+    thread
+  end
+
   # A unique EHLO name.
   def unique_name(tag)
     "#{tag}-#{Process.pid}-#{rand(1 << 30)}.test"

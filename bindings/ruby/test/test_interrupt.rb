@@ -27,21 +27,6 @@ class TestInterrupt < Minitest::Test
     puts format('timing: %-58s %6.1f ms', what, seconds * 1000)
   end
 
-  def in_thread(&block)
-    t = Thread.new(&block)
-    t.report_on_exception = false
-    @threads << t
-    t
-  end
-
-  # Thread #t, once it has ended (within 5 s; Thread#join re-raises its
-  # exception, which the test reads with #value), else nil.
-  def ended(thread)
-    thread.join(5)
-  rescue Exception # rubocop:disable Lint/RescueException -- the thread's own end
-    thread
-  end
-
   # A session waiting for the slow greeting on another thread, inside
   # the library (connected, the greeting 2 s away).
   def waiting_call(session)
@@ -59,35 +44,33 @@ class TestInterrupt < Minitest::Test
     assert_equal 221, session.quit[0]
   end
 
-  def test_thread_raise_ends_the_call
+  # Interrupt (the block) a thread waiting in connect: the call ends
+  # within LIMIT, and the session is usable again. Returns the thread.
+  def assert_interrupt_ends_the_call(what)
     s = Smtp::Session.new(timeout: 30)
     t = waiting_call(s)
     started = now
-    t.raise(Stop, 'enough')
+    yield t
     assert ended(t), 'the call did not end'
     elapsed = now - started
-    timing('Thread#raise on a thread waiting in connect', elapsed)
-    e = assert_raises(Stop) { t.value }
-    assert_equal 'enough', e.message
+    timing("#{what} on a thread waiting in connect", elapsed)
     assert_operator elapsed, :<, LIMIT
+    refute t.alive?
     assert_usable_after(s)
+    t
   ensure
     s&.free
   end
 
+  def test_thread_raise_ends_the_call
+    t = assert_interrupt_ends_the_call('Thread#raise') { |thread| thread.raise(Stop, 'enough') }
+    e = assert_raises(Stop) { t.value }
+    assert_equal 'enough', e.message
+  end
+
   def test_thread_kill_ends_the_call
-    s = Smtp::Session.new(timeout: 30)
-    t = waiting_call(s)
-    started = now
-    t.kill
-    assert ended(t), 'the call did not end'
-    elapsed = now - started
-    timing('Thread#kill on a thread waiting in connect', elapsed)
-    assert_operator elapsed, :<, LIMIT
-    refute t.alive?
-    assert_usable_after(s)
-  ensure
-    s&.free
+    t = assert_interrupt_ends_the_call('Thread#kill', &:kill)
+    assert_nil t.value # a killed thread has no value
   end
 
   def test_timeout_ends_the_call

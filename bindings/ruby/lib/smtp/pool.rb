@@ -84,13 +84,18 @@ module Smtp
     # Session#sendmail through the pool.
     def sendmail(from_addr, to_addrs, msg, mail_options = [], rcpt_options = [], line_endings: :normalize,
                  session: nil)
-      use { |p| (session || self.session).sendmail_via(p, from_addr, to_addrs, msg, mail_options, rcpt_options, line_endings) }
+      use do |p|
+        (session || self.session).sendmail_via(p, from_addr, to_addrs, msg, mail_options, rcpt_options, line_endings)
+      end
     end
 
     # Session#send_message through the pool.
     def send_message(msg, from_addr = nil, to_addrs = nil, mail_options = [], rcpt_options = [],
                      line_endings: :normalize, session: nil)
-      use { |p| (session || self.session).send_message_via(p, msg, from_addr, to_addrs, mail_options, rcpt_options, line_endings) }
+      use do |p|
+        (session || self.session).send_message_via(p, msg, from_addr, to_addrs, mail_options, rcpt_options,
+                                                   line_endings)
+      end
     end
 
     # Session#sendmail_batch through the pool: the messages go on one
