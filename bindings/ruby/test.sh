@@ -1,8 +1,10 @@
 #!/bin/sh
-# The Ruby binding's tests. Run from the repository root:
-#   STAGE=build/stage sh bindings/ruby/test.sh
+# The Ruby binding's tests, run by `python3 scripts/run_tests.py ruby`
+# (which starts the test servers and exports LIBSMTP_SINK and the others).
 # STAGE: an install prefix made by `make stage` (default build/stage);
 # build/venv: the Python venv of scripts/deps.sh (aiosmtpd, for the servers).
+# The minitest suite, then the gem from dist.sh installed into a fresh
+# GEM_HOME and used with no environment.
 set -eu
 
 STAGE=${STAGE:-build/stage}
