@@ -3,21 +3,23 @@
 # libsmtp for Ruby: an SMTP/LMTP client with Python smtplib's semantics,
 # over the C library through the ffi gem.
 #
-#   require 'smtp'
+#   require 'libsmtp'   # or require 'smtp'
 #   Smtp::Session.start('localhost', 25) do |s|
 #     refused = s.sendmail('alice@example.com', ['bob@example.com'], message)
 #   end
 #
-# The library is found through ENV['LIBSMTP_PATH'], else pkg-config's
-# libdir for the `smtp` module, else the dynamic loader (see
+# The library is the one bundled in the gem, else found through
+# ENV['LIBSMTP_PATH'], pkg-config or the dynamic loader (see
 # Smtp.library_path).
 module Smtp
-  VERSION = '0.1.0'
 end
 
+require_relative 'smtp/version'
 require_relative 'smtp/native'
 require_relative 'smtp/errors'
 require_relative 'smtp/args'
 require_relative 'smtp/callbacks'
 require_relative 'smtp/tls_config'
+require_relative 'smtp/envelope'
 require_relative 'smtp/session'
+require_relative 'smtp/pool'

@@ -134,9 +134,9 @@ class TestAuth < Minitest::Test
   end
 
   def test_response_larger_than_the_first_buffer
-    # Over 1024 bytes: the bridge answers NEED_SPACE, then fills the bigger
-    # buffer without asking the block again. The server refuses the long
-    # line; what matters is the bytes sent.
+    # Over 1024 bytes (the old fixed buffer): smtp_sasl_respond takes a
+    # response of any length, and the block is asked once per step. The
+    # server refuses the long line; what matters is the bytes sent.
     with_auth_session do |s|
       sent = []
       s.set_debuglevel(1)

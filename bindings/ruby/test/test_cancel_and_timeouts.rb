@@ -77,14 +77,6 @@ class TestCancelAndTimeouts < Minitest::Test
     server.addr[1]
   end
 
-  # Run the block on a new thread; its exception is taken by #value.
-  def in_thread(&block)
-    t = Thread.new(&block)
-    t.report_on_exception = false
-    @threads << t
-    t
-  end
-
   # The exception the thread ends with, within +limit+ seconds.
   def exception_of(thread, limit)
     assert thread.join(limit), "the call did not end within #{limit} s"

@@ -100,4 +100,36 @@ class TestErrorsAndLoading < Minitest::Test
     assert st.success?, err
     assert_equal 'smtp', out.lines(chomp: true).first
   end
+
+  # A copy of lib/ with +bundled+ (a file's bytes) as the gem's library.
+  def lib_with_bundled(dir, bundled)
+    FileUtils.cp_r(File.expand_path('../lib', __dir__), dir)
+    File.binwrite(File.join(dir, 'lib/smtp/libsmtp.so.0'), bundled)
+    File.join(dir, 'lib')
+  end
+
+  def test_bundled_library_first_then_the_installed_one
+    libdir = IO.popen(%w[pkg-config --variable=libdir smtp], &:read).strip
+    skip 'pkg-config does not know smtp' if libdir.empty?
+
+    real = File.binread(File.join(libdir, 'libsmtp.so.0'))
+    show = 'require "smtp"; puts Smtp.loaded_library; puts Smtp.lib_version'
+    Dir.mktmpdir do |dir|
+      lib = lib_with_bundled(dir, real)
+      # The bundled library wins over LIBSMTP_PATH, even a wrong one.
+      out, err, st = Open3.capture3({ 'LIBSMTP_PATH' => '/nonexistent/libsmtp.so' }, RbConfig.ruby, '-I', lib,
+                                    '-e', show)
+      assert st.success?, err
+      assert_equal [File.join(lib, 'smtp/libsmtp.so.0'), Smtp.lib_version], out.lines(chomp: true)
+    end
+    Dir.mktmpdir do |dir|
+      # A bundled library that does not load (here: not an ELF file; in
+      # life: a glibc older than it needs) falls back to the installed one.
+      lib = lib_with_bundled(dir, 'not a library')
+      out, err, st = Open3.capture3({ 'LIBSMTP_PATH' => File.join(libdir, 'libsmtp.so.0') }, RbConfig.ruby,
+                                    '-I', lib, '-e', show)
+      assert st.success?, err
+      assert_equal File.join(libdir, 'libsmtp.so.0'), out.lines(chomp: true).first
+    end
+  end
 end

@@ -1,8 +1,12 @@
 # frozen_string_literal: true
 
-# Shared setup: loads the binding from bindings/ruby/lib and starts the
-# repository's aiosmtpd test servers (once per run, with --parent-pid so
-# they exit with us even if we are killed).
+# Shared setup: loads the binding from bindings/ruby/lib and finds the test
+# servers of tests/servers/servers.json. scripts/run_tests.py starts sink,
+# auth, slow, starttls and implicit for this suite and exports their
+# addresses (LIBSMTP_<NAME>, LIBSMTP_<NAME>_DIR, LIBSMTP_TLS_FILES); a
+# server it did not start (dsn, socks, httpproxy), or any server when the
+# suite runs outside the runner, is started here once from the same
+# description, with --parent-pid so it exits with us.
 
 $LOAD_PATH.unshift File.expand_path('../lib', __dir__)
 require 'smtp'
@@ -15,76 +19,50 @@ require 'monitor'
 
 module TestServers
   ROOT = File.expand_path('../../..', __dir__)
-  PYTHON = ENV.fetch('SMTP_TEST_PYTHON', File.join(ROOT, 'build/venv/bin/python'))
-  TMP = Dir.mktmpdir('libsmtp-ruby-')
+  SPEC = JSON.parse(File.read(File.join(ROOT, 'tests/servers/servers.json')))
+  PYTHON = File.join(ROOT, SPEC['python'])
 
-  # sink.py under a wrapper that turns aiosmtpd's INFO logging on, so the
-  # tests can see every command line the server received ("PEER >> b'...'").
-  SINK_WRAPPER = <<~PY
-    import logging, runpy, sys
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
-    script = sys.argv[1]
-    sys.argv = sys.argv[1:]
-    runpy.run_path(script, run_name="__main__")
-  PY
-
-  Server = Struct.new(:pid, :port, :dir, :log)
+  Server = Struct.new(:host, :port, :dir) do
+    def address
+      "#{host}:#{port}"
+    end
+  end
 
   @servers = {}
-  @lock = Monitor.new # reentrant: a server's start may need the PKI
+  @started = []
+  @lock = Monitor.new # reentrant: a server's start may need the TLS files
+  @tmp = nil
 
   class << self
-    def sink
-      server(:sink) do |name|
-        dir = File.join(TMP, 'mail')
-        spawn_server(name, ['-c', SINK_WRAPPER, script('sink.py'), '--dir', dir], dir)
-      end
+    # Server +name+ of servers.json (a Symbol): the runner's, else one
+    # started here.
+    def [](name)
+      @lock.synchronize { @servers[name] ||= from_env(name) || start(name) }
     end
 
-    def auth
-      server(:auth) { |name| spawn_server(name, [script('auth_server.py')], nil) }
-    end
+    def sink = self[:sink]
+    def auth = self[:auth]
 
-    # tls_server.py in +mode+ (:starttls or :implicit) with a certificate
-    # for localhost and 127.0.0.1 from a trustme CA (#ca_file).
-    def tls(mode)
-      server(:"tls_#{mode}") do |name|
-        dir = File.join(TMP, name.to_s)
-        spawn_server(name, [script('tls_server.py'), '--mode', mode.to_s, '--cert', pki[:cert], '--key', pki[:key],
-                            '--dir', dir], dir)
+    # The runner's test CA directory (ca.pem, cert.pem, key.pem, ca-dir/),
+    # else one made here the same way.
+    def tls_files
+      @lock.synchronize do
+        @tls_files ||= ENV['LIBSMTP_TLS_FILES'] || make_tls_files
       end
     end
 
     def ca_file
-      pki[:ca]
+      File.join(tls_files, 'ca.pem')
     end
 
     def stop_all
-      @servers.each_value do |s|
-        Process.kill('TERM', s.pid)
-      rescue Errno::ESRCH
+      @started.each do |pid|
+        Process.kill('TERM', pid)
+        Process.wait(pid)
+      rescue Errno::ESRCH, Errno::ECHILD
         nil
       end
-      @servers.each_value do |s|
-        Process.wait(s.pid)
-      rescue Errno::ECHILD
-        nil
-      end
-      FileUtils.rm_rf(TMP)
-    end
-
-    # The lines the sink logged for the connection whose EHLO/HELO named
-    # +helo_name+: the commands it received, lower-cased.
-    def commands_seen(helo_name, wait_for: nil)
-      deadline = Time.now + 5
-      loop do
-        lines = File.readlines(sink.log, chomp: true)
-        peer = lines.filter_map { |l| l[/\A(.*) >> b'(?:ehlo|helo) #{Regexp.escape(helo_name)}'\z/i, 1] }.first
-        cmds = peer ? lines.filter_map { |l| l.start_with?("#{peer} >> b'") && l[/>> b'(.*)'\z/, 1]&.downcase } : []
-        return cmds if wait_for.nil? || cmds.any? { |c| c.start_with?(wait_for) } || Time.now > deadline
-
-        sleep 0.05
-      end
+      FileUtils.rm_rf(@tmp) if @tmp
     end
 
     # Messages the sink stored while the block ran: [[eml bytes, envelope]].
@@ -95,6 +73,16 @@ module TestServers
     def deliveries_in(dir)
       before = Dir.glob(File.join(dir, '*.eml'))
       yield
+      # The server writes the files once it has answered the final dot:
+      # wait a little for the last one.
+      deadline = Time.now + 2
+      loop do
+        added = (Dir.glob(File.join(dir, '*.eml')) - before).sort
+        jsons = added.map { |eml| eml.sub(/\.eml\z/, '.json') }
+        break if jsons.all? { |j| File.exist?(j) } || Time.now > deadline
+
+        sleep 0.02
+      end
       (Dir.glob(File.join(dir, '*.eml')) - before).sort.map do |eml|
         [File.binread(eml), JSON.parse(File.read(eml.sub(/\.eml\z/, '.json')))]
       end
@@ -102,46 +90,57 @@ module TestServers
 
     private
 
-    def pki
-      @lock.synchronize do
-        @pki ||= begin
-          paths = { ca: File.join(TMP, 'ca.pem'), cert: File.join(TMP, 'cert.pem'), key: File.join(TMP, 'key.pem') }
-          code = <<~PY
-            import sys, trustme
-            ca = trustme.CA()
-            cert = ca.issue_cert("localhost", "127.0.0.1")
-            ca.cert_pem.write_to_path(sys.argv[1])
-            cert.cert_chain_pems[0].write_to_path(sys.argv[2])
-            cert.private_key_pem.write_to_path(sys.argv[3])
-          PY
-          system(PYTHON, '-c', code, paths[:ca], paths[:cert], paths[:key], exception: true)
-          paths
-        end
-      end
+    def tmp
+      @tmp ||= Dir.mktmpdir('libsmtp-ruby-')
     end
 
-    def script(name)
-      File.join(ROOT, 'tests/servers', name)
+    def from_env(name)
+      addr = ENV["LIBSMTP_#{name.upcase}"]
+      return nil if addr.nil? || addr.empty?
+
+      host, port = addr.split(':')
+      Server.new(host, Integer(port), ENV["LIBSMTP_#{name.upcase}_DIR"])
     end
 
-    def server(name)
-      @lock.synchronize { @servers[name] ||= yield(name) }
-    end
-
-    def spawn_server(name, args, dir)
-      port_file = File.join(TMP, "#{name}.port")
-      log = File.join(TMP, "#{name}.log")
-      pid = Process.spawn(PYTHON, *args, '--port-file', port_file, '--parent-pid', Process.pid.to_s,
-                          out: File::NULL, err: log)
-      deadline = Time.now + 30
-      until File.exist?(port_file)
+    # As scripts/run_tests.py's start_server.
+    def start(name)
+      desc = SPEC['servers'].fetch(name.to_s)
+      vars = SPEC['vars'].transform_keys(&:to_sym)
+      vars[:tls] = tls_files if desc['args'].any? { |a| a.include?('{tls}') }
+      args = desc['args'].map { |a| a.gsub(/\{(\w+)\}/) { vars.fetch(Regexp.last_match(1).to_sym) } }
+      port_file = File.join(tmp, "#{name}.port")
+      log = File.join(tmp, "#{name}.log")
+      dir = desc['dir'] ? File.join(tmp, name.to_s) : nil
+      args += ['--dir', dir] if dir
+      pid = Process.spawn(PYTHON, File.join(ROOT, 'tests/servers', desc['script']), *args, '--port-file', port_file,
+                          '--parent-pid', Process.pid.to_s, out: log, err: log)
+      @started << pid
+      deadline = Time.now + SPEC['ready_within_s']
+      until File.exist?(port_file) && !File.read(port_file).strip.empty?
         if Process.wait(pid, Process::WNOHANG) || Time.now > deadline
           raise "#{name} server did not start:\n#{File.exist?(log) ? File.read(log) : ''}"
         end
 
         sleep 0.05
       end
-      Server.new(pid, Integer(File.read(port_file)), dir, log)
+      Server.new('127.0.0.1', Integer(File.read(port_file)), dir)
+    end
+
+    def make_tls_files
+      dir = File.join(tmp, 'tls')
+      FileUtils.mkdir_p(File.join(dir, 'ca-dir'))
+      code = <<~PY
+        import sys, trustme
+        d = sys.argv[1]
+        ca = trustme.CA()
+        cert = ca.issue_cert("localhost", "127.0.0.1")
+        ca.cert_pem.write_to_path(d + "/ca.pem")
+        ca.cert_pem.write_to_path(d + "/ca-dir/ca.pem")
+        cert.cert_chain_pems[0].write_to_path(d + "/cert.pem")
+        cert.private_key_pem.write_to_path(d + "/key.pem")
+      PY
+      system(PYTHON, '-c', code, dir, exception: true)
+      dir
     end
   end
 end
@@ -170,7 +169,42 @@ module SmtpTestHelpers
     TestServers.auth.port
   end
 
-  # A unique EHLO name, to find this test's connection in the sink's log.
+  def now
+    Process.clock_gettime(Process::CLOCK_MONOTONIC)
+  end
+
+  # The command lines session +s+ sends from now on (its trace at debug
+  # level 1, smtplib's "send: 'ehlo x\\r\\n'"), as the server receives
+  # them without CRLF ("ehlo x").
+  def record_commands(s)
+    sent = []
+    s.set_debuglevel(1)
+    s.set_trace { |dir, line| sent << command_of(line) if dir == :send }
+    sent
+  end
+
+  def command_of(trace_line)
+    trace_line.chomp[/\Asend: '(.*?)(?:\\r\\n)?'\z/m, 1] || trace_line
+  end
+
+  # Run the block on a new thread (kept in @threads for teardown); its
+  # exception is taken by #value.
+  def in_thread(&block)
+    t = Thread.new(&block)
+    t.report_on_exception = false
+    (@threads ||= []) << t
+    t
+  end
+
+  # Thread +thread+, once it has ended (within 5 s; Thread#join re-raises
+  # its exception, which the test reads with #value), else nil.
+  def ended(thread)
+    thread.join(5)
+  rescue Exception # rubocop:disable Lint/RescueException -- the thread's own end
+    thread
+  end
+
+  # A unique EHLO name.
   def unique_name(tag)
     "#{tag}-#{Process.pid}-#{rand(1 << 30)}.test"
   end

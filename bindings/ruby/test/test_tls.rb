@@ -11,7 +11,7 @@ class TestTLS < Minitest::Test
   end
 
   def test_starttls_then_send
-    server = TestServers.tls(:starttls)
+    server = TestServers[:starttls]
     got = TestServers.deliveries_in(server.dir) do
       Smtp::Session.start(HOST, server.port) do |s|
         s.ehlo
@@ -29,7 +29,7 @@ class TestTLS < Minitest::Test
   end
 
   def test_untrusted_certificate
-    server = TestServers.tls(:starttls)
+    server = TestServers[:starttls]
     s = Smtp::Session.new(host: HOST, port: server.port)
     e = assert_raises(Smtp::SMTPTLSError) { s.starttls }
     assert_kind_of Smtp::SMTPTransportError, e
@@ -40,7 +40,7 @@ class TestTLS < Minitest::Test
   end
 
   def test_implicit_tls
-    server = TestServers.tls(:implicit)
+    server = TestServers[:implicit]
     Smtp::Session.start(HOST, server.port, kind: :smtp_ssl, tls_config: trusted) do |s|
       assert s.encrypted?
       assert_equal 250, s.ehlo[0]

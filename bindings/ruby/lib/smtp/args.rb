@@ -80,6 +80,40 @@ module Smtp
       [buf, s.bytesize]
     end
 
+    # mail_options and rcpt_options as (mail ptr, n, rcpt ptr, n, keepalive).
+    def options(mail_options, rcpt_options)
+      mopts, n_mopts, keep_m = cstr_array(mail_options, 'mail_options')
+      ropts, n_ropts, keep_r = cstr_array(rcpt_options, 'rcpt_options')
+      [mopts, n_mopts, ropts, n_ropts, [keep_m, keep_r]]
+    end
+
+    # The size a stream source has left, for SIZE=: a File's or StringIO's
+    # size less its position; -1 (unknown) for anything else.
+    def size_hint(source)
+      return -1 unless source.respond_to?(:size) && source.respond_to?(:pos)
+
+      left = Integer(source.size) - Integer(source.pos)
+      left.negative? ? -1 : left
+    rescue StandardError
+      -1
+    end
+
+    # A descriptor for the library to own, duplicated from an IO (or
+    # anything with #to_io or #fileno), which stays the caller's.
+    def dup_fd(io)
+      io = io.to_io if io.respond_to?(:to_io)
+      raise TypeError, "socket must be an IO or an Integer descriptor, not #{io.class}" unless io.respond_to?(:fileno)
+
+      copy = IO.for_fd(io.fileno, autoclose: false).dup # dup(2), close-on-exec
+      copy.autoclose = false # from now on the library's
+      copy.fileno
+    end
+
+    def auth_flags(initial_response_ok, allow_cleartext)
+      (initial_response_ok ? 0 : Native::AUTH_NO_INITIAL_RESPONSE) |
+        (allow_cleartext ? Native::AUTH_ALLOW_CLEARTEXT : 0)
+    end
+
     LINE_ENDINGS = {
       normalize: Native::MSG_NORMALIZE,
       raw: Native::MSG_RAW,
@@ -94,6 +128,79 @@ module Smtp
           "line_endings must be one of #{LINE_ENDINGS.keys.map(&:inspect).join(', ')}, not #{line_endings.inspect}",
           result: 2
         )
+      end
+    end
+  
+    # The smtp_batch_item array of one batch call and what keeps its
+    # pointers alive. Each message: [from, to, msg] or {from:, to:, msg:,
+    # line_endings:}.
+    class Batch
+      UNSET = -1 # a result the library has not written
+
+      attr_reader :items, :size
+
+      def initialize(messages)
+        list = Array(messages)
+        @size = list.size
+        @keep = []
+        @entries = []
+        return if @size.zero?
+
+        @items = FFI::MemoryPointer.new(Native::BatchItem, @size)
+        list.each_with_index { |message, i| add(i, message) }
+      end
+
+      def empty?
+        @size.zero?
+      end
+
+      def untouched?
+        @entries.all? { |item, _, _| item[:result] == UNSET }
+      end
+
+      # [from, result, refused_count, {addr => rcpt code}] per message.
+      def results
+        @entries.map do |item, from, to|
+          codes = to.empty? ? [] : item[:rcpt_codes].read_array_of_int(to.size)
+          [from, item[:result], item[:refused_count], to.zip(codes).to_h]
+        end
+      end
+
+      private
+
+      def add(index, message)
+        from, to, msg, line_endings = fields(index, message)
+        what = "messages[#{index}]"
+        c_from = Args.address(from, "#{what} from")
+        to = [to] if to.is_a?(String)
+        to = Array(to)
+        c_to, n_to, keep_to = Args.cstr_array(to, "#{what} to", address: true)
+        buf, len = Args.bytes(msg, "#{what} msg")
+        codes = n_to.zero? ? FFI::Pointer::NULL : FFI::MemoryPointer.new(:int, n_to)
+        item = Native::BatchItem.new(@items + (index * Native::BatchItem.size))
+        item[:from] = c_from
+        item[:to] = c_to
+        item[:to_count] = n_to
+        item[:msg] = buf
+        item[:len] = len
+        item[:flags] = Args.msg_flags(line_endings || :normalize)
+        item[:result] = UNSET
+        item[:refused_count] = 0
+        item[:rcpt_codes] = codes
+        @keep << [c_from, keep_to, buf, codes]
+        @entries << [item, from, to.map(&:to_s)]
+      end
+
+      def fields(index, message)
+        case message
+        when Hash
+          message.fetch(:from) { raise ::ArgumentError, "messages[#{index}] has no :from" }
+          message.values_at(:from, :to, :msg, :line_endings)
+        when Array
+          message
+        else
+          raise TypeError, "messages[#{index}] must be [from, to, msg] or a Hash, not #{message.class}"
+        end
       end
     end
   end
