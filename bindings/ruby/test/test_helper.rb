@@ -1,12 +1,12 @@
 # frozen_string_literal: true
 
 # Shared setup: loads the binding from bindings/ruby/lib and finds the test
-# servers of tests/servers/servers.json. scripts/run_tests.py starts sink,
-# auth, slow, starttls and implicit for this suite and exports their
-# addresses (LIBSMTP_<NAME>, LIBSMTP_<NAME>_DIR, LIBSMTP_TLS_FILES); a
-# server it did not start (dsn, socks, httpproxy), or any server when the
-# suite runs outside the runner, is started here once from the same
-# description, with --parent-pid so it exits with us.
+# servers of tests/servers/servers.json. scripts/run_tests.py starts the
+# servers every binding gets (BINDING_SERVERS) and exports their addresses
+# (LIBSMTP_<NAME>, LIBSMTP_<NAME>_DIR, LIBSMTP_TLS_FILES); a server it did
+# not start, or any server when the suite runs outside the runner, is
+# started here once from the same description, with --parent-pid so it
+# exits with us.
 
 $LOAD_PATH.unshift File.expand_path('../lib', __dir__)
 require 'smtp'
