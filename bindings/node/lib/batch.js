@@ -26,13 +26,15 @@ function batchItems(messages) {
   });
   // Allocated once every item was checked: nothing to free on a TypeError.
   for (const it of items) it.rcpt_codes = it.to_count ? koffi.alloc('int', it.to_count) : null;
-  return items;
+  // The fields as given: koffi's copy back after the call replaces the
+  // array's objects with new ones, `to` and `rcpt_codes` as pointers.
+  return items.map((it) => ({ item: it, to: it.to || [], codes: it.rcpt_codes }));
 }
 
-function freeItems(items) {
-  for (const it of items) {
-    if (it.rcpt_codes !== null) koffi.free(it.rcpt_codes);
-    it.rcpt_codes = null;
+function freeItems(batch) {
+  for (const b of batch) {
+    if (b.codes !== null) koffi.free(b.codes);
+    b.codes = null;
   }
 }
 
@@ -41,16 +43,17 @@ function freeItems(items) {
  * (refused: {addr: {code, message}} from the codes; the library keeps the
  * reply texts of the last message only, so the others have message '').
  */
-function batchResults(p, items) {
+function batchResults(p, items, batch) {
   const L = load();
-  const lastDetails = items.length ? rcptResults(p) : [];
-  return items.map((it, idx) => {
-    const codes = it.rcpt_codes === null ? [] : Array.from(koffi.decode(it.rcpt_codes, 'int', it.to_count));
+  const lastDetails = batch.length ? rcptResults(p) : [];
+  return batch.map(({ to, codes: mem }, idx) => {
+    const it = items[idx]; // koffi's copy back puts new objects in the array
+    const codes = mem === null ? [] : Array.from(koffi.decode(mem, 'int', to.length));
     const refused = {};
     codes.forEach((code, i) => {
-      if (code !== 0 && code !== 250 && code !== 251) setKey(refused, it.to[i], { code, message: '' });
+      if (code !== 0 && code !== 250 && code !== 251) setKey(refused, to[i], { code, message: '' });
     });
-    if (idx === items.length - 1) {
+    if (idx === batch.length - 1) {
       for (const r of lastDetails) if (r.refused) setKey(refused, r.addr, { code: r.finalCode, message: r.finalMessage });
     }
     return {
@@ -65,16 +68,17 @@ function batchResults(p, items) {
 
 /** The job for a batch: `fn` with `head(p)` then the items. Resolves to the per-message results. */
 function batchJob(core, fn, head, messages, signal) {
-  const items = batchItems(messages);
+  const batch = batchItems(messages);
+  const items = batch.map((b) => b.item);
   return {
     fn,
     signal,
-    args: (p) => [...head(p), items, items.length],
+    args: (p) => [...head(p), items.length ? items : null, items.length],
     finish(p, rc) {
       if (rc !== 0 && !items.some((it) => it.result !== 0)) core.check(p, rc); // refused before any message went
-      return batchResults(p, items);
+      return batchResults(p, items, batch);
     },
-    cleanup() { freeItems(items); },
+    cleanup() { freeItems(batch); },
   };
 }
 

@@ -106,7 +106,7 @@ test('every result code maps to its class', () => {
     SMTP_ERR_SERVER_DISCONNECTED: 'SMTPServerDisconnected',
     SMTP_ERR_NOT_ENCRYPTED: 'SMTPNotEncryptedError',
     SMTP_ERR_CANCELLED: 'SMTPCancelledError',
-    SMTP_ERR_OUTCOME_UNKNOWN: 'SMTPServerDisconnected',
+    SMTP_ERR_OUTCOME_UNKNOWN: 'SMTPOutcomeUnknownError',
     SMTP_ERR_RESPONSE: 'SMTPResponseException',
     SMTP_ERR_CONNECT_REPLY: 'SMTPConnectError',
     SMTP_ERR_HELO: 'SMTPHeloError',
