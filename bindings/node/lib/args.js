@@ -7,7 +7,7 @@
 
 const { invalid } = require('./errors');
 
-const LINE_ENDINGS = Object.freeze({ normalize: 0, raw: 1, reject: 2 });
+const { LINE_ENDINGS, DEFINES } = require('./constants');
 
 function cstr(value, what) {
   if (typeof value !== 'string') throw new TypeError(`${what} must be a string`);
@@ -63,13 +63,10 @@ function messageArgs(msg, lineEndings) {
   return { bytes, flags: lineFlags(lineEndings, text) };
 }
 
-const AUTH_NO_INITIAL_RESPONSE = 1;
-const AUTH_ALLOW_CLEARTEXT = 2;
-
 function authFlags(options = {}) {
   let flags = 0;
-  if (options.initialResponseOk === false) flags |= AUTH_NO_INITIAL_RESPONSE;
-  if (options.allowCleartext) flags |= AUTH_ALLOW_CLEARTEXT;
+  if (options.initialResponseOk === false) flags |= DEFINES.SMTP_AUTH_NO_INITIAL_RESPONSE;
+  if (options.allowCleartext) flags |= DEFINES.SMTP_AUTH_ALLOW_CLEARTEXT;
   return flags;
 }
 

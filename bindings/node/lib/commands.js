@@ -10,7 +10,6 @@
  */
 
 const { load, koffi } = require('./native');
-const { invalid } = require('./errors');
 const {
   cstr, address, optCstr, strArray, cArray, messageArgs, authFlags, port16, opts,
 } = require('./args');
@@ -193,7 +192,12 @@ const CALLS = {
 // How many arguments come before each call's options: build() gets them
 // (undefined where not given, so that its defaults apply), the options and
 // the mode ('async' or 'sync').
-const ARITY = { connect: 2, open: 2, connectFd: 2, helo: 1, ehlo: 1, ehloOrHeloIfNeeded: 0, docmd: 2, noop: 0, rset: 0, help: 1, verify: 1, expn: 1, mail: 2, rcpt: 2, data: 1, sendmail: 3, sendMessage: 3, login: 2, authBuiltin: 3, auth: 2, starttls: 1, quit: 0, send: 1, getreply: 0, sendmailStream: 3, sendmailBatch: 1 };
+const ARITY = {
+  connect: 2, open: 2, connectFd: 2, helo: 1, ehlo: 1, ehloOrHeloIfNeeded: 0, docmd: 2, noop: 0,
+  rset: 0, help: 1, verify: 1, expn: 1, mail: 2, rcpt: 2, data: 1, sendmail: 3, sendMessage: 3,
+  login: 2, authBuiltin: 3, auth: 2, starttls: 1, quit: 0, send: 1, getreply: 0, sendmailStream: 3,
+  sendmailBatch: 1,
+};
 
 for (const [name, build] of Object.entries(CALLS)) {
   const arity = ARITY[name] + 1; // with the options
@@ -217,4 +221,4 @@ for (const [name, build] of Object.entries(CALLS)) {
   });
 }
 
-module.exports = { CALLS, sendmailArgs, sendMessageArgs, sendJob, invalid };
+module.exports = { sendmailArgs, sendMessageArgs, sendJob };

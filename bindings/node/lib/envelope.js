@@ -5,9 +5,7 @@
 const { makeError, invalid } = require('./errors');
 const { cstr, optCstr, strArray } = require('./args');
 
-const DSN_RET = Object.freeze({ FULL: 1, HDRS: 2 });
-const DSN_NOTIFY = Object.freeze({ SUCCESS: 1, FAILURE: 2, DELAY: 4, NEVER: 8 });
-const BODY = Object.freeze({ '7BIT': 1, '8BITMIME': 2, BINARYMIME: 3 });
+const { DSN_RET, DSN_NOTIFY, BODY } = require('./constants');
 
 /** NOTIFY as bits: a number, 'SUCCESS,FAILURE' or ['SUCCESS', 'FAILURE']. */
 function notifyBits(v, what) {

@@ -19,10 +19,7 @@ const { registerStep } = require('./sasl');
 const { sendmailArgs, sendMessageArgs, sendJob } = require('./commands');
 const { batchJob } = require('./batch');
 
-const OPTIONS = Object.freeze({ starttls: 0, maxMessages: 1, maxIdleMs: 2, probeIdleMs: 3, rate: 4, maxConnections: 5 });
-const STATS = Object.freeze({
-  opened: 0, open: 1, idle: 2, sent: 3, retried: 4, probed: 5, probeFailed: 6, retired: 7, unknown: 8,
-});
+const { POOL_OPTIONS: OPTIONS, POOL_STATS: STATS, KINDS } = require('./constants');
 
 // The safety net: a pool dropped without close() is freed by the GC. A
 // running call keeps its Pool reachable (its Promise's callbacks do).
@@ -149,7 +146,7 @@ class Pool {
     let core = this.#helpers.find((c) => !c.busy);
     if (!core) {
       const L = load();
-      core = new Core(L.new(['smtp', 'smtp_ssl', 'lmtp'].indexOf(this.#kind)));
+      core = new Core(L.new(KINDS[this.#kind]));
       core.run((p) => { for (const [which, ms] of timeoutPairs(this.#timeouts)) core.check(p, L.set_timeout_ms(p, which, ms)); });
       this.#helpers.push(core);
     }

@@ -11,8 +11,10 @@
 
 const { load, koffi } = require('./native');
 
-const SASL_CONTINUE = 100;
-const SASL_NO_INITIAL_RESPONSE = 101;
+const { DEFINES } = require('./constants');
+
+const SASL_CONTINUE = DEFINES.SMTP_SASL_CONTINUE;
+const SASL_NO_INITIAL_RESPONSE = DEFINES.SMTP_SASL_NO_INITIAL_RESPONSE;
 const SASL_ABORT = 0; // the library sends "*" (SMTP_ERR_AUTH_ABORTED)
 
 /**

@@ -10,23 +10,18 @@ const { load, koffi } = require('./native');
 const { invalid } = require('./errors');
 const { cstr, optCstr, strArray, uint32, port16, setKey } = require('./args');
 const { Core } = require('./core');
-const { TlsConfig, withTls } = require('./tls');
+const { withTls } = require('./tls');
 const { buildEnvelope } = require('./envelope');
 const { rcptResults } = require('./transaction');
 
 const CORE = Symbol('libsmtp.core');
 
-const KINDS = Object.freeze({ smtp: 0, smtp_ssl: 1, smtps: 1, ssl: 1, lmtp: 2 });
-const KIND_NAMES = ['smtp', 'smtp_ssl', 'lmtp'];
-// smtp_session_set_timeout_ms()'s SMTP_TIMEOUT_* (the rule is in its doc
-// comment in include/smtp.h): each per-wait limit, `call` on a whole call,
-// and `all`, every per-wait limit at once (not `call`).
-const TIMEOUTS = Object.freeze({
-  connect: 0, io: 1, reply: 2, greeting: 3, mail: 4, rcpt: 5, data: 6, dataBlock: 7, finalDot: 8,
-  call: 9, all: 10,
-});
+// TIMEOUTS: smtp_session_set_timeout_ms()'s SMTP_TIMEOUT_* (the rule is
+// in its doc comment in include/smtp.h): each per-wait limit, `call` on a
+// whole call, and `all`, every per-wait limit at once (not `call`).
+const { KINDS, KIND_NAMES, TIMEOUTS, TRACE_DIRECTIONS } = require('./constants');
+
 const TIMEOUT_NAMES = Object.keys(TIMEOUTS).join(', ');
-const TRACE_DIRECTIONS = ['info', 'send', 'recv'];
 
 // The safety net: a session dropped without close() is freed by the GC
 // (once the calls still running on it are over). The held Core never
@@ -81,7 +76,7 @@ class Session {
       kind = options.kind === undefined ? 'smtp' : options.kind;
     }
     const k = typeof kind === 'number' ? kind : KINDS[String(kind).toLowerCase()];
-    if (k === undefined || ![0, 1, 2].includes(k)) throw invalid(`unknown session kind ${String(kind)}`);
+    if (k === undefined || KIND_NAMES[k] === undefined) throw invalid(`unknown session kind ${String(kind)}`);
     const ptr = L.new(k);
     if (ptr === null) throw invalid(`unknown session kind ${String(kind)}`);
     Object.defineProperty(this, CORE, { value: new Core(ptr) });
@@ -362,4 +357,4 @@ if (typeof Symbol.dispose === 'symbol') {
   Session.prototype[Symbol.dispose] = function dispose() { this.close(); };
 }
 
-module.exports = { Session, coreOf, timeoutPairs, TIMEOUTS, TlsConfig };
+module.exports = { Session, coreOf, timeoutPairs };

@@ -55,8 +55,9 @@ const gate = {
   },
   leave() {
     this.free++;
-    const wake = this.waiting.shift();
-    if (wake) setImmediate(wake);
+    // Every waiter looks again (a session may have asked more than once);
+    // those that find no slot ask again.
+    for (const wake of this.waiting.splice(0)) setImmediate(wake);
   },
 };
 

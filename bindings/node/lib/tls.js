@@ -5,7 +5,7 @@ const { load } = require('./native');
 const { makeError, stateError, invalid } = require('./errors');
 const { cstr, strArray } = require('./args');
 
-const ROOTS = Object.freeze({ mozilla: 1, system: 2 });
+const { ROOTS } = require('./constants');
 
 const registry = new FinalizationRegistry((box) => {
   if (box.ptr !== null) load().tls_config_free(box.ptr);

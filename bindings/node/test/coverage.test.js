@@ -67,3 +67,14 @@ test('every result code of the library has its error class', () => {
     assert.equal(e.result, Number(code));
   }
 });
+
+test('every constant the binding passes has the header\'s value', () => {
+  const { file } = headerFunctions();
+  const text = fs.readFileSync(file, 'utf8');
+  const { DEFINES } = require('../lib/constants');
+  for (const [name, value] of Object.entries(DEFINES)) {
+    const m = new RegExp(`^#define ${name} (-?\\d+)\\s*$`, 'm').exec(text);
+    assert.ok(m, `${name} is not defined in ${file}`);
+    assert.equal(Number(m[1]), value, name);
+  }
+});
