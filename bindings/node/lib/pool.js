@@ -136,7 +136,7 @@ class Pool {
 
   /** The envelope options (Session#setEnvelope()) of the calls made on the pool's own sessions; null: none. */
   setEnvelope(options) {
-    if (options !== null && options !== undefined) buildEnvelope(load(), options); // checked now
+    if (options !== null && options !== undefined) load().envelope_free(buildEnvelope(load(), options)); // checked now
     this.#helperSettings.envelope = options === undefined ? null : options;
     for (const core of this.#helpers) core.configured = false;
   }

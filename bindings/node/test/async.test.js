@@ -231,3 +231,21 @@ test('authentication, asynchronously: login, a JS authobject, a built-in mechani
     s.close();
   }
 });
+
+test('a session dropped while its call runs is freed only once the call is over', () => {
+  const { execFileSync } = require('node:child_process');
+  const out = execFileSync(process.execPath, ['--expose-gc', '-e', `
+    const { Session } = require(${JSON.stringify(require.resolve('..'))});
+    const calls = [];
+    (function () {
+      for (let i = 0; i < 3; i++) calls.push(new Session({ timeout: 10000 }).connect(${JSON.stringify(slow.host)}, ${slow.port}));
+    })();
+    (async () => {
+      for (let i = 0; i < 10; i++) { global.gc(); await new Promise((r) => setTimeout(r, 20)); }
+      const replies = await Promise.all(calls);
+      for (let i = 0; i < 10; i++) { global.gc(); await new Promise((r) => setTimeout(r, 20)); }
+      console.log(JSON.stringify(replies.map((r) => r.code)));
+    })();
+  `], { encoding: 'utf8', env: process.env });
+  assert.deepEqual(JSON.parse(out), [220, 220, 220]);
+});

@@ -6,6 +6,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const smtp = require('..');
+const fs = require('node:fs');
+const path = require('node:path');
 const { server } = require('./helpers');
 
 let sink;
@@ -131,5 +133,36 @@ test('a pool logs each new connection in: login, or a JS authobject', async () =
     withAuth.setAuth(null, null);
   } finally {
     withAuth.close();
+  }
+});
+
+/** The envelope the sink in `dir` stored with the message whose body holds `token`. */
+function envelopeOf(dir, token) {
+  const eml = fs.readdirSync(dir).filter((f) => f.endsWith('.eml'))
+    .find((f) => fs.readFileSync(path.join(dir, f), 'utf8').includes(token));
+  assert.ok(eml, `no message with ${token}`);
+  return JSON.parse(fs.readFileSync(path.join(dir, eml.replace(/\.eml$/, '.json')), 'utf8'));
+}
+
+test('the pool\'s envelope options go out on its own sessions; a caller\'s session brings its own', async () => {
+  const dsn = await server('dsn');
+  const pool = new smtp.Pool(dsn.host, dsn.port, { envelope: { dsnRet: 'HDRS', dsnNotify: 'SUCCESS' } });
+  const mine = new smtp.Session({ timeout: 10000, envelope: { dsnRet: 'FULL' } });
+  try {
+    await pool.sendmail('a@example.com', 'b@example.com', msg('pool envelope 1'));
+    let env = envelopeOf(dsn.dir, 'pool envelope 1');
+    assert.match(env.raw[0], /RET=HDRS/);
+    assert.match(env.raw[1], /NOTIFY=SUCCESS/);
+    await pool.sendmail('a@example.com', 'b@example.com', msg('pool envelope 2'), { session: mine });
+    env = envelopeOf(dsn.dir, 'pool envelope 2');
+    assert.match(env.raw[0], /RET=FULL/);
+    pool.setEnvelope(null);
+    await pool.sendmail('a@example.com', 'b@example.com', msg('pool envelope 3'));
+    assert.doesNotMatch(envelopeOf(dsn.dir, 'pool envelope 3').raw[0], /RET=/);
+    assert.throws(() => pool.setEnvelope({ dsnRet: 'ALL' }), smtp.SMTPInvalidArgumentError);
+  } finally {
+    mine.close();
+    pool.close();
+    await dsn.stop();
   }
 });
