@@ -1,11 +1,18 @@
-// Types for the libsmtp Node.js binding (index.js). Every call is synchronous;
-// Session#cancel() ends one running on another thread.
+// Types for the libsmtp Node.js binding (index.js). Network calls return
+// Promises (run on libuv's thread pool); each has a synchronous form ending
+// in Sync. README.md documents every name.
 
 /// <reference types="node" />
 
-export type Kind = 'smtp' | 'smtp_ssl' | 'smtps' | 'lmtp' | 0 | 1 | 2;
+import type { Readable } from 'node:stream';
+
+export type Kind = 'smtp' | 'smtp_ssl' | 'smtps' | 'ssl' | 'lmtp' | 0 | 1 | 2;
+export type KindName = 'smtp' | 'smtp_ssl' | 'lmtp';
 export type LineEndings = 'normalize' | 'raw' | 'reject';
 export type TraceDirection = 'info' | 'send' | 'recv';
+export type TraceFn = (direction: TraceDirection, line: string) => void;
+/** A message: a string (line endings normalised by default) or bytes (sent as given by default). */
+export type Message = string | Uint8Array;
 
 /** A server reply: smtplib's (code, message). */
 export interface Reply { code: number; message: string; }
@@ -46,9 +53,13 @@ export interface Timeouts {
 }
 export type TimeoutName = keyof Timeouts;
 
+export type TrustStore = 'mozilla' | 'system';
 export interface TlsOptions {
   caFile?: string | string[];
   caDir?: string | string[];
+  /** Built-in trust stores beside caFile/caDir: 'mozilla' (the default), 'system', both, or 'none'. */
+  roots?: TrustStore | TrustStore[] | 'none';
+  /** false: not the Mozilla roots. */
   defaultRoots?: boolean;
   certFile?: string;
   keyFile?: string;
@@ -56,37 +67,8 @@ export interface TlsOptions {
   dangerouslyDisableVerification?: boolean;
 }
 
-export interface SessionOptions {
-  localHostname?: string;
-  /** Milliseconds: bounds every single wait (connect, each reply, ...): `timeouts.all`. */
-  timeout?: number;
-  timeouts?: Timeouts;
-  sourceAddress?: string | [string, number?] | { host: string; port?: number } | null;
-  tls?: TlsConfig | TlsOptions | null;
-  requireTls?: boolean;
-  trustLoopback?: boolean;
-  authMechanisms?: string | string[] | null;
-  debugLevel?: number;
-  trace?: ((direction: TraceDirection, line: string) => void) | null;
-}
-
-export interface MessageOptions {
-  mailOptions?: string | string[];
-  rcptOptions?: string | string[];
-  lineEndings?: LineEndings;
-}
-
-export interface SendMessageOptions extends MessageOptions {
-  fromAddr?: string | null;
-  toAddrs?: string | string[] | null;
-}
-
-export interface AuthOptions { initialResponseOk?: boolean; allowCleartext?: boolean; }
-
-/** Called with null for the initial response, then with each challenge. */
-export type AuthObject = (challenge: Buffer | null) => string | Uint8Array | null | undefined;
-
 export type DsnNotify = 'SUCCESS' | 'FAILURE' | 'DELAY' | 'NEVER';
+/** Structured MAIL and RCPT options (Session#setEnvelope()). */
 export interface EnvelopeOptions {
   dsnRet?: 'FULL' | 'HDRS';
   dsnEnvid?: string;
@@ -99,84 +81,284 @@ export interface EnvelopeOptions {
   deliverBy?: { seconds: number; notify?: boolean; trace?: boolean };
 }
 
+export type SourceAddress = string | [string, number?] | { host: string; port?: number } | null;
+
+export interface SessionOptions {
+  /** With new Session(options): the kind (default 'smtp'). */
+  kind?: Kind;
+  localHostname?: string;
+  /** Milliseconds: bounds every single wait (connect, each reply, ...): `timeouts.all`. */
+  timeout?: number | null;
+  timeouts?: Timeouts;
+  sourceAddress?: SourceAddress;
+  tls?: TlsConfig | TlsOptions | null;
+  requireTls?: boolean;
+  trustLoopback?: boolean;
+  authMechanisms?: string | string[] | null;
+  /** 'socks5://[user:pass@]host[:port]', 'socks5h://...', 'http://[user:pass@]host[:port]'; null: direct. */
+  proxy?: string | null;
+  pipelining?: boolean;
+  chunking?: boolean;
+  envelope?: EnvelopeOptions | null;
+  debugSecrets?: boolean;
+  debugLevel?: number;
+  trace?: TraceFn | null;
+}
+
+/** The options every asynchronous call takes last (ignored by the Sync forms). */
+export interface CallOptions {
+  /** Cancels the call: it rejects with SMTPCancelledError (cause: the signal's reason). */
+  signal?: AbortSignal;
+}
+
+export interface DataOptions extends CallOptions { lineEndings?: LineEndings; }
+
+export interface MessageOptions extends CallOptions {
+  mailOptions?: string | string[];
+  rcptOptions?: string | string[];
+  lineEndings?: LineEndings;
+}
+
+export interface SendMessageOptions extends MessageOptions {
+  fromAddr?: string | null;
+  toAddrs?: string | string[] | null;
+}
+
+export interface StreamOptions extends MessageOptions {
+  /** The message's size in bytes when known (announced as SIZE=). */
+  size?: number;
+}
+
+/** Where sendmailStream() reads the message. */
+export type MessageSource =
+  | Readable
+  | AsyncIterable<string | Uint8Array>
+  | Iterable<string | Uint8Array>
+  | string
+  | Uint8Array;
+
+export interface AuthOptions extends CallOptions { initialResponseOk?: boolean; allowCleartext?: boolean; }
+
+/** smtplib's authobject: called with null for the initial response, then with each challenge; synchronous. */
+export type AuthObject = (challenge: Buffer | null) => string | Uint8Array | null | undefined;
+
+/** Each recipient of the last transaction (smtp_rcpt_info). */
 export interface RcptResult {
-  addr: string; code: number; message: string; status: string | null; refused: boolean;
+  addr: string;
+  refused: boolean;
+  /** The RCPT reply and its RFC 3463 status. */
+  code: number; message: string; status: string | null;
+  /** LMTP: the reply after the data (code 0 when none). */
   dataCode: number; dataMessage: string; dataStatus: string | null;
+  /** The reply that decided the recipient's fate. */
+  finalCode: number; finalMessage: string; finalStatus: string | null;
+}
+
+/** One message of sendmailBatch(). */
+export interface BatchMessage {
+  from: string;
+  to: string | string[];
+  msg: Message;
+  lineEndings?: LineEndings;
+}
+
+/** One message's outcome in sendmailBatch(). */
+export interface BatchResult {
+  ok: boolean;
+  /** Its error (what sendmail would have thrown), or null. */
+  error: SMTPException | null;
+  refusedCount: number;
+  /** Each recipient's reply code, in the order given (0: no reply read). */
+  rcptCodes: number[];
+  /** The refused recipients; the reply texts only for the last message (else ''). */
+  refused: Refused;
 }
 
 export class TlsConfig {
   constructor(options?: TlsOptions);
+  /** What loading the system trust store said, or null. */
+  readonly rootsInfo: string | null;
   free(): void;
 }
 
 export class Session {
   constructor(kind?: Kind, options?: SessionOptions);
   constructor(options: SessionOptions);
-  readonly kind: 'smtp' | 'smtp_ssl' | 'lmtp';
+
+  readonly kind: KindName;
   readonly closed: boolean;
+  /** True while a call runs on the session or waits its turn. */
+  readonly busy: boolean;
   readonly lastReply: Reply;
   readonly errmsg: string;
   readonly isConnected: boolean;
   readonly doesEsmtp: boolean;
+  readonly utf8Commands: boolean;
   readonly ehloResp: string | null;
   readonly heloResp: string | null;
   readonly isEncrypted: boolean;
   readonly tlsVersion: string | null;
   readonly tlsCipher: string | null;
+  /** The reverse-path of the last transaction (also the one sendMessage chose), or null. */
+  readonly sender: string | null;
+  /** The connection's socket descriptor, -1 when not connected. */
+  readonly fileno: number;
 
   setLocalHostname(name: string): void;
   /** Unknown names throw SMTPInvalidArgumentError; nothing is set then. */
   setTimeouts(timeouts: Timeouts): void;
   getTimeout(name: TimeoutName): number;
   getTimeouts(): Required<Timeouts>;
-  /**
-   * End the call running on this session in another thread (or whose
-   * callback is running): it throws SMTPCancelledError within 100 ms and the
-   * connection is closed. With no call running (or once closed) it does
-   * nothing. Never throws.
-   */
-  cancel(): void;
-  setSourceAddress(addr: SessionOptions['sourceAddress']): void;
+  setSourceAddress(addr: SourceAddress): void;
   setDebugLevel(level: number): void;
-  setTrace(fn: ((direction: TraceDirection, line: string) => void) | null): void;
+  setTrace(fn: TraceFn | null): void;
   setTlsConfig(tls: TlsConfig | TlsOptions | null): void;
   setRequireTls(on: boolean): void;
   setTrustLoopback(on: boolean): void;
   setAuthMechanisms(mechanisms: string | string[] | null): void;
   setDebugSecrets(on: boolean): void;
+  setProxy(url: string | null): void;
+  setPipelining(on: boolean): void;
+  setChunking(on: boolean): void;
   setEnvelope(options: EnvelopeOptions | null): void;
 
-  connect(host?: string, port?: number): Reply;
-  open(host?: string, port?: number): Reply;
-  helo(name?: string): Reply;
-  ehlo(name?: string): Reply;
-  ehloOrHeloIfNeeded(): void;
   hasExtn(name: string): boolean;
+  feature(name: string): string | null;
   features(): Record<string, string>;
-  docmd(cmd: string, args?: string): Reply;
-  noop(): Reply;
-  rset(): Reply;
-  help(args?: string): string;
-  verify(address: string): Reply;
-  expn(address: string): Reply;
-  mail(sender: string, options?: string[]): Reply;
-  rcpt(recipient: string, options?: string[]): Reply;
-  data(msg: string | Uint8Array, options?: { lineEndings?: LineEndings }): Reply;
-  sendmail(fromAddr: string, toAddrs: string | string[], msg: string | Uint8Array, options?: MessageOptions): Refused;
-  sendMessage(msg: string | Uint8Array, options?: SendMessageOptions): Refused;
-  sendMessage(msg: string | Uint8Array, fromAddr?: string | null, toAddrs?: string | string[] | null,
-    options?: MessageOptions): Refused;
   rcptResults(): RcptResult[];
-  login(user: string, password: string, options?: AuthOptions): Reply;
-  auth(mechanism: string, authobject: AuthObject, options?: AuthOptions): Reply;
-  authBuiltin(mechanism: string, user: string, secret: string, options?: AuthOptions): Reply;
-  starttls(tls?: TlsConfig | TlsOptions | null): Reply;
-  quit(): Reply;
+
+  /**
+   * End the running call: it rejects (throws) SMTPCancelledError within
+   * 100 ms and the connection is closed. Queued calls are not touched;
+   * with no call running (or once closed) it does nothing. Never throws.
+   */
+  cancel(): void;
+  /** smtplib's close(): drop the connection without QUIT; the session stays usable. */
+  disconnect(): void;
+  /** Free the session (cancels a running call, rejects queued ones). Idempotent. */
   close(): void;
+  [Symbol.dispose](): void;
+
+  connect(host?: string, port?: number, options?: CallOptions): Promise<Reply>;
+  connectSync(host?: string, port?: number): Reply;
+  open(host?: string, port?: number, options?: CallOptions): Promise<Reply>;
+  openSync(host?: string, port?: number): Reply;
+  /** Run over a connected socket descriptor, which the library owns from then on. */
+  connectFd(fd: number, host?: string | null, options?: CallOptions): Promise<Reply>;
+  connectFdSync(fd: number, host?: string | null): Reply;
+  helo(name?: string, options?: CallOptions): Promise<Reply>;
+  heloSync(name?: string): Reply;
+  ehlo(name?: string, options?: CallOptions): Promise<Reply>;
+  ehloSync(name?: string): Reply;
+  ehloOrHeloIfNeeded(options?: CallOptions): Promise<void>;
+  ehloOrHeloIfNeededSync(): void;
+  docmd(cmd: string, args?: string, options?: CallOptions): Promise<Reply>;
+  docmdSync(cmd: string, args?: string): Reply;
+  noop(options?: CallOptions): Promise<Reply>;
+  noopSync(): Reply;
+  rset(options?: CallOptions): Promise<Reply>;
+  rsetSync(): Reply;
+  help(args?: string, options?: CallOptions): Promise<string>;
+  helpSync(args?: string): string;
+  verify(address: string, options?: CallOptions): Promise<Reply>;
+  verifySync(address: string): Reply;
+  expn(address: string, options?: CallOptions): Promise<Reply>;
+  expnSync(address: string): Reply;
+  mail(sender: string, options?: string | string[], callOptions?: CallOptions): Promise<Reply>;
+  mailSync(sender: string, options?: string | string[]): Reply;
+  rcpt(recipient: string, options?: string | string[], callOptions?: CallOptions): Promise<Reply>;
+  rcptSync(recipient: string, options?: string | string[]): Reply;
+  data(msg: Message, options?: DataOptions): Promise<Reply>;
+  dataSync(msg: Message, options?: DataOptions): Reply;
+  sendmail(fromAddr: string, toAddrs: string | string[], msg: Message, options?: MessageOptions): Promise<Refused>;
+  sendmailSync(fromAddr: string, toAddrs: string | string[], msg: Message, options?: MessageOptions): Refused;
+  sendMessage(msg: Message, options?: SendMessageOptions): Promise<Refused>;
+  sendMessage(msg: Message, fromAddr?: string | null, toAddrs?: string | string[] | null,
+    options?: MessageOptions): Promise<Refused>;
+  sendMessageSync(msg: Message, options?: SendMessageOptions): Refused;
+  sendMessageSync(msg: Message, fromAddr?: string | null, toAddrs?: string | string[] | null,
+    options?: MessageOptions): Refused;
+  sendmailStream(fromAddr: string, toAddrs: string | string[], source: MessageSource,
+    options?: StreamOptions): Promise<Refused>;
+  sendmailStreamSync(fromAddr: string, toAddrs: string | string[],
+    source: Iterable<string | Uint8Array> | string | Uint8Array, options?: StreamOptions): Refused;
+  sendmailBatch(messages: BatchMessage[], options?: CallOptions): Promise<BatchResult[]>;
+  sendmailBatchSync(messages: BatchMessage[]): BatchResult[];
+  login(user: string, password: string, options?: AuthOptions): Promise<Reply>;
+  loginSync(user: string, password: string, options?: AuthOptions): Reply;
+  auth(mechanism: string, authobject: AuthObject, options?: AuthOptions): Promise<Reply>;
+  authSync(mechanism: string, authobject: AuthObject, options?: AuthOptions): Reply;
+  authBuiltin(mechanism: string, user: string, secret: string, options?: AuthOptions): Promise<Reply>;
+  authBuiltinSync(mechanism: string, user: string, secret: string, options?: AuthOptions): Reply;
+  starttls(tls?: TlsConfig | TlsOptions | null, options?: CallOptions): Promise<Reply>;
+  starttlsSync(tls?: TlsConfig | TlsOptions | null): Reply;
+  quit(options?: CallOptions): Promise<Reply>;
+  quitSync(): Reply;
+  /** smtplib's send: bytes (a string: UTF-8) written as they are; no reply is read. */
+  send(data: Message, options?: CallOptions): Promise<void>;
+  sendSync(data: Message): void;
+  getreply(options?: CallOptions): Promise<Reply>;
+  getreplySync(): Reply;
+}
+
+export type PoolOptionName = 'starttls' | 'maxMessages' | 'maxIdleMs' | 'probeIdleMs' | 'rate' | 'maxConnections';
+export type PoolStatName =
+  'opened' | 'open' | 'idle' | 'sent' | 'retried' | 'probed' | 'probeFailed' | 'retired' | 'unknown';
+export type PoolStats = Record<PoolStatName, number>;
+
+export interface PoolOptions extends SessionOptions {
+  /** Connections open at most (default 4). */
+  maxConnections?: number;
+  /** A session whose settings new connections copy (else one is made from these options). */
+  like?: Session;
+  starttls?: boolean;
+  maxMessages?: number;
+  maxIdleMs?: number;
+  probeIdleMs?: number;
+  /** Messages per second at most, over the whole pool. */
+  rate?: number;
+  login?: { user: string; password: string } & AuthOptions;
+  auth?: { mechanism: string; authobject: AuthObject } & AuthOptions;
+}
+
+/** The options of a pool call: the session to run it on, if not one of the pool's. */
+export interface PoolCallOptions { session?: Session; }
+
+export class Pool {
+  constructor(host: string, port?: number, options?: PoolOptions);
+  readonly closed: boolean;
+  setOption(name: PoolOptionName, value: number | boolean): void;
+  stat(name: PoolStatName): number;
+  stats(): PoolStats;
+  setLogin(user: string | null, password?: string | null, options?: AuthOptions): void;
+  setAuth(mechanism: string | null, authobject: AuthObject | null, options?: AuthOptions): void;
+  setEnvelope(options: EnvelopeOptions | null): void;
+  sendmail(fromAddr: string, toAddrs: string | string[], msg: Message,
+    options?: MessageOptions & PoolCallOptions): Promise<Refused>;
+  sendmailSync(fromAddr: string, toAddrs: string | string[], msg: Message,
+    options?: MessageOptions & PoolCallOptions): Refused;
+  sendMessage(msg: Message, options?: SendMessageOptions & PoolCallOptions): Promise<Refused>;
+  sendMessage(msg: Message, fromAddr?: string | null, toAddrs?: string | string[] | null,
+    options?: MessageOptions & PoolCallOptions): Promise<Refused>;
+  sendMessageSync(msg: Message, options?: SendMessageOptions & PoolCallOptions): Refused;
+  sendMessageSync(msg: Message, fromAddr?: string | null, toAddrs?: string | string[] | null,
+    options?: MessageOptions & PoolCallOptions): Refused;
+  sendmailBatch(messages: BatchMessage[], options?: CallOptions & PoolCallOptions): Promise<BatchResult[]>;
+  sendmailBatchSync(messages: BatchMessage[], options?: PoolCallOptions): BatchResult[];
+  /** Free the pool (once its running calls are over). Idempotent. */
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
+export interface ErrorInfo {
+  result?: number;
+  smtpCode?: number | null;
+  smtpMessage?: string | null;
+  cause?: unknown;
 }
 
 export class SMTPException extends Error {
-  constructor(message: string, info?: { result?: number; smtpCode?: number | null; smtpMessage?: string | null });
+  constructor(message: string, info?: ErrorInfo);
   /** The libsmtp result code's name, e.g. 'SMTP_ERR_DATA'. */
   code: string;
   /** The libsmtp result code's number. */
@@ -191,10 +373,12 @@ export class SMTPStateError extends SMTPException {}
 export class SMTPOSError extends SMTPException {}
 export class SMTPConnectionError extends SMTPOSError {}
 export class SMTPTimeoutError extends SMTPOSError {}
-/** The call was ended by Session#cancel(); the connection is closed. */
+/** The call was ended by cancel() or its signal; the connection is closed. */
 export class SMTPCancelledError extends SMTPOSError {}
 export class SMTPTLSError extends SMTPOSError {}
 export class SMTPServerDisconnected extends SMTPException {}
+/** A pool's message went out in full but no reply decided it. */
+export class SMTPOutcomeUnknownError extends SMTPServerDisconnected {}
 export class SMTPNotEncryptedError extends SMTPException {}
 export class SMTPResponseException extends SMTPException {}
 export class SMTPConnectError extends SMTPResponseException {}
@@ -202,17 +386,34 @@ export class SMTPHeloError extends SMTPResponseException {}
 export class SMTPNotSupportedError extends SMTPException {}
 export class SMTPAuthenticationError extends SMTPResponseException {}
 export class SMTPAuthAbortedError extends SMTPException {}
-export class SMTPSenderRefused extends SMTPResponseException { sender: string | null; }
-export class SMTPRecipientsRefused extends SMTPException { recipients: Refused; }
+export class SMTPSenderRefused extends SMTPResponseException {
+  constructor(message: string, info?: ErrorInfo & { sender?: string | null });
+  sender: string | null;
+}
+export class SMTPRecipientsRefused extends SMTPException {
+  constructor(message: string, info?: ErrorInfo & { recipients?: Refused });
+  recipients: Refused;
+}
 export class SMTPDataError extends SMTPResponseException {}
 export class SMTPMessageTooLargeError extends SMTPException {}
 
-/** Result codes by C name ('SMTP_ERR_TIMEOUT'), read from the library (smtp_result_name()) on first use. */
+export interface ResultInfo {
+  code: number;
+  name: string;
+  description: string;
+  /** The exception Python's smtplib raises for it (a name), or null for SMTP_OK. */
+  smtplibException: string | null;
+  hasReply: boolean;
+}
+
+/** Result codes by C name ('SMTP_ERR_TIMEOUT'), read from the library on first use. */
 export const RESULT: Readonly<Record<string, number>>;
 export const RESULT_NAMES: Readonly<Record<number, string>>;
 /** smtp_result_has_reply(): whether an error with this result code carries the server's reply. */
 export function resultHasReply(result: number): boolean;
+export function resultString(result: number): string;
+export function resultInfo(result: number): ResultInfo | null;
 export function libraryVersion(): string;
+export function libraryVersionNumber(): number;
 export function libraryPath(): string;
 export function libraryCandidates(): string[];
-export function resultString(result: number): string;

@@ -8,10 +8,10 @@ const assert = require('node:assert/strict');
 const net = require('node:net');
 const { spawn } = require('node:child_process');
 const smtp = require('..');
-const { startSink } = require('./helpers');
+const { server: testServer } = require('./helpers');
 
 let sink;
-test.before(async () => { sink = await startSink(); });
+test.before(async () => { sink = await testServer('sink'); });
 test.after(async () => { if (sink) await sink.stop(); });
 
 /** A server on 127.0.0.1 that accepts and never says a word; `accepted()` resolves at the next connection. */
@@ -102,12 +102,13 @@ test('cancel() ends a connect waiting for the greeting on a worker thread; the s
   try {
     const accepted = server.accepted();
     const started = Date.now();
-    const call = s._replyCallAsync('connect', '127.0.0.1', server.port); // koffi: fn.async()
+    const call = s.connect('127.0.0.1', server.port); // koffi: fn.async()
     await accepted; // the library is connected and waits for the greeting
     await new Promise((r) => setTimeout(r, 100));
-    // The session is busy meanwhile: other calls and close() are refused.
-    assert.throws(() => s.noop(), (e) => e instanceof smtp.SMTPStateError && /background call/.test(e.message));
-    assert.throws(() => s.close(), smtp.SMTPStateError);
+    // The session is busy meanwhile: synchronous calls and getters are refused.
+    assert.throws(() => s.noopSync(), (e) => e instanceof smtp.SMTPStateError && /asynchronous call/.test(e.message));
+    assert.throws(() => s.isConnected, smtp.SMTPStateError);
+    assert.equal(s.busy, true);
     assert.equal(s.closed, false);
 
     const t0 = Date.now();
@@ -120,14 +121,14 @@ test('cancel() ends a connect waiting for the greeting on a worker thread; the s
     assert.equal(await server.drained(), 0, 'the connection was closed');
 
     // Nothing is left over: the next calls run and are not cancelled.
-    const greeting = s.connect('127.0.0.1', sink.port);
+    const greeting = s.connectSync('127.0.0.1', sink.port);
     assert.equal(greeting.code, 220);
-    assert.equal(s.noop().code, 250);
-    assert.equal(s.quit().code, 221);
+    assert.equal(s.noopSync().code, 250);
+    assert.equal(s.quitSync().code, 221);
     // Again, in the background, to completion.
-    assert.equal((await s._replyCallAsync('connect', '127.0.0.1', sink.port)).code, 220);
-    assert.equal((await s._replyCallAsync('noop')).code, 250);
-    s.quit();
+    assert.equal((await s.connect('127.0.0.1', sink.port)).code, 220);
+    assert.equal((await s.noop()).code, 250);
+    s.quitSync();
   } finally {
     s.close();
     await server.close();
@@ -140,7 +141,7 @@ test('cancel() right after a background call starts still ends it', async () => 
   try {
     for (let i = 0; i < 5; i++) {
       // The worker thread may not have entered the library yet.
-      const call = s._replyCallAsync('connect', '127.0.0.1', server.port);
+      const call = s.connect('127.0.0.1', server.port);
       const t0 = Date.now();
       s.cancel();
       s.cancel(); // twice is the same
@@ -148,9 +149,9 @@ test('cancel() right after a background call starts still ends it', async () => 
       const elapsed = Date.now() - t0;
       assert.ok(elapsed < 500, `the call ended ${elapsed} ms after cancel()`);
     }
-    assert.equal(s.connect('127.0.0.1', sink.port).code, 220);
-    assert.equal(s.noop().code, 250);
-    s.quit();
+    assert.equal(s.connectSync('127.0.0.1', sink.port).code, 220);
+    assert.equal(s.noopSync().code, 250);
+    s.quitSync();
   } finally {
     s.close();
     await server.close();
@@ -173,14 +174,14 @@ test('cancel() from a trace callback ends the running (synchronous) call', async
   });
   try {
     const t0 = Date.now();
-    assert.throws(() => s.connect('127.0.0.1', server.port), isCancelled);
+    assert.throws(() => s.connectSync('127.0.0.1', server.port), isCancelled);
     assert.ok(Date.now() - t0 < 500, `${Date.now() - t0} ms`);
     assert.equal(s.isConnected, false);
     assert.ok(lines.some((l) => /closed/.test(l)), lines.join('\n'));
     armed = false;
-    assert.equal(s.connect('127.0.0.1', sink.port).code, 220);
-    assert.equal(s.ehlo().code, 250);
-    s.quit();
+    assert.equal(s.connectSync('127.0.0.1', sink.port).code, 220);
+    assert.equal(s.ehloSync().code, 250);
+    s.quitSync();
   } finally {
     s.close();
     await server.close();
@@ -193,7 +194,7 @@ test('a greeting trickled one byte per 100 ms ends with SMTPTimeoutError at `tim
   try {
     assert.equal(s.getTimeout('greeting'), 1000);
     const t0 = Date.now();
-    assert.throws(() => s.connect('127.0.0.1', server.port), (e) => {
+    assert.throws(() => s.connectSync('127.0.0.1', server.port), (e) => {
       assert.ok(e instanceof smtp.SMTPTimeoutError, `${e.name}: ${e.message}`);
       assert.ok(e instanceof smtp.SMTPOSError);
       assert.ok(!(e instanceof smtp.SMTPCancelledError));
@@ -217,15 +218,15 @@ test('cancel() with no call running does nothing; on a closed session neither', 
   const s = new smtp.Session('smtp', { timeout: 10000 });
   try {
     s.cancel(); // never connected
-    assert.equal(s.connect('127.0.0.1', sink.port).code, 220);
+    assert.equal(s.connectSync('127.0.0.1', sink.port).code, 220);
     s.cancel(); // connected, idle: neither the connection nor the next call is touched
     s.cancel();
     assert.equal(s.isConnected, true);
-    assert.equal(s.noop().code, 250);
-    assert.equal(s.ehlo().code, 250);
-    const refused = s.sendmail('a@example.com', ['b@example.com'], 'Subject: after cancel\r\n\r\nhi\r\n');
+    assert.equal(s.noopSync().code, 250);
+    assert.equal(s.ehloSync().code, 250);
+    const refused = s.sendmailSync('a@example.com', ['b@example.com'], 'Subject: after cancel\r\n\r\nhi\r\n');
     assert.deepEqual(refused, {});
-    assert.equal(s.quit().code, 221);
+    assert.equal(s.quitSync().code, 221);
     s.cancel(); // after quit
   } finally {
     s.close();
@@ -300,10 +301,10 @@ test('timeouts: every per-phase limit, call, and all (set and get)', () => {
   assert.throws(() => s.getTimeout('all'), smtp.SMTPStateError);
 });
 
-test('_replyCallAsync refuses a closed session and unknown calls', async () => {
+test('asynchronous calls reject bad arguments and a closed session', async () => {
   const s = new smtp.Session();
-  await assert.rejects(s._replyCallAsync('sendmail'), TypeError);
-  await assert.rejects(s._replyCallAsync('connect', 42), TypeError);
+  await assert.rejects(s.sendmail(), TypeError);
+  await assert.rejects(s.connect(42), TypeError);
   s.close();
-  await assert.rejects(s._replyCallAsync('noop'), smtp.SMTPStateError);
+  await assert.rejects(s.noop(), smtp.SMTPStateError);
 });

@@ -1,6 +1,10 @@
 'use strict';
-// Test servers from tests/servers/ (aiosmtpd in build/venv), started per
-// test file and stopped by after(); --parent-pid makes them exit with us.
+// The test servers of tests/servers/servers.json: the ones scripts/run_tests.py
+// started for this suite (LIBSMTP_<NAME>=127.0.0.1:PORT, LIBSMTP_<NAME>_DIR),
+// or, for a server it did not start (or a run without the runner), one
+// started here from the same description; --parent-pid makes those exit
+// with us. test/servers/ holds this binding's own (an LMTP server, for
+// which servers.json has no entry).
 
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -9,40 +13,61 @@ const path = require('node:path');
 const net = require('node:net');
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
-const PYTHON = process.env.LIBSMTP_PYTHON || path.join(REPO, 'build', 'venv', 'bin', 'python');
+const SERVERS = JSON.parse(fs.readFileSync(path.join(REPO, 'tests', 'servers', 'servers.json'), 'utf8'));
+const PYTHON = process.env.LIBSMTP_PYTHON || path.join(REPO, SERVERS.python);
 
 function tmpdir(prefix) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `libsmtp-node-${prefix}-`));
 }
 
-/** Start tests/servers/<script> (or test/servers/<script>) with `args`; resolves to {port, dir, stop()}. */
-async function startServer(script, args = [], { dir = tmpdir(path.basename(script, '.py')) } = {}) {
-  const portFile = path.join(dir, 'port');
-  // The repository's servers, or this binding's own (test/servers/).
+/** The test CA's directory (ca.pem, cert.pem, key.pem): the runner's, or one made here. */
+let tlsDir = process.env.LIBSMTP_TLS_FILES || null;
+function tlsFiles() {
+  if (!tlsDir) {
+    tlsDir = tmpdir('tls');
+    execFileSync(PYTHON, ['-c', [
+      'import sys, trustme',
+      'ca = trustme.CA()',
+      'cert = ca.issue_cert("localhost", "127.0.0.1")',
+      'ca.cert_pem.write_to_path(sys.argv[1] + "/ca.pem")',
+      'cert.cert_chain_pems[0].write_to_path(sys.argv[1] + "/cert.pem")',
+      'cert.private_key_pem.write_to_path(sys.argv[1] + "/key.pem")',
+    ].join('\n'), tlsDir]);
+  }
+  return { dir: tlsDir, ca: path.join(tlsDir, 'ca.pem'), cert: path.join(tlsDir, 'cert.pem'), key: path.join(tlsDir, 'key.pem') };
+}
+
+/** A CA that signed nothing the servers present (PEM file). */
+function otherCa() {
+  const file = path.join(tmpdir('other-ca'), 'ca.pem');
+  execFileSync(PYTHON, ['-c', 'import sys, trustme; trustme.CA().cert_pem.write_to_path(sys.argv[1])', file]);
+  return file;
+}
+
+/** Start `script` (tests/servers/ or test/servers/) with `args`; resolves to {host, port, dir, stop()}. */
+async function startScript(script, args, dir) {
+  const portFile = path.join(tmpdir('port'), 'port');
   const own = path.join(__dirname, 'servers', script);
   const file = fs.existsSync(own) ? own : path.join(REPO, 'tests', 'servers', script);
-  const proc = spawn(PYTHON, [file, ...args,
-    '--port-file', portFile, '--parent-pid', String(process.pid)],
-  { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(PYTHON, [file, ...args, '--port-file', portFile, '--parent-pid', String(process.pid),
+    ...(dir ? ['--dir', dir] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (chunk) => { if (stderr.length < 20000) stderr += chunk; });
   let exited = null;
   proc.on('exit', (code, signal) => { exited = { code, signal }; });
-  const deadline = Date.now() + 20000;
-  while (!fs.existsSync(portFile)) {
+  const deadline = Date.now() + SERVERS.ready_within_s * 1000;
+  while (!fs.existsSync(portFile) || fs.readFileSync(portFile, 'utf8').trim() === '') {
     if (exited) throw new Error(`${script} exited (${JSON.stringify(exited)}): ${stderr}`);
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
-      throw new Error(`${script} did not start within 20 s: ${stderr}`);
+      throw new Error(`${script} did not start within ${SERVERS.ready_within_s} s: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const port = Number(fs.readFileSync(portFile, 'utf8'));
   return {
-    port,
+    host: '127.0.0.1',
+    port: Number(fs.readFileSync(portFile, 'utf8')),
     dir,
-    get stderr() { return stderr; },
-    /** Stop the server and remove its directory. */
     async stop() {
       if (!exited) {
         const done = new Promise((r) => proc.once('exit', r));
@@ -51,16 +76,31 @@ async function startServer(script, args = [], { dir = tmpdir(path.basename(scrip
         await done;
         clearTimeout(timer);
       }
-      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** A sink.py server storing into a fresh directory. */
-function startSink(extra = []) {
-  const dir = tmpdir('sink');
-  return startServer('sink.py', ['--dir', dir, ...extra], { dir });
+/**
+ * Server `name` of servers.json: {host, port, dir, stop()}. The runner's
+ * when it exported LIBSMTP_<NAME> (stop() then does nothing), else started
+ * here from its description.
+ */
+async function server(name) {
+  const env = process.env[`LIBSMTP_${name.toUpperCase()}`];
+  if (env) {
+    const [host, port] = env.split(':');
+    return { host, port: Number(port), dir: process.env[`LIBSMTP_${name.toUpperCase()}_DIR`] || null, stop: async () => {} };
+  }
+  const desc = SERVERS.servers[name];
+  if (!desc) throw new Error(`no server ${name} in servers.json`);
+  const vars = { ...SERVERS.vars };
+  if (desc.args.some((a) => a.includes('{tls}'))) vars.tls = tlsFiles().dir;
+  const args = desc.args.map((a) => a.replace(/\{(\w+)\}/g, (_, v) => vars[v]));
+  return startScript(desc.script, args, desc.dir ? tmpdir(name) : null);
 }
+
+/** This binding's own server test/servers/<script> (no servers.json entry fits it). */
+function ownServer(script, args = []) { return startScript(script, args, null); }
 
 /** The message the sink stored for a reply "... queued as NNNN". */
 function stored(sink, reply) {
@@ -73,6 +113,7 @@ function stored(sink, reply) {
   };
 }
 
+/** How many messages the sink has stored (the suite's files run one at a time: see test.sh). */
 function storedCount(sink) {
   return fs.readdirSync(sink.dir).filter((f) => f.endsWith('.eml')).length;
 }
@@ -89,20 +130,4 @@ function closedPort() {
   });
 }
 
-/** A test CA and a certificate for localhost / 127.0.0.1 (trustme), as PEM files. */
-function makeCerts() {
-  const dir = tmpdir('certs');
-  execFileSync(PYTHON, ['-c', [
-    'import sys, trustme',
-    'ca = trustme.CA()',
-    'cert = ca.issue_cert("localhost", "127.0.0.1")',
-    'ca.cert_pem.write_to_path(sys.argv[1] + "/ca.pem")',
-    'cert.cert_chain_pems[0].write_to_path(sys.argv[1] + "/cert.pem")',
-    'cert.private_key_pem.write_to_path(sys.argv[1] + "/key.pem")',
-    'trustme.CA().cert_pem.write_to_path(sys.argv[1] + "/other-ca.pem")',
-  ].join('\n'), dir]);
-  return { dir, ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'cert.pem'),
-    key: path.join(dir, 'key.pem'), otherCa: path.join(dir, 'other-ca.pem') };
-}
-
-module.exports = { REPO, PYTHON, startServer, startSink, stored, storedCount, closedPort, makeCerts, tmpdir };
+module.exports = { REPO, PYTHON, server, ownServer, stored, storedCount, closedPort, tlsFiles, otherCa, tmpdir };

@@ -4,19 +4,19 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const smtp = require('..');
-const { startServer } = require('./helpers');
+const { ownServer } = require('./helpers');
 
 let server;
 
-test.before(async () => { server = await startServer('lmtp_server.py'); });
+test.before(async () => { server = await ownServer('lmtp_server.py'); });
 test.after(async () => { if (server) await server.stop(); });
 
 test('LMTP: a recipient refused after the data is in the refused object', () => {
   const s = new smtp.Session('lmtp', { timeout: 10000 });
   try {
-    s.connect('127.0.0.1', server.port);
-    assert.equal(s.ehlo().code, 250, 'LHLO');
-    const refused = s.sendmail('a@example.com', ['ok@example.com', 'late@example.com', 'refuse@example.com'],
+    s.connectSync('127.0.0.1', server.port);
+    assert.equal(s.ehloSync().code, 250, 'LHLO');
+    const refused = s.sendmailSync('a@example.com', ['ok@example.com', 'late@example.com', 'refuse@example.com'],
       'Subject: lmtp\r\n\r\nx\r\n');
     assert.deepEqual(refused, {
       'late@example.com': { code: 452, message: '4.2.2 <late@example.com>: mailbox full' },
@@ -30,9 +30,9 @@ test('LMTP: a recipient refused after the data is in the refused object', () => 
     ]);
     assert.equal(results[0].dataMessage, '2.0.0 <ok@example.com>: delivered');
     // Every recipient refused after the data: SMTPDataError, session in step.
-    assert.throws(() => s.sendmail('a@example.com', ['late1@example.com', 'late2@example.com'], 'x\r\n'),
+    assert.throws(() => s.sendmailSync('a@example.com', ['late1@example.com', 'late2@example.com'], 'x\r\n'),
       { name: 'SMTPDataError', code: 'SMTP_ERR_DATA', smtpCode: 452 });
-    assert.equal(s.noop().code, 250);
+    assert.equal(s.noopSync().code, 250);
   } finally {
     s.close();
   }

@@ -15,7 +15,7 @@ test('a closed port throws SMTPConnectionError', async () => {
   const port = await closedPort();
   const s = new smtp.Session('smtp', { timeout: 5000 });
   try {
-    assert.throws(() => s.connect('127.0.0.1', port), (e) => {
+    assert.throws(() => s.connectSync('127.0.0.1', port), (e) => {
       assert.ok(e instanceof smtp.SMTPConnectionError);
       assert.ok(e instanceof smtp.SMTPOSError);
       assert.ok(e instanceof smtp.SMTPException);
@@ -30,7 +30,7 @@ test('a closed port throws SMTPConnectionError', async () => {
       return true;
     });
     assert.equal(s.isConnected, false);
-    assert.throws(() => s.open(`127.0.0.1:${port}`), smtp.SMTPConnectionError);
+    assert.throws(() => s.openSync(`127.0.0.1:${port}`), smtp.SMTPConnectionError);
   } finally {
     s.close();
   }
@@ -39,9 +39,9 @@ test('a closed port throws SMTPConnectionError', async () => {
 test('commands before connect throw SMTPServerDisconnected', () => {
   const s = new smtp.Session();
   try {
-    assert.throws(() => s.noop(), { name: 'SMTPServerDisconnected', code: 'SMTP_ERR_SERVER_DISCONNECTED', result: 14 });
-    assert.throws(() => s.sendmail('a@example.com', 'b@example.com', 'x'), smtp.SMTPServerDisconnected);
-    assert.throws(() => s.login('a', 'b'), smtp.SMTPServerDisconnected);
+    assert.throws(() => s.noopSync(), { name: 'SMTPServerDisconnected', code: 'SMTP_ERR_SERVER_DISCONNECTED', result: 14 });
+    assert.throws(() => s.sendmailSync('a@example.com', 'b@example.com', 'x'), smtp.SMTPServerDisconnected);
+    assert.throws(() => s.loginSync('a', 'b'), smtp.SMTPServerDisconnected);
   } finally {
     s.close();
   }
@@ -56,9 +56,9 @@ test('use after close throws; close() is idempotent', () => {
   s.close();
   s.close();
   for (const call of [
-    () => s.noop(), () => s.connect('127.0.0.1', 25), () => s.sendmail('a@b', 'c@d', 'x'),
-    () => s.auth('X-TOKEN', () => null), () => s.features(), () => s.lastReply, () => s.isConnected,
-    () => s.setDebugLevel(1), () => s.setTrace(() => {}), () => s.quit(),
+    () => s.noopSync(), () => s.connectSync('127.0.0.1', 25), () => s.sendmailSync('a@b', 'c@d', 'x'),
+    () => s.authSync('X-TOKEN', () => null), () => s.features(), () => s.lastReply, () => s.isConnected,
+    () => s.setDebugLevel(1), () => s.setTrace(() => {}), () => s.quitSync(),
   ]) {
     assert.throws(call, (e) => e instanceof smtp.SMTPStateError && e.code === 'SMTP_ERR_BAD_STATE' &&
       e.result === 3 && /closed/.test(e.message));
@@ -106,7 +106,7 @@ test('every result code maps to its class', () => {
     SMTP_ERR_SERVER_DISCONNECTED: 'SMTPServerDisconnected',
     SMTP_ERR_NOT_ENCRYPTED: 'SMTPNotEncryptedError',
     SMTP_ERR_CANCELLED: 'SMTPCancelledError',
-    SMTP_ERR_OUTCOME_UNKNOWN: 'SMTPServerDisconnected',
+    SMTP_ERR_OUTCOME_UNKNOWN: 'SMTPOutcomeUnknownError',
     SMTP_ERR_RESPONSE: 'SMTPResponseException',
     SMTP_ERR_CONNECT_REPLY: 'SMTPConnectError',
     SMTP_ERR_HELO: 'SMTPHeloError',
@@ -150,7 +150,7 @@ test('the result table comes from the library', () => {
   assert.equal(smtp.resultHasReply(1000), false);
 });
 
-test('the library is found through LIBSMTP_PATH, else pkg-config, else the SONAME', () => {
+test('the library is found (after a bundled copy, see dist.sh) through LIBSMTP_PATH, pkg-config, the SONAME', () => {
   const run = (env, loadIt = true) => execFileSync(process.execPath, ['-e',
     `const m = require(${JSON.stringify(INDEX)}); const c = m.libraryCandidates();
      console.log(JSON.stringify(${loadIt} ? [c, m.libraryPath(), m.libraryVersion()] : [c]))`],
@@ -168,10 +168,15 @@ test('the library is found through LIBSMTP_PATH, else pkg-config, else the SONAM
     assert.deepEqual(fallback, ['libsmtp.so.0']);
   }
   const [candidates, loaded, version] = JSON.parse(run({ LIBSMTP_PATH: here }));
-  assert.deepEqual(candidates, [here]);
+  assert.equal(candidates[0], here);
+  assert.equal(candidates[candidates.length - 1], 'libsmtp.so.0');
   assert.equal(loaded, here);
   assert.equal(version, smtp.libraryVersion());
-  assert.throws(() => run({ LIBSMTP_PATH: '/nonexistent/libsmtp.so' }), /cannot load the library[^]*nonexistent/);
+  // A LIBSMTP_PATH that cannot be loaded is passed over for the next candidate.
+  const [, next] = JSON.parse(run({ LIBSMTP_PATH: '/nonexistent/libsmtp.so' }));
+  assert.equal(next, process.env.LIBSMTP_PATH ? 'libsmtp.so.0' : here);
+  const nothing = { LIBSMTP_PATH: '/nonexistent/libsmtp.so', PKG_CONFIG_PATH: '/nonexistent', PKG_CONFIG_LIBDIR: '/nonexistent', LD_LIBRARY_PATH: '' };
+  assert.throws(() => run(nothing), /cannot load the library[^]*nonexistent/);
 });
 
 test('sessions dropped without close() are freed by the GC, with their trace callbacks', () => {
@@ -210,7 +215,7 @@ test('sessions work in a worker thread', async () => {
     const { parentPort, workerData } = require('node:worker_threads');
     const { Session } = require(workerData.index);
     const s = new Session('smtp', { timeout: 5000 });
-    try { s.connect('127.0.0.1', workerData.port); } catch (e) { parentPort.postMessage([e.name, e.code]); }
+    try { s.connectSync('127.0.0.1', workerData.port); } catch (e) { parentPort.postMessage([e.name, e.code]); }
     s.close();
   `, { eval: true, workerData: { index: INDEX, port } });
   const [msg] = await Promise.all([

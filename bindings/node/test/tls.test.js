@@ -6,25 +6,18 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const smtp = require('..');
-const { startServer, makeCerts, stored, tmpdir } = require('./helpers');
+const { server, tlsFiles, otherCa, stored } = require('./helpers');
 
 let certs;
 let starttlsServer;
 let implicitServer;
 
 test.before(async () => {
-  certs = makeCerts();
-  const args = (mode, dir) => ['--mode', mode, '--cert', certs.cert, '--key', certs.key, '--dir', dir];
-  const d1 = tmpdir('starttls');
-  const d2 = tmpdir('implicit');
-  [starttlsServer, implicitServer] = await Promise.all([
-    startServer('tls_server.py', args('starttls', d1), { dir: d1 }),
-    startServer('tls_server.py', args('implicit', d2), { dir: d2 }),
-  ]);
+  certs = { ...tlsFiles(), otherCa: otherCa() };
+  [starttlsServer, implicitServer] = await Promise.all([server('starttls'), server('implicit')]);
 });
 test.after(async () => {
   await Promise.all([starttlsServer && starttlsServer.stop(), implicitServer && implicitServer.stop()]);
-  if (certs) fs.rmSync(certs.dir, { recursive: true, force: true });
 });
 
 test('STARTTLS with a TlsConfig trusting the test CA, then a message', () => {
@@ -33,20 +26,20 @@ test('STARTTLS with a TlsConfig trusting the test CA, then a message', () => {
   config.free(); // the session keeps its own reference
   config.free();
   try {
-    s.connect('localhost', starttlsServer.port);
-    s.ehlo();
+    s.connectSync('localhost', starttlsServer.port);
+    s.ehloSync();
     assert.equal(s.hasExtn('starttls'), true);
-    assert.throws(() => s.sendmail('a@example.com', 'b@example.com', 'x'), smtp.SMTPNotEncryptedError);
-    assert.equal(s.starttls().code, 220);
+    assert.throws(() => s.sendmailSync('a@example.com', 'b@example.com', 'x'), smtp.SMTPNotEncryptedError);
+    assert.equal(s.starttlsSync().code, 220);
     assert.equal(s.isEncrypted, true);
     assert.match(s.tlsVersion, /^TLSv1\.[23]$/);
     assert.ok(s.tlsCipher);
     assert.equal(s.ehloResp, null, 'what EHLO said in clear is forgotten');
-    s.ehlo();
+    s.ehloSync();
     const msg = Buffer.from('Subject: tls\r\n\r\nOnly the server can read this.\r\n');
-    assert.deepEqual(s.sendmail('alice@example.com', 'bob@example.com', msg), {});
+    assert.deepEqual(s.sendmailSync('alice@example.com', 'bob@example.com', msg), {});
     assert.ok(stored(starttlsServer, s.lastReply).bytes.equals(msg));
-    s.quit();
+    s.quitSync();
   } finally {
     s.close();
   }
@@ -55,9 +48,9 @@ test('STARTTLS with a TlsConfig trusting the test CA, then a message', () => {
 test('implicit TLS (smtp_ssl) with the options given to starttls-less sessions', () => {
   const s = new smtp.Session('smtp_ssl', { timeout: 10000, tls: { caFile: [certs.ca] } });
   try {
-    assert.equal(s.connect('127.0.0.1', implicitServer.port).code, 220);
+    assert.equal(s.connectSync('127.0.0.1', implicitServer.port).code, 220);
     assert.equal(s.isEncrypted, true);
-    assert.deepEqual(s.sendmail('a@example.com', ['b@example.com', 'refuse@example.com'], 'x\r\n'),
+    assert.deepEqual(s.sendmailSync('a@example.com', ['b@example.com', 'refuse@example.com'], 'x\r\n'),
       { 'refuse@example.com': { code: 550, message: '5.1.1 <refuse@example.com>: Recipient address rejected' } });
   } finally {
     s.close();
@@ -67,8 +60,8 @@ test('implicit TLS (smtp_ssl) with the options given to starttls-less sessions',
 test('an unknown CA fails the handshake with SMTPTLSError; starttls takes per-call options', () => {
   const s = new smtp.Session('smtp', { timeout: 10000 });
   try {
-    s.connect('localhost', starttlsServer.port);
-    assert.throws(() => s.starttls({ caFile: certs.otherCa, defaultRoots: false }), (e) => {
+    s.connectSync('localhost', starttlsServer.port);
+    assert.throws(() => s.starttlsSync({ caFile: certs.otherCa, defaultRoots: false }), (e) => {
       assert.ok(e instanceof smtp.SMTPTLSError);
       assert.ok(e instanceof smtp.SMTPOSError);
       assert.equal(e.code, 'SMTP_ERR_TLS');
@@ -77,10 +70,10 @@ test('an unknown CA fails the handshake with SMTPTLSError; starttls takes per-ca
     });
     assert.equal(s.isConnected, false);
     // A wrong name is refused too; the right CA and name work.
-    s.connect('localhost', starttlsServer.port);
-    assert.throws(() => s.starttls({ caFile: certs.ca, serverName: 'mail.example.org' }), smtp.SMTPTLSError);
-    s.connect('localhost', starttlsServer.port);
-    assert.equal(s.starttls({ caFile: certs.ca }).code, 220);
+    s.connectSync('localhost', starttlsServer.port);
+    assert.throws(() => s.starttlsSync({ caFile: certs.ca, serverName: 'mail.example.org' }), smtp.SMTPTLSError);
+    s.connectSync('localhost', starttlsServer.port);
+    assert.equal(s.starttlsSync({ caFile: certs.ca }).code, 220);
   } finally {
     s.close();
   }
