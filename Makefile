@@ -152,7 +152,7 @@ dist-c:
 # The language packages, each bundling the staged (stripped) libsmtp.so.0:
 # bindings/LANG/dist.sh OUTDIR builds one (Go's writes nothing: a Go module is its
 # source; bindings/go/README.md shows the static link).
-DIST_BINDINGS := python go ruby
+DIST_BINDINGS := python go ruby node
 dist: dist-c stage
 	for lang in $(DIST_BINDINGS); do sh bindings/$$lang/dist.sh dist || exit 1; done
 	@ls -l dist
