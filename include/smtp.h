@@ -50,7 +50,7 @@
  *     smtp_session_rcpt, smtp_session_data, smtp_session_sendmail,
  *     smtp_session_quit, smtp_session_set_pipelining,
  *     smtp_session_set_chunking, smtp_session_sendmail_stream,
- *     smtp_session_sendmail_batch.
+ *     smtp_session_sendmail_fd, smtp_session_sendmail_batch.
  *   Messages and envelopes: smtp_envelope_new, smtp_envelope_errmsg,
  *     smtp_envelope_free, smtp_envelope_set_dsn_ret,
  *     smtp_envelope_set_dsn_envid, smtp_envelope_set_dsn_notify,
@@ -1484,6 +1484,38 @@ int smtp_session_sendmail_stream(struct smtp_session *s,
                                  unsigned int flags,
                                  int *rcpt_codes,
                                  size_t *refused_count);
+
+/**
+ * `smtp_session_sendmail_stream()` with the message read from the file
+ * descriptor `fd` to its end of file (one read(2) after another; the
+ * descriptor stays the caller's, open). A read that fails aborts the
+ * message: `SMTP_ERR_IO`, the connection closed mid-message, nothing
+ * delivered. For a file, and for bindings whose code cannot run on the
+ * thread of the call (Node's event loop, say): they pass the read end of a
+ * pipe or socket pair and write the message into the other end from their
+ * own thread, closing it at the end; to abort instead, they write a byte
+ * towards the reading socket and close theirs, which makes the read fail
+ * with a reset. While a read blocks, the call's deadlines and a cancel wait
+ * for it to return, as with any read callback. A negative `fd` is
+ * `SMTP_ERR_INVALID_ARGUMENT`. Outputs and results as
+ * `smtp_session_sendmail()`.
+ *
+ * # Safety
+ * As `smtp_session_sendmail()`; `fd` is the caller's, open for the call.
+ */
+int smtp_session_sendmail_fd(struct smtp_session *s,
+                             const char *from,
+                             const char *const *to,
+                             size_t to_count,
+                             int fd,
+                             int64_t size_hint,
+                             const char *const *mail_options,
+                             size_t n_mail_options,
+                             const char *const *rcpt_options,
+                             size_t n_rcpt_options,
+                             unsigned int flags,
+                             int *rcpt_codes,
+                             size_t *refused_count);
 
 /**
  * Send `n` messages on one session, each with its own envelope and result

@@ -29,6 +29,9 @@ var notBound = map[string]string{
 	"smtp_session_rcpt_data_code":   "one field of smtp_session_rcpt_info",
 	"smtp_session_rcpt_data_text":   "one field of smtp_session_rcpt_info",
 	"smtp_session_rcpt_data_status": "one field of smtp_session_rcpt_info",
+	// For bindings whose code cannot run on the call's thread; a Go
+	// callback can, so SendMailStream reads the io.Reader itself.
+	"smtp_session_sendmail_fd": "SendMailStream's Go callback reads the io.Reader on the call's thread",
 }
 
 // headerFunctions lists the functions smtp.h declares.

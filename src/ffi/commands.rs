@@ -416,6 +416,37 @@ pub unsafe extern "C" fn smtp_session_set_chunking(s: *mut smtp_session, on: c_i
 #[allow(non_camel_case_types)]
 pub type smtp_read_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, buf: *mut u8, cap: usize) -> isize>;
 
+/// An `smtp_read_fn` over a file descriptor, `userdata` pointing to the
+/// `int`: one read(2) per call, retried when a signal interrupts it; its
+/// count, 0 at end of file, -1 when read fails (which aborts the message).
+///
+/// # Safety
+/// `userdata` points to a readable `int`; `buf` is writable for `cap` bytes.
+unsafe extern "C" fn read_fd(userdata: *mut c_void, buf: *mut u8, cap: usize) -> isize {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    if userdata.is_null() || (buf.is_null() && cap > 0) {
+        return -1;
+    }
+    // SAFETY: userdata points to an int, per the contract.
+    let fd = unsafe { *(userdata as *const c_int) };
+    if fd < 0 {
+        return -1;
+    }
+    // SAFETY: buf is writable for cap bytes, per the contract.
+    let buf = if cap == 0 { &mut [][..] } else { unsafe { std::slice::from_raw_parts_mut(buf, cap) } };
+    // SAFETY: the descriptor is the caller's and stays open for the call;
+    // ManuallyDrop keeps the File from closing it.
+    let mut file = std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(fd) });
+    loop {
+        match file.read(buf) {
+            Ok(n) => return n as isize,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return -1,
+        }
+    }
+}
+
 /// `smtp_session_sendmail()` with the message read from `read` in pieces,
 /// so that a message larger than memory can be sent: line endings per
 /// `flags`, dot-stuffing (or BDAT chunks) on the fly, no copy of the whole
@@ -466,6 +497,70 @@ pub unsafe extern "C" fn smtp_session_sendmail_stream(
             fill_rcpt_outputs(&i.core, rcpt_codes, to_count, refused_count);
             result.map(|_| ()).map_err(Into::into)
         })
+    }
+}
+
+/// `smtp_session_sendmail_stream()` with the message read from the file
+/// descriptor `fd` to its end of file (one read(2) after another; the
+/// descriptor stays the caller's, open). A read that fails aborts the
+/// message: `SMTP_ERR_IO`, the connection closed mid-message, nothing
+/// delivered. For a file, and for bindings whose code cannot run on the
+/// thread of the call (Node's event loop, say): they pass the read end of a
+/// pipe or socket pair and write the message into the other end from their
+/// own thread, closing it at the end; to abort instead, they write a byte
+/// towards the reading socket and close theirs, which makes the read fail
+/// with a reset. While a read blocks, the call's deadlines and a cancel wait
+/// for it to return, as with any read callback. A negative `fd` is
+/// `SMTP_ERR_INVALID_ARGUMENT`. Outputs and results as
+/// `smtp_session_sendmail()`.
+///
+/// # Safety
+/// As `smtp_session_sendmail()`; `fd` is the caller's, open for the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_session_sendmail_fd(
+    s: *mut smtp_session,
+    from: *const c_char,
+    to: *const *const c_char,
+    to_count: usize,
+    fd: c_int,
+    size_hint: i64,
+    mail_options: *const *const c_char,
+    n_mail_options: usize,
+    rcpt_options: *const *const c_char,
+    n_rcpt_options: usize,
+    flags: c_uint,
+    rcpt_codes: *mut c_int,
+    refused_count: *mut usize,
+) -> c_int {
+    if fd < 0 {
+        unsafe {
+            if !rcpt_codes.is_null() {
+                std::ptr::write_bytes(rcpt_codes, 0, to_count);
+            }
+            args::put(refused_count, 0);
+            return call(s, |_| Err(Error::InvalidArgument(format!("fd {fd} is not a file descriptor")).into()));
+        }
+    }
+    let mut fd = fd;
+    let userdata = (&mut fd as *mut c_int).cast::<c_void>();
+    // SAFETY: as the caller's contract; `fd` outlives the call.
+    unsafe {
+        smtp_session_sendmail_stream(
+            s,
+            from,
+            to,
+            to_count,
+            Some(read_fd),
+            userdata,
+            size_hint,
+            mail_options,
+            n_mail_options,
+            rcpt_options,
+            n_rcpt_options,
+            flags,
+            rcpt_codes,
+            refused_count,
+        )
     }
 }
 

@@ -284,6 +284,11 @@ impl Session {
     /// (checked against `tls_host`), then the greeting.
     fn start(&mut self, sock: Socket, tls_host: String) -> Result<Reply> {
         self.tls_host = tls_host;
+        // A new connection starts with no EHLO state: what the last server
+        // said describes that server. smtplib keeps it across connect(), so
+        // after a dropped connection its sendmail() skips EHLO and the new
+        // server answers MAIL with 503; close() keeps it, as smtplib's does.
+        self.forget_ehlo();
         self.attach(sock);
         if self.kind == Kind::SmtpSsl {
             if let Err(e) = self.tls_handshake(None) {
@@ -481,12 +486,17 @@ impl Session {
     /// smtplib's `quit`: QUIT, forget the EHLO state, close.
     pub fn quit(&mut self) -> Result<Reply> {
         let reply = self.docmd("quit", "")?;
+        self.forget_ehlo();
+        self.close();
+        Ok(reply)
+    }
+
+    /// No HELO or EHLO answered yet (smtplib's state after `quit`).
+    pub(super) fn forget_ehlo(&mut self) {
         self.ehlo_resp = None;
         self.helo_resp = None;
         self.features = Features::default();
         self.does_esmtp = false;
-        self.close();
-        Ok(reply)
     }
 }
 

@@ -6,7 +6,6 @@
 
 use super::Session;
 use crate::error::{Error, Result};
-use crate::features::Features;
 use crate::reply::Reply;
 use crate::tls::TlsConfig;
 use crate::trace::Direction;
@@ -106,10 +105,7 @@ impl Session {
             self.close();
             return Err(e);
         }
-        self.helo_resp = None;
-        self.ehlo_resp = None;
-        self.features = Features::default();
-        self.does_esmtp = false;
+        self.forget_ehlo();
         Ok(reply)
     }
 }

@@ -3184,6 +3184,83 @@ static ptrdiff_t feed_cb(void *userdata, uint8_t *buf, size_t cap)
 }
 
 /* sendmail_stream against the sink: the message read in pieces. */
+/* smtp_session_sendmail_fd: a message read from a pipe written by a thread
+ * (as a binding's event loop would), and one whose read fails. */
+struct pipe_writer {
+    int fd;
+    const unsigned char *p;
+    size_t len;
+};
+
+static void *write_and_close(void *arg)
+{
+    struct pipe_writer *w = arg;
+    size_t off = 0;
+    while (off < w->len) {
+        ssize_t n = write(w->fd, w->p + off, w->len - off);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    close(w->fd);
+    return NULL;
+}
+
+static void test_read_fd(void)
+{
+    const char *to[] = {"bob@example.com"};
+    const size_t len = 200 * 1024;
+    unsigned char *msg = malloc(len);
+    struct rec *r = calloc(1, sizeof *r);
+    struct pipe_writer w;
+    pthread_t t;
+    smtp_session *s = NULL;
+    int fds[2], n0 = sink_count(), codes[1];
+    size_t i, refused = 99;
+
+    section("smtp_session_sendmail_fd");
+    CHECK(msg != NULL && r != NULL);
+    if (msg == NULL || r == NULL)
+        goto out;
+    memcpy(msg, "Subject: fd\r\n\r\n", 16);
+    for (i = 16; i < len; i++)
+        msg[i] = (unsigned char)(i % 50 == 49 ? '\n' : i % 50 == 48 ? '\r' : 'a' + i % 26);
+    s = traced_session(SMTP_KIND_SMTP, hostport, r, NULL);
+    if (s == NULL || pipe(fds) != 0)
+        goto out;
+    w.fd = fds[1];
+    w.p = msg;
+    w.len = len;
+    CHECK(pthread_create(&t, NULL, write_and_close, &w) == 0);
+    CHECK_RC(s, smtp_session_sendmail_fd(s, "alice@example.com", to, 1, fds[0], -1, NULL, 0, NULL, 0,
+                                         SMTP_MSG_REJECT_BARE_EOL, codes, &refused),
+             SMTP_OK);
+    CHECK_INT(codes[0], 250);
+    CHECK_INT(refused, 0);
+    pthread_join(t, NULL);
+    close(fds[0]);
+    CHECK_INT(sink_count(), n0 + 1);
+    CHECK(sink_eml_equals(n0 + 1, msg, len));
+    /* A read that fails (EISDIR on a directory) aborts the message: nothing
+     * delivered, the connection closed; a reconnect greets the new server. */
+    fds[0] = open("/", O_RDONLY);
+    CHECK(fds[0] >= 0);
+    CHECK_RC(s, smtp_session_sendmail_fd(s, "alice@example.com", to, 1, fds[0], -1, NULL, 0, NULL, 0,
+                                         SMTP_MSG_NORMALIZE, NULL, NULL),
+             SMTP_ERR_IO);
+    close(fds[0]);
+    CHECK_INT(smtp_session_is_connected(s), 0);
+    CHECK_RC(s, smtp_session_connect(s, hostport, 0, NULL), SMTP_OK);
+    CHECK_RC(s, smtp_session_sendmail_fd(s, "alice@example.com", to, 1, -1, -1, NULL, 0, NULL, 0, SMTP_MSG_NORMALIZE,
+                                         codes, &refused),
+             SMTP_ERR_INVALID_ARGUMENT);
+    CHECK_INT(sink_count(), n0 + 1);
+out:
+    smtp_session_free(s);
+    free(r);
+    free(msg);
+}
+
 static void test_sendmail_stream(void)
 {
     static const char msg[] = "From: alice@example.com\r\nTo: bob@example.com\r\nSubject: stream\r\n\r\n"
@@ -5048,6 +5125,7 @@ int main(int argc, char **argv)
     test_envelope_args();
     test_send_message();
     test_sendmail_stream();
+    test_read_fd();
     test_sendmail_batch();
     test_envelope_plain();
     test_require_tls_plain();

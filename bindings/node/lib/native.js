@@ -150,10 +150,14 @@ function declare(lib) {
     quit: `int smtp_session_quit(${S}, ${CODE})`,
     set_pipelining: `int smtp_session_set_pipelining(${S}, int on)`,
     set_chunking: `int smtp_session_set_chunking(${S}, int on)`,
-    // The read function and its userdata go as void * and intptr_t: the
-    // stream feeder (stream.js) passes libc's read(2) and a descriptor.
+    // The read function goes as void *: sendmailStreamSync passes a
+    // registered JS callback; userdata is unused (0).
     sendmail_stream: `int smtp_session_sendmail_stream(${S}, const char *from, const char **to, size_t to_count, ` +
       `void *read, intptr_t userdata, int64_t size_hint, ${SENDMAIL_TAIL})`,
+    // sendmailStream: the message from the read end of a socket pair that
+    // the event loop writes (stream.js).
+    sendmail_fd: `int smtp_session_sendmail_fd(${S}, const char *from, const char **to, size_t to_count, ` +
+      `int fd, int64_t size_hint, ${SENDMAIL_TAIL})`,
     sendmail_batch: `int smtp_session_sendmail_batch(${S}, _Inout_ smtp_batch_item *items, size_t n)`,
     // messages and envelopes
     envelope_new: 'smtp_envelope *smtp_envelope_new(void)',

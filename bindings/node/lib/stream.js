@@ -8,18 +8,19 @@
  * (koffi's rule for callbacks from other threads) and must return at once:
  * when the source has no chunk ready it could only wait by blocking the
  * event loop that produces the chunk (a deadlock), or the whole message
- * would have to be buffered first. So the read function is not JS: it is
- * libc's read(2) on one end of a Unix socket pair (libc.js), blocking the
- * worker thread, never the loop; the event loop writes the source into the
- * other end through a net.Socket (feed() below), whose backpressure is
- * the socket buffer. The end of the source closes our end: read(2) gives 0,
- * the end of the message. A source that fails, and a cancel, must never
- * look like that end (the library would send the final dot and a truncated
- * message would be delivered): a byte is first written towards our end,
- * then it is closed, so that Linux gives the reader ECONNRESET instead of
- * the end of file (read(2) returns -1, the library aborts the message and
- * closes the connection: SMTP_ERR_IO, reported as the source's error or as
- * the cancel).
+ * would have to be buffered first. So the message is not read by JS:
+ * smtp_session_sendmail_fd() reads it from one end of a Unix socket pair
+ * (libc.js), blocking the worker thread, never the loop; the event loop
+ * writes the source into the other end through a net.Socket (feed()
+ * below), whose backpressure is the socket buffer. The end of the source
+ * closes our end: the library reads the end of file, the end of the
+ * message. A source that fails, and a cancel, must never look like that
+ * end (the library would send the final dot and a truncated message would
+ * be delivered): a byte is first written towards the library's end, then
+ * ours is closed, so that the reader gets ECONNRESET instead of the end of
+ * file (the read fails, the library aborts the message and closes the
+ * connection: SMTP_ERR_IO, reported as the source's error or as the
+ * cancel).
  *
  * Each running stream call holds a thread of libuv's pool while it waits
  * for data; a source that itself needs the pool (fs.createReadStream)
@@ -144,10 +145,10 @@ function asyncJob(L, core, chunks, head, tail, signal) {
     if (writer) writer.destroy(); else C.close(ours);
   };
   return {
-    fn: L.sendmail_stream,
+    fn: L.sendmail_fd,
     gate,
     signal,
-    args: (p) => [...head(p), C.readPtr, theirs, ...tail],
+    args: (p) => [...head(p), theirs, ...tail],
     start() {
       writer = new net.Socket({ fd: ours, readable: false, writable: true, writableHighWaterMark: 1 << 20 });
       writer.on('error', () => {}); // seen by feed() as a failed write

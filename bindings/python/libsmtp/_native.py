@@ -140,6 +140,9 @@ NOT_BOUND = {
     "smtp_session_rcpt_data_code": "smtp_session_rcpt_info",
     "smtp_session_rcpt_data_text": "smtp_session_rcpt_info",
     "smtp_session_rcpt_data_status": "smtp_session_rcpt_info",
+    # A read function for bindings whose code cannot run on the call's
+    # thread; ctypes callbacks can, so streams use a Python smtp_read_fn.
+    "smtp_session_sendmail_fd": "sendmail_stream's Python smtp_read_fn reads on the call's thread",
 }
 
 # name: (restype, argtypes)

@@ -36,6 +36,9 @@ module Smtp
       'smtp_session_rcpt_data_code' => 'superseded by smtp_session_rcpt_info',
       'smtp_session_rcpt_data_text' => 'superseded by smtp_session_rcpt_info',
       'smtp_session_rcpt_data_status' => 'superseded by smtp_session_rcpt_info',
+      # For bindings whose code cannot run on the call's thread; an ffi
+      # callback can, so sendmail_stream reads the IO in Ruby.
+      'smtp_session_sendmail_fd' => 'sendmail_stream reads the IO in a Ruby callback',
       # The fixed-buffer SASL form (with its NEED_SPACE retry): the step
       # form (smtp_session_auth_step, smtp_pool_set_auth_step with
       # smtp_sasl_respond) takes a response of any length, made in Ruby.
