@@ -9,7 +9,7 @@ use base64::Engine as _;
 /// The longest 7bit line (RFC 5322 2.1.1: 998 characters before CRLF).
 const MAX_7BIT_LINE: usize = 998;
 /// Input bytes per base64 line: 57 bytes are 76 characters.
-pub const B64_LINE_IN: usize = 57;
+pub(crate) const B64_LINE_IN: usize = 57;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cte {

@@ -11,7 +11,7 @@
 use crate::error::{Error, Result};
 
 /// The longest line we fold to (RFC 5322 2.1.1 "SHOULD be no more than 78").
-pub const LINE: usize = 78;
+pub(crate) const LINE: usize = 78;
 /// The longest encoded word we write: RFC 2047 2 allows 75; shorter words
 /// fit after most field names on the first line.
 const WORD: usize = 66;

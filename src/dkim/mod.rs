@@ -217,16 +217,16 @@ impl Signer {
         h.update(&msg[body_start..]);
         self.sign(&refs, &h.finish())
     }
+}
 
-    /// The DNS TXT record that publishes the public key, at
-    /// `<selector>._domainkey.<domain>` (RFC 6376 3.6.1, RFC 8463 4).
-    pub fn dns_record(&self) -> String {
-        let k = match &*self.key {
-            Key::Rsa(_) => "rsa",
-            Key::Ed25519(_) => "ed25519",
-        };
-        format!("v=DKIM1; k={k}; p={}", STANDARD.encode(self.key.public_der()))
-    }
+/// The DNS TXT record that publishes `key`'s public half, at
+/// `<selector>._domainkey.<domain>` (RFC 6376 3.6.1, RFC 8463 4).
+pub fn dns_record(key: &Key) -> String {
+    let k = match key {
+        Key::Rsa(_) => "rsa",
+        Key::Ed25519(_) => "ed25519",
+    };
+    format!("v=DKIM1; k={k}; p={}", STANDARD.encode(key.public_der()))
 }
 
 /// The base64 signature cut to fit lines of [`LINE`], the first piece
