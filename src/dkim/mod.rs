@@ -185,7 +185,7 @@ impl Signer {
             data.extend(canon::header(self.header_canon, fields[*i].1));
         }
         // The signature field itself, b= empty, without its CRLF (3.7).
-        let own = canon::header(self.header_canon, unsigned.as_bytes());
+        let own = canon::header(self.header_canon, format!("{unsigned}\r\n").as_bytes());
         data.extend_from_slice(&own[..own.len() - 2]);
         let b = STANDARD.encode(self.key.sign(&data)?);
         Ok(format!("{unsigned}{}\r\n", fold_b64(&b, unsigned.len() - unsigned.rfind('\n').map_or(0, |i| i + 1))))
