@@ -39,19 +39,50 @@ pub fn parse(list: &str, what: &str) -> Result<Vec<Mailbox>> {
     let parsed = parse_address_list(list).map_err(|e| Error::InvalidArgument(format!("{what}: {e}: {list:?}")))?;
     let mut out = Vec::new();
     for m in parsed.into_iter().filter(|m| !m.addr.is_empty()) {
+        if m.addr.chars().any(char::is_control) {
+            return Err(Error::InvalidArgument(format!("{what}: {:?} has a control character", m.addr)));
+        }
         let Some((local, domain)) = m.addr.rsplit_once('@') else {
             return Err(Error::InvalidArgument(format!("{what}: {:?} has no domain", m.addr)));
         };
         if local.is_empty() || domain.is_empty() {
             return Err(Error::InvalidArgument(format!("{what}: {:?} is not an address", m.addr)));
         }
+        if !valid_domain(domain) {
+            return Err(Error::InvalidArgument(format!("{what}: {:?}: {domain:?} is not a domain", m.addr)));
+        }
+        let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
+        if !quoted && local.contains(['"', '\\']) {
+            // Quoted pairs in a local part: legal (RFC 5322 3.2.4) but
+            // read differently by different parsers; refused rather than
+            // written ambiguously.
+            return Err(Error::InvalidArgument(format!(
+                "{what}: {:?}: a quote or backslash in the local part",
+                m.addr
+            )));
+        }
         let domain = if local.is_ascii() { crate::idna_host::to_ascii(domain)?.into_owned() } else { domain.into() };
-        out.push(Mailbox { name: m.display, addr: format!("{}@{domain}", quote_local(local)) });
+        // A quoted local part comes back from the parser as written.
+        let local = if quoted { local.to_string() } else { quote_local(local) };
+        out.push(Mailbox { name: m.display, addr: format!("{local}@{domain}") });
     }
     if out.is_empty() {
         return Err(Error::InvalidArgument(format!("{what}: no address in {list:?}")));
     }
     Ok(out)
+}
+
+/// A host name (labels of letters, digits, '-' and '_', or characters
+/// beyond ASCII for IDNA) or an address literal in brackets (RFC 5321 4.1.3).
+fn valid_domain(d: &str) -> bool {
+    if let Some(inner) = d.strip_prefix('[').and_then(|d| d.strip_suffix(']')) {
+        return !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_graphic() && !b"[]\\".contains(&b));
+    }
+    d.split('.').all(|l| {
+        !l.is_empty()
+            && l.chars()
+                .all(|c| !c.is_ascii() && !c.is_whitespace() || c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    })
 }
 
 /// The local part as a dot-atom when it is one (RFC 5322 3.4.1; any
@@ -114,7 +145,7 @@ mod tests {
 
     #[test]
     fn refusals() {
-        for bad in ["", "nobody", "a@", "<broken", "a@x\r\nBcc: b@y", "group:;"] {
+        for bad in ["", "nobody", "a@", "<broken", "a@x\r\nBcc: b@y", "group:;", "a@[b c]", "a@b..c", "a@b@c"] {
             assert!(parse(bad, "To").is_err(), "{bad:?}");
         }
     }
@@ -135,5 +166,6 @@ mod tests {
         assert_eq!(quote_local("john.doe"), "john.doe");
         assert_eq!(quote_local("john doe"), "\"john doe\"");
         assert_eq!(quote_local(".x"), "\".x\"");
+        assert_eq!(parse("\"john doe\"@x.org", "to").unwrap()[0].addr, "\"john doe\"@x.org");
     }
 }
