@@ -80,7 +80,22 @@
  *   Connection pool: smtp_pool_new, smtp_pool_free, smtp_pool_set_option,
  *     smtp_pool_stat, smtp_pool_set_login, smtp_pool_set_auth,
  *     smtp_pool_set_auth_step, smtp_pool_sendmail, smtp_pool_send_message,
- *     smtp_pool_sendmail_batch.
+ *     smtp_pool_sendmail_batch, smtp_pool_send_composed.
+ *   Composing messages: smtp_message_new, smtp_message_free,
+ *     smtp_message_errmsg, smtp_message_set_from, smtp_message_set_sender,
+ *     smtp_message_add_to, smtp_message_add_cc, smtp_message_add_bcc,
+ *     smtp_message_add_reply_to, smtp_message_set_subject,
+ *     smtp_message_set_date, smtp_message_set_message_id,
+ *     smtp_message_add_header, smtp_message_set_text,
+ *     smtp_message_set_html, smtp_message_attach_memory,
+ *     smtp_message_attach_file, smtp_message_attach_callback,
+ *     smtp_message_add_inline_memory, smtp_message_add_inline_file,
+ *     smtp_message_set_dkim, smtp_message_write, smtp_message_bytes,
+ *     smtp_session_send_composed.
+ *   DKIM signing: smtp_dkim_new, smtp_dkim_free, smtp_dkim_errmsg,
+ *     smtp_dkim_set_key_pem, smtp_dkim_set_domain, smtp_dkim_set_selector,
+ *     smtp_dkim_set_headers, smtp_dkim_set_canonicalization,
+ *     smtp_dkim_sign, smtp_dkim_dns_record.
  */
 
 #ifndef SMTP_H
@@ -420,6 +435,17 @@
 #define SMTP_POOL_STAT_UNKNOWN 8
 
 /**
+ * `smtp_dkim_set_canonicalization()`: simple (RFC 6376 3.4.1, 3.4.3).
+ */
+#define SMTP_DKIM_SIMPLE 1
+
+/**
+ * `smtp_dkim_set_canonicalization()`: relaxed (RFC 6376 3.4.2, 3.4.4), the
+ * default for both.
+ */
+#define SMTP_DKIM_RELAXED 2
+
+/**
  * Result codes. Every fallible function returns `int`: `SMTP_OK` (0) or one
  * of these. Numbers are fixed and only ever added to: 1-9 the caller's
  * errors, 10-19 the connection (17: a pool's message whose outcome is
@@ -544,6 +570,16 @@ typedef enum smtp_result {
 } smtp_result;
 
 /**
+ * A DKIM signer: a private key (RSA of 2048 to 8192 bits for rsa-sha256,
+ * or Ed25519 for ed25519-sha256, the algorithm following the key), the
+ * signing domain (d=) and selector (s=), the header fields to sign and the
+ * canonicalization. Made by `smtp_dkim_new()`, freed by `smtp_dkim_free()`;
+ * not thread-safe (one thread at a time), and messages given it keep their
+ * own copy.
+ */
+typedef struct smtp_dkim smtp_dkim;
+
+/**
  * Structured MAIL and RCPT options (DSN, SMTPUTF8, BODY, REQUIRETLS,
  * MT-PRIORITY, DELIVERBY), handed to a session with
  * `smtp_session_set_envelope()`. Each option the server does not advertise
@@ -551,6 +587,24 @@ typedef enum smtp_result {
  * MAIL is sent. Made by `smtp_envelope_new()`, freed by `smtp_envelope_free()`.
  */
 typedef struct smtp_envelope smtp_envelope;
+
+/**
+ * A message being built: its header fields, its parts, and the DKIM
+ * signer it is signed with. Made by `smtp_message_new()`, freed by
+ * `smtp_message_free()`. One thread at a time; a session or pool call
+ * sending it uses it only during the call.
+ *
+ * What it writes: CRLF line ends; header fields folded to 78 characters,
+ * non-ASCII text in RFC 2047 encoded words (names, Subject, other fields)
+ * and RFC 2231 parameters (file names); a text part and an HTML part side
+ * by side (multipart/alternative), inline parts with the HTML
+ * (multipart/related), attachments after them (multipart/mixed); each
+ * text part 7bit, quoted-printable or base64, whichever fits and is
+ * shortest, attachments base64 in 76-character lines. No Bcc field is
+ * written. Date and Message-ID are made at the first write when not set,
+ * and then kept, so every later write gives the same bytes.
+ */
+typedef struct smtp_message smtp_message;
 
 /**
  * A pool of connections to one server, safe to share between threads.
@@ -725,6 +779,24 @@ typedef int (*smtp_sasl_step_fn)(void *userdata,
                                  const uint8_t *challenge,
                                  size_t challenge_len,
                                  struct smtp_sasl_exchange *x);
+
+/**
+ * Starts a read callback attachment again from its first byte, for a
+ * second write (`smtp_message_set_dkim()` reads every part twice; a pool
+ * sending again on a new connection, a second send or write): return 0
+ * when done, anything else to fail the call (`SMTP_ERR_IO`). Called on the
+ * calling thread during a write or send call only, and must return
+ * normally.
+ */
+typedef int (*smtp_rewind_fn)(void *userdata);
+
+/**
+ * Receives the written message in pieces (`smtp_message_write()`): return
+ * 0 to go on, anything else to stop (the call returns `SMTP_ERR_IO`).
+ * Called on the calling thread during the call only, and must return
+ * normally.
+ */
+typedef int (*smtp_write_fn)(void *userdata, const uint8_t *buf, size_t len);
 
 #ifdef __cplusplus
 extern "C" {
@@ -2307,6 +2379,416 @@ int smtp_pool_sendmail_batch(struct smtp_pool *pool,
                              struct smtp_session *s,
                              struct smtp_batch_item *items,
                              size_t n);
+
+/**
+ * `smtp_session_send_composed()` through the pool, with the rules of
+ * `smtp_pool_sendmail()`. Sent again on a new connection, the message is
+ * written again: files are re-read, and a callback attachment without a
+ * rewind callback makes that second attempt fail with
+ * `SMTP_ERR_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `pool` is NULL or a live pool; the rest as `smtp_session_send_composed()`.
+ */
+int smtp_pool_send_composed(struct smtp_pool *pool,
+                            struct smtp_session *s,
+                            struct smtp_message *m,
+                            const char *const *mail_options,
+                            size_t n_mail_options,
+                            const char *const *rcpt_options,
+                            size_t n_rcpt_options,
+                            size_t *refused_count);
+
+/**
+ * A message with nothing set. Never NULL.
+ */
+struct smtp_message *smtp_message_new(void);
+
+/**
+ * Free a message (NULL is a no-op), with its copies of attachments in
+ * memory. Callback attachments are not called.
+ *
+ * # Safety
+ * `m` is NULL or a message not yet freed; it is not used afterwards.
+ */
+void smtp_message_free(struct smtp_message *m);
+
+/**
+ * What the message's last call did: "no error", or why it failed (which
+ * field, which address, which file). Owned by the message, valid until
+ * its next call or its free; a static message for NULL. Sending calls
+ * report on the session instead (`smtp_session_errmsg()`).
+ *
+ * # Safety
+ * `m` is NULL or a live message.
+ */
+const char *smtp_message_errmsg(const struct smtp_message *m);
+
+/**
+ * From (RFC 5322 3.6.2), replacing any before: a mailbox such as
+ * `Zoë <zoe@example.com>` or `zoe@example.com`, or several separated by
+ * commas. The display name may be any UTF-8 (written as encoded words
+ * when not ASCII); a domain beyond ASCII is written as A-labels; a local
+ * part beyond ASCII needs the server's SMTPUTF8 when sent (RFC 6531). The
+ * first From is the envelope sender unless a Sender is set. Required.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `addr` is NULL or NUL-terminated.
+ */
+int smtp_message_set_from(struct smtp_message *m, const char *addr);
+
+/**
+ * Sender (one mailbox), the envelope sender when set; NULL removes it.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `addr` is NULL or NUL-terminated.
+ */
+int smtp_message_set_sender(struct smtp_message *m, const char *addr);
+
+/**
+ * Add To recipients: one mailbox or several separated by commas, as for
+ * `smtp_message_set_from()`. To, Cc and Bcc together are the envelope's
+ * recipients.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `addr` is NULL or NUL-terminated.
+ */
+int smtp_message_add_to(struct smtp_message *m, const char *addr);
+
+/**
+ * Add Cc recipients, as `smtp_message_add_to()`.
+ *
+ * # Safety
+ * As `smtp_message_add_to()`.
+ */
+int smtp_message_add_cc(struct smtp_message *m, const char *addr);
+
+/**
+ * Add Bcc recipients: in the envelope only; no Bcc field is ever written.
+ *
+ * # Safety
+ * As `smtp_message_add_to()`.
+ */
+int smtp_message_add_bcc(struct smtp_message *m, const char *addr);
+
+/**
+ * Add Reply-To mailboxes.
+ *
+ * # Safety
+ * As `smtp_message_add_to()`.
+ */
+int smtp_message_add_reply_to(struct smtp_message *m, const char *addr);
+
+/**
+ * Subject: any UTF-8 text without CR, LF or NUL, folded and encoded as
+ * needed.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `subject` is NULL or NUL-terminated.
+ */
+int smtp_message_set_subject(struct smtp_message *m, const char *subject);
+
+/**
+ * Date: `unix_time` seconds at `utc_offset_min` minutes east of UTC
+ * (-1439 to 1439). When never set, the time of the first write in UTC.
+ *
+ * # Safety
+ * `m` is NULL or a live message.
+ */
+int smtp_message_set_date(struct smtp_message *m, int64_t unix_time, int utc_offset_min);
+
+/**
+ * Message-ID: `id@domain`, with or without angle brackets. When never
+ * set, 128 random bits at the From domain, made at the first write.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `id` is NULL or NUL-terminated.
+ */
+int smtp_message_set_message_id(struct smtp_message *m, const char *id);
+
+/**
+ * Add any other header field (In-Reply-To, References, List-Unsubscribe,
+ * X-...), written after the builder's own fields in the order added; the
+ * value is unstructured text, encoded when not ASCII and folded. The
+ * fields the builder writes itself (From, To, Subject, Date, Message-ID,
+ * MIME-Version, Content-*, DKIM-Signature...) are
+ * `SMTP_ERR_INVALID_ARGUMENT`, as is a name outside printable ASCII or
+ * with a colon, and CR, LF or NUL in the value.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `name` and `value` are NULL or
+ * NUL-terminated.
+ */
+int smtp_message_add_header(struct smtp_message *m, const char *name, const char *value);
+
+/**
+ * The plain text part: `len` bytes of UTF-8 (a NUL-terminated string need
+ * not be); NULL with 0 removes it. Line ends (LF, CR or CRLF) are written
+ * as CRLF.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `text` is NULL or readable for `len` bytes.
+ */
+int smtp_message_set_text(struct smtp_message *m, const char *text, size_t len);
+
+/**
+ * The HTML part, as `smtp_message_set_text()`. With a text part too, the
+ * two are alternatives (the reader shows one); inline parts
+ * (`smtp_message_add_inline_memory()`) go with it.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `html` is NULL or readable for `len` bytes.
+ */
+int smtp_message_set_html(struct smtp_message *m, const char *html, size_t len);
+
+/**
+ * Attach `len` bytes from memory (copied now) as `filename` (NULL: none;
+ * any UTF-8, written per RFC 2231 when not ASCII) of `content_type`
+ * (`type/subtype`; NULL: guessed from the file name's extension, else
+ * application/octet-stream). Written base64.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `data` is readable for `len` bytes
+ * (NULL only with 0); `filename` and `content_type` are NULL or
+ * NUL-terminated.
+ */
+int smtp_message_attach_memory(struct smtp_message *m,
+                               const uint8_t *data,
+                               size_t len,
+                               const char *filename,
+                               const char *content_type);
+
+/**
+ * Attach the file at `path`, opened and read a chunk at a time each time
+ * the message is written or sent (never held whole in memory; a missing
+ * file is reported then, before anything is sent). `filename` NULL: the
+ * path's last component. `content_type` as `smtp_message_attach_memory()`.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `path` is NULL or NUL-terminated;
+ * `filename` and `content_type` are NULL or NUL-terminated.
+ */
+int smtp_message_attach_file(struct smtp_message *m,
+                             const char *path,
+                             const char *filename,
+                             const char *content_type);
+
+/**
+ * Attach what `read` supplies (`smtp_read_fn`: bytes into the buffer, 0 at
+ * the end, negative to fail the write or send with `SMTP_ERR_IO`, which
+ * closes a connection mid-message so that nothing partial is delivered),
+ * read a chunk at a time while the message is written or sent. `rewind`
+ * (NULL allowed) starts it again for a second write; without it, the part
+ * can be written once, and `smtp_message_set_dkim()` (two passes) is
+ * refused at the write with `SMTP_ERR_INVALID_ARGUMENT`. Its size being
+ * unknown, no SIZE= is announced for the message. `filename` and
+ * `content_type` as `smtp_message_attach_memory()`.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `read` (and `rewind` when not NULL) stay
+ * callable with `userdata` until the message is freed, on the thread
+ * using the message; `filename` and `content_type` are NULL or
+ * NUL-terminated.
+ */
+int smtp_message_attach_callback(struct smtp_message *m,
+                                 smtp_read_fn read,
+                                 smtp_rewind_fn rewind,
+                                 void *userdata,
+                                 const char *filename,
+                                 const char *content_type);
+
+/**
+ * Add an inline part from memory (copied now), for the HTML part to show
+ * as `cid:<content_id>` (RFC 2392): `content_id` printable ASCII, angle
+ * brackets optional, unique in the message. Written with the HTML in
+ * multipart/related (RFC 2387); without an HTML part, beside the
+ * attachments. `content_type` NULL: application/octet-stream.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `data` is readable for `len` bytes (NULL
+ * only with 0); `content_id` and `content_type` are NULL or NUL-terminated.
+ */
+int smtp_message_add_inline_memory(struct smtp_message *m,
+                                   const uint8_t *data,
+                                   size_t len,
+                                   const char *content_id,
+                                   const char *content_type);
+
+/**
+ * Add an inline part read from the file at `path` when written, as
+ * `smtp_message_add_inline_memory()` and `smtp_message_attach_file()`
+ * (`content_type` NULL: guessed from the path's extension).
+ *
+ * # Safety
+ * `m` is NULL or a live message; `path`, `content_id` and `content_type`
+ * are NULL or NUL-terminated.
+ */
+int smtp_message_add_inline_file(struct smtp_message *m,
+                                 const char *path,
+                                 const char *content_id,
+                                 const char *content_type);
+
+/**
+ * Sign every write and send of the message with DKIM, with a copy of
+ * `signer`'s settings as they are now; NULL stops signing. A signer with
+ * no key, domain or selector is `SMTP_ERR_INVALID_ARGUMENT`. Signing reads
+ * the parts twice (the body hash, then the bytes): files are opened
+ * again, callback parts need a rewind callback.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `signer` is NULL or a live signer.
+ */
+int smtp_message_set_dkim(struct smtp_message *m, const struct smtp_dkim *signer);
+
+/**
+ * Write the whole message to `write` in pieces (at most 64 KiB each),
+ * attachments read as it goes: what a send would send, DKIM signature
+ * included. Makes Date and Message-ID when not set. Fails with
+ * `SMTP_ERR_INVALID_ARGUMENT` with no From, `SMTP_ERR_IO` when a part
+ * cannot be read or `write` returns non-zero.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `write` is NULL or a valid function and
+ * `userdata` whatever it expects.
+ */
+int smtp_message_write(struct smtp_message *m, smtp_write_fn write, void *userdata);
+
+/**
+ * Write the whole message into memory the message owns: `*data` and
+ * `*len` are set to it, valid until the message's next call or its free
+ * (NULL and 0 on failure). For small messages and for bindings; large
+ * ones stream better through `smtp_message_write()` or the send calls.
+ *
+ * # Safety
+ * `m` is NULL or a live message; `data` and `len` are writable.
+ */
+int smtp_message_bytes(struct smtp_message *m, const uint8_t **data, size_t *len);
+
+/**
+ * Send the message as `smtp_session_send_message()` sends a raw one:
+ * EHLO or HELO if needed; the envelope sender is the Sender, else the
+ * first From; the recipients every To, Cc and Bcc; SMTPUTF8 and
+ * BODY=8BITMIME when an address needs them (the server's SMTPUTF8
+ * missing is `SMTP_ERR_NOT_SUPPORTED`, nothing sent); SIZE= the exact size
+ * when every part's is known. The message streams as the connection takes
+ * it: an attachment is read a chunk at a time, never held whole. A part
+ * that fails mid-message (unreadable file, failing callback) is
+ * `SMTP_ERR_IO` and closes the connection, so that nothing partial is
+ * delivered. Results, per-recipient accessors and `*refused_count` (NULL
+ * allowed) as `smtp_session_sendmail()`; message errors are on the session
+ * (`smtp_session_errmsg()`).
+ *
+ * # Safety
+ * `s` is NULL or a live session; `m` is NULL or a live message; each
+ * options array is NULL (only with a count of 0) or holds that many
+ * strings; `refused_count` is NULL or writable.
+ */
+int smtp_session_send_composed(struct smtp_session *s,
+                               struct smtp_message *m,
+                               const char *const *mail_options,
+                               size_t n_mail_options,
+                               const char *const *rcpt_options,
+                               size_t n_rcpt_options,
+                               size_t *refused_count);
+
+/**
+ * A signer with nothing set: relaxed/relaxed, the default header list.
+ * Never NULL.
+ */
+struct smtp_dkim *smtp_dkim_new(void);
+
+/**
+ * Free a signer (NULL is a no-op); its key is wiped by ring as it goes.
+ *
+ * # Safety
+ * `d` is NULL or a signer not yet freed; it is not used afterwards.
+ */
+void smtp_dkim_free(struct smtp_dkim *d);
+
+/**
+ * What the signer's last call did: "no error", or why it failed. Owned by
+ * the signer, valid until its next call or its free; a static message for
+ * NULL. Never contains the key.
+ *
+ * # Safety
+ * `d` is NULL or a live signer.
+ */
+const char *smtp_dkim_errmsg(const struct smtp_dkim *d);
+
+/**
+ * The private key, PEM text of `len` bytes: `BEGIN RSA PRIVATE KEY`
+ * (PKCS#1) or `BEGIN PRIVATE KEY` (PKCS#8, RSA or Ed25519), unencrypted.
+ * The algorithm follows the key. Anything else is
+ * `SMTP_ERR_INVALID_ARGUMENT` (an RSA key under 2048 bits too). The text is
+ * not kept.
+ *
+ * # Safety
+ * `d` is NULL or a live signer; `pem` is readable for `len` bytes.
+ */
+int smtp_dkim_set_key_pem(struct smtp_dkim *d, const uint8_t *pem, size_t len);
+
+/**
+ * The signing domain, d= (an A-label form is made of an IDN).
+ *
+ * # Safety
+ * `d` is NULL or a live signer; `domain` is NULL or NUL-terminated.
+ */
+int smtp_dkim_set_domain(struct smtp_dkim *d, const char *domain);
+
+/**
+ * The selector, s=: the key is published at `<selector>._domainkey.<domain>`.
+ *
+ * # Safety
+ * `d` is NULL or a live signer; `selector` is NULL or NUL-terminated.
+ */
+int smtp_dkim_set_selector(struct smtp_dkim *d, const char *selector);
+
+/**
+ * The header fields to sign (h=), `n` names, case ignored; From is always
+ * signed. Every instance present is signed, from the bottom up. `n` 0
+ * restores the default: RFC 6376 5.4.1's list (From, Sender, Reply-To,
+ * Subject, Date, To, Cc, the Resent-, List- and threading fields) plus
+ * Message-ID and the MIME fields.
+ *
+ * # Safety
+ * `d` is NULL or a live signer; `names` is NULL (only with `n` 0) or holds
+ * `n` strings.
+ */
+int smtp_dkim_set_headers(struct smtp_dkim *d, const char *const *names, size_t n);
+
+/**
+ * Header and body canonicalization: `SMTP_DKIM_SIMPLE` or
+ * `SMTP_DKIM_RELAXED` each.
+ *
+ * # Safety
+ * `d` is NULL or a live signer.
+ */
+int smtp_dkim_set_canonicalization(struct smtp_dkim *d, int header, int body);
+
+/**
+ * Sign a raw message of `len` bytes: `*field` is set to the
+ * `DKIM-Signature:` field, folded and ending in CRLF, to put before the
+ * message's first line. Line ends are taken as `SMTP_MSG_NORMALIZE` sends
+ * them (a lone LF or CR is a line end); send the signed message so, and
+ * unchanged, or it no longer verifies (Bcc is not signed by default, so
+ * `smtp_session_send_message()` may drop it). `*field` is owned by the
+ * signer, valid until its next call or its free; NULL on failure.
+ *
+ * # Safety
+ * `d` is NULL or a live signer; `msg` is readable for `len` bytes; `field`
+ * is writable.
+ */
+int smtp_dkim_sign(struct smtp_dkim *d, const uint8_t *msg, size_t len, const char **field);
+
+/**
+ * The DNS TXT record that publishes the key (`v=DKIM1; k=rsa; p=...`), to
+ * put at `<selector>._domainkey.<domain>`. `*record` is owned by the signer,
+ * valid until its next call or its free; NULL on failure (no key yet).
+ *
+ * # Safety
+ * `d` is NULL or a live signer; `record` is writable.
+ */
+int smtp_dkim_dns_record(struct smtp_dkim *d, const char **record);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -623,6 +623,180 @@ private:
     std::unique_ptr<smtp_envelope, Deleter> handle_;
 };
 
+/* ------------------------------------------------------------------ composing */
+
+namespace detail {
+struct MessageDeleter {
+    void operator()(smtp_message *m) const noexcept { smtp_message_free(m); }
+};
+struct DkimDeleter {
+    void operator()(smtp_dkim *d) const noexcept { smtp_dkim_free(d); }
+};
+}  // namespace detail
+
+/**
+ * A DKIM signer (smtp_dkim_*()): key, domain and selector are required;
+ * relaxed/relaxed and RFC 6376's header list by default. Move-only.
+ */
+class Dkim {
+public:
+    Dkim() : handle_(smtp_dkim_new()) {}
+
+    /** PEM text of an RSA (2048+ bits) or Ed25519 private key. */
+    Dkim &set_key_pem(const std::string &pem)
+    {
+        return check(smtp_dkim_set_key_pem(handle_.get(), detail::bytes(pem), pem.size()));
+    }
+    Dkim &set_domain(const std::string &domain)
+    {
+        return check(smtp_dkim_set_domain(handle_.get(), detail::c_str(domain, "domain")));
+    }
+    Dkim &set_selector(const std::string &selector)
+    {
+        return check(smtp_dkim_set_selector(handle_.get(), detail::c_str(selector, "selector")));
+    }
+    /** The fields to sign (From always); empty restores the default list. */
+    Dkim &set_headers(const std::vector<std::string> &names)
+    {
+        std::vector<const char *> c = detail::c_strs(names, "header name");
+        return check(smtp_dkim_set_headers(handle_.get(), detail::data_or_null(c), c.size()));
+    }
+    /** SMTP_DKIM_SIMPLE or SMTP_DKIM_RELAXED, for the header and the body. */
+    Dkim &set_canonicalization(int header, int body)
+    {
+        return check(smtp_dkim_set_canonicalization(handle_.get(), header, body));
+    }
+    /** The DKIM-Signature field (with its CRLF) to put before a raw message. */
+    std::string sign(const std::string &message)
+    {
+        const char *field = nullptr;
+        check(smtp_dkim_sign(handle_.get(), detail::bytes(message), message.size(), &field));
+        return field;
+    }
+    /** The DNS TXT record publishing the key. */
+    std::string dns_record()
+    {
+        const char *record = nullptr;
+        check(smtp_dkim_dns_record(handle_.get(), &record));
+        return record;
+    }
+
+    const smtp_dkim *get() const noexcept { return handle_.get(); }
+
+private:
+    Dkim &check(int rc)
+    {
+        if (rc != SMTP_OK)
+            detail::throw_result(rc, smtp_dkim_errmsg(handle_.get()));
+        return *this;
+    }
+
+    std::unique_ptr<smtp_dkim, detail::DkimDeleter> handle_;
+};
+
+/**
+ * A message built field by field and part by part (smtp_message_*()):
+ * addresses with display names, subject, text and HTML, attachments from
+ * memory or files (files are read a chunk at a time when the message is
+ * written or sent), inline parts, optional DKIM. Sent by
+ * Session::send_composed() or Pool::send_composed(). Move-only.
+ */
+class Message {
+public:
+    Message() : handle_(smtp_message_new()) {}
+
+    /** "Zoë <zoe@example.com>", a bare address, or several, comma-separated. */
+    Message &set_from(const std::string &addr) { return check(smtp_message_set_from(h(), detail::c_str(addr, "from"))); }
+    /** "" removes it. */
+    Message &set_sender(const std::string &addr)
+    {
+        return check(smtp_message_set_sender(h(), detail::c_str_or_null(addr, "sender")));
+    }
+    Message &add_to(const std::string &addr) { return check(smtp_message_add_to(h(), detail::c_str(addr, "to"))); }
+    Message &add_cc(const std::string &addr) { return check(smtp_message_add_cc(h(), detail::c_str(addr, "cc"))); }
+    /** Envelope only: no Bcc field is written. */
+    Message &add_bcc(const std::string &addr) { return check(smtp_message_add_bcc(h(), detail::c_str(addr, "bcc"))); }
+    Message &add_reply_to(const std::string &addr)
+    {
+        return check(smtp_message_add_reply_to(h(), detail::c_str(addr, "reply-to")));
+    }
+    Message &set_subject(const std::string &subject)
+    {
+        return check(smtp_message_set_subject(h(), detail::c_str(subject, "subject")));
+    }
+    /** Seconds since the epoch, at `utc_offset_min` minutes east of UTC. */
+    Message &set_date(std::int64_t unix_time, int utc_offset_min = 0)
+    {
+        return check(smtp_message_set_date(h(), unix_time, utc_offset_min));
+    }
+    Message &set_message_id(const std::string &id)
+    {
+        return check(smtp_message_set_message_id(h(), detail::c_str(id, "message id")));
+    }
+    Message &add_header(const std::string &name, const std::string &value)
+    {
+        return check(smtp_message_add_header(h(), detail::c_str(name, "name"), detail::c_str(value, "value")));
+    }
+    Message &set_text(const std::string &text) { return check(smtp_message_set_text(h(), text.data(), text.size())); }
+    Message &set_html(const std::string &html) { return check(smtp_message_set_html(h(), html.data(), html.size())); }
+    /** `content_type` "": guessed from the file name. */
+    Message &attach(const std::string &data, const std::string &filename,
+                    const std::string &content_type = std::string())
+    {
+        return check(smtp_message_attach_memory(h(), detail::bytes(data), data.size(),
+                                                detail::c_str_or_null(filename, "filename"),
+                                                detail::c_str_or_null(content_type, "content type")));
+    }
+    /** `filename` "": the path's last component. */
+    Message &attach_file(const std::string &path, const std::string &filename = std::string(),
+                         const std::string &content_type = std::string())
+    {
+        return check(smtp_message_attach_file(h(), detail::c_str(path, "path"),
+                                              detail::c_str_or_null(filename, "filename"),
+                                              detail::c_str_or_null(content_type, "content type")));
+    }
+    /** A part the HTML shows as cid:`content_id`. */
+    Message &add_inline(const std::string &data, const std::string &content_id, const std::string &content_type)
+    {
+        return check(smtp_message_add_inline_memory(h(), detail::bytes(data), data.size(),
+                                                    detail::c_str(content_id, "content id"),
+                                                    detail::c_str_or_null(content_type, "content type")));
+    }
+    Message &add_inline_file(const std::string &path, const std::string &content_id,
+                             const std::string &content_type = std::string())
+    {
+        return check(smtp_message_add_inline_file(h(), detail::c_str(path, "path"),
+                                                  detail::c_str(content_id, "content id"),
+                                                  detail::c_str_or_null(content_type, "content type")));
+    }
+    /** Sign every write and send with a copy of `signer`'s settings. */
+    Message &set_dkim(const Dkim &signer) { return check(smtp_message_set_dkim(h(), signer.get())); }
+    Message &clear_dkim() { return check(smtp_message_set_dkim(h(), nullptr)); }
+
+    /** The whole message as it would be sent. */
+    std::string bytes()
+    {
+        const std::uint8_t *data = nullptr;
+        std::size_t len = 0;
+        check(smtp_message_bytes(h(), &data, &len));
+        return std::string(reinterpret_cast<const char *>(data), len);
+    }
+
+    smtp_message *get() const noexcept { return handle_.get(); }
+
+private:
+    smtp_message *h() const noexcept { return handle_.get(); }
+
+    Message &check(int rc)
+    {
+        if (rc != SMTP_OK)
+            detail::throw_result(rc, smtp_message_errmsg(h()));
+        return *this;
+    }
+
+    std::unique_ptr<smtp_message, detail::MessageDeleter> handle_;
+};
+
 /* ------------------------------------------------------------------ session */
 
 /**
@@ -1002,6 +1176,20 @@ public:
      * smtplib's send_message() on a raw RFC 5322 message: sender and
      * recipients from its header fields, Bcc removed. Results as sendmail().
      */
+    /**
+     * Send a built Message: the envelope from its fields (Sender or From;
+     * To, Cc, Bcc), streamed; results as send_message().
+     */
+    Refused send_composed(Message &message, const std::vector<std::string> &mail_options = {},
+                          const std::vector<std::string> &rcpt_options = {})
+    {
+        std::vector<const char *> mo = detail::c_strs(mail_options, "mail option");
+        std::vector<const char *> ro = detail::c_strs(rcpt_options, "recipient option");
+        const int rc = smtp_session_send_composed(h(), message.get(), detail::data_or_null(mo), mo.size(),
+                                                  detail::data_or_null(ro), ro.size(), nullptr);
+        return transaction_result(rc, std::string());
+    }
+
     Refused send_message(const std::string &message, unsigned flags = SMTP_MSG_NORMALIZE)
     {
         const int rc = smtp_session_send_message(h(), detail::bytes(message), message.size(), nullptr, nullptr, 0,
@@ -1400,6 +1588,14 @@ public:
                                            flags),
                    "smtp_pool_set_auth_step");
         auth_ = std::move(fn);
+    }
+
+    /** Session::send_composed() through the pool, on `s`. */
+    Refused send_composed(Session &s, Message &message)
+    {
+        const int rc =
+            smtp_pool_send_composed(handle_.get(), s.h(), message.get(), nullptr, 0, nullptr, 0, nullptr);
+        return s.transaction_result(rc, std::string());
     }
 
     /** Session::send_message() through the pool, on `s`. */

@@ -12,6 +12,8 @@
 #             password, and the scripted server (its acts: the "c_api"
 #             script of servers.json); given as LIBSMTP_<SERVER>=127.0.0.1:PORT and
 #             LIBSMTP_<SERVER>_DIR, the CA's files in LIBSMTP_TLS_FILES;
+#             Then tests/c/test_compose.c (the message builder and DKIM)
+#             the same way against the sink;
 #   valgrind  the same built plainly, under valgrind, against fresh servers;
 #   abi       the exported dynamic symbols are exactly the functions of
 #             smtp.h and test_api.c calls each of them; the SONAME is
@@ -86,13 +88,44 @@ api() {
   show "$WORK/$part.err" 60
 }
 
+# compose LABEL FLAGS... -- RUNNER...: tests/c/test_compose.c (the message
+# builder and DKIM) built with FLAGS into $WORK/LABEL and run by RUNNER
+# against the sink, after test_api (it skips the messages already there).
+compose() {
+  c_label=$1
+  shift
+  c_flags=""
+  while [ "$1" != "--" ]; do c_flags="$c_flags $1"; shift; done
+  shift
+  # shellcheck disable=SC2086 # one flag per word
+  if ! $CC -std=c99 -pthread -Wall -Wextra -Wpedantic -Werror $c_flags -g -o "$WORK/$c_label" tests/c/test_compose.c \
+       $CFLAGS_SMTP $LIBS_SMTP $RPATH >"$WORK/build-$c_label.log" 2>&1; then
+    fail "build test_compose with$c_flags"
+    show "$WORK/build-$c_label.log"
+    return 1
+  fi
+  pass "build test_compose with$c_flags"
+  c_status=0
+  "$@" "$WORK/$c_label" "$LIBSMTP_SINK" "$LIBSMTP_SINK_DIR" </dev/null >"$WORK/$c_label.out" 2>"$WORK/$c_label.err" \
+    || c_status=$?
+  grep -E '^(FAIL|   )' "$WORK/$c_label.out" | sed 's/^/     /' || true
+  c_last=$(tail -n 1 "$WORK/$c_label.out")
+  echo "     $c_label: $c_last"
+  case "$c_last" in
+    "c-tests: "*" passed, 0 failed") [ "$c_status" -ne 0 ] || { pass "$part: test_compose"; return 0; } ;;
+  esac
+  fail "$part: test_compose (exit status $c_status)"
+  show "$WORK/$c_label.err" 60
+}
+
 case $part in
 asan)
   if build asan -fsanitize=address,undefined -fno-sanitize-recover=all; then
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
     export ASAN_OPTIONS UBSAN_OPTIONS
     api "$WORK/asan"
-  fi ;;
+  fi
+  compose compose-asan -fsanitize=address,undefined -fno-sanitize-recover=all -- env ;;
 valgrind)
   build plain -O1 || { summary; exit 1; }
   # Only definite and indirect leaks fail: Rust's std keeps some
@@ -135,7 +168,9 @@ EOF
     i=$((i + 1))
   done
   api valgrind -q --leak-check=full --error-exitcode=1 --errors-for-leak-kinds=definite,indirect \
-    --suppressions="$WORK/valgrind.supp" "$WORK/plain" ;;
+    --suppressions="$WORK/valgrind.supp" "$WORK/plain"
+  compose compose-plain -O1 -- valgrind -q --leak-check=full --error-exitcode=1 \
+    --errors-for-leak-kinds=definite,indirect --suppressions="$WORK/valgrind.supp" ;;
 abi)
 # ---------------------------------------------------------------- exports
 # The functions smtp.h declares, from the preprocessed header (no comments).
@@ -155,15 +190,16 @@ else
 fi
 
 # ---------------------------------------------------------------- coverage
-# test_api calls every function of smtp.h (a new one needs its tests).
+# test_api (and test_compose, for the builder and DKIM) call every function
+# of smtp.h (a new one needs its tests).
 uncalled=""
 for fn in $(cat "$WORK/declared"); do
-  grep -q "[^A-Za-z0-9_]$fn(" tests/c/test_api.c || uncalled="$uncalled $fn"
+  grep -q "[^A-Za-z0-9_]$fn(" tests/c/test_api.c tests/c/test_compose.c || uncalled="$uncalled $fn"
 done
 if [ -z "$uncalled" ] && [ "$ndecl" -gt 0 ]; then
-  pass "tests/c/test_api.c calls each of the $ndecl functions"
+  pass "tests/c/test_api.c and test_compose.c call each of the $ndecl functions"
 else
-  fail "tests/c/test_api.c never calls:$uncalled"
+  fail "tests/c/test_api.c and test_compose.c never call:$uncalled"
 fi
 
 # ---------------------------------------------------------------- SONAME

@@ -13,6 +13,8 @@
 #     each run against the sink and the authenticating server;
 #   - the c++17 build run again under valgrind (definite and indirect leaks
 #     and memory errors fail);
+#   - tests/cpp/test_compose.cpp (smtp::Message, smtp::Dkim) as c++11 and
+#     with ASan/UBSan;
 #   - a c++17 build with -fsanitize=address,undefined, run;
 #   - smtp.hpp alone under stricter warnings (-Wshadow -Wconversion
 #     -Wold-style-cast ...), and included by two translation units of one
@@ -111,6 +113,23 @@ if built asan; then
   export ASAN_OPTIONS UBSAN_OPTIONS
   run asan "$WORK/asan"
 fi
+
+# ---------------------------------------------------------------- composing
+# tests/cpp/test_compose.cpp: smtp::Message and smtp::Dkim, as C++11 and,
+# with ASan and UBSan, as C++17.
+for c_std in c++11 asan; do
+  c_flags="-std=$c_std"
+  [ $c_std = asan ] && c_flags="-std=c++17 -fsanitize=address,undefined -fno-sanitize-recover=all"
+  # shellcheck disable=SC2086 # word splitting of the flags is intended
+  if $CXX $c_flags -pthread $CXXWARN -g -o "$WORK/compose-$c_std" tests/cpp/test_compose.cpp $SMTP_FLAGS $RPATH \
+       </dev/null >"$WORK/build-compose-$c_std.log" 2>&1; then
+    pass "build test_compose ($c_flags)"
+    run "compose-$c_std" "$WORK/compose-$c_std"
+  else
+    fail "build test_compose ($c_flags)"
+    show "$WORK/build-compose-$c_std.log"
+  fi
+done
 
 # ---------------------------------------------------------------- the header alone
 printf '#include <smtp.hpp>\nint main() { smtp::Session s; return s ? 0 : 1; }\n' >"$WORK/alone.cpp"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs what the tests need, when it is missing: pkg-config, gcc, g++,
-# valgrind, groff-base, mandoc, cmake and postfix (smtp-sink and smtp-source, and the private Postfix of
-# tests/postfix.rs) from Debian; aiosmtpd, trustme and pproxy from PyPI into
+# valgrind, groff-base, mandoc, cmake, time and postfix (smtp-sink and smtp-source, and the private Postfix of
+# tests/postfix.rs) from Debian; aiosmtpd, trustme, pproxy and dkimpy from PyPI into
 # build/venv. `sh scripts/deps.sh demo` installs only what `make demo` needs:
 # pkg-config and gcc when missing, aiosmtpd in build/venv.
 set -eu
@@ -20,10 +20,13 @@ if [ "${1:-}" != demo ]; then
   command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
   # cmake: the consumer project of the package suite (tests/cmake).
   command -v cmake >/dev/null 2>&1 || need="$need cmake"
+  # GNU time: the peak RSS of examples-c/compose (tests/compose/rss_check.py).
+  [ -x /usr/bin/time ] || need="$need time"
   # trustme: a test CA for the TLS servers; pproxy: a real SOCKS5 and HTTP
-  # CONNECT proxy (tests/servers/proxy_server.py).
-  pip="$pip trustme>=1.0 pproxy>=2.7,<3"
-  modules="$modules, trustme, pproxy"
+  # CONNECT proxy (tests/servers/proxy_server.py); dkimpy (with PyNaCl for
+  # ed25519-sha256): the independent DKIM verifier of tests/compose.
+  pip="$pip trustme>=1.0 pproxy>=2.7,<3 dkimpy>=1.1 pynacl>=1.5"
+  modules="$modules, trustme, pproxy, dkim, nacl"
 fi
 if [ -n "$need" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -62,6 +62,26 @@ done
 build/bin/tls_send ssl "localhost:1" > build/tls_send-refused.out 2>&1 || true
 check "tls_send reports a refused connection" "grep -q 'connect failed' build/tls_send-refused.out"
 
+# compose.c: a message built with the builder (display names, text, HTML,
+# an attachment), DKIM-signed, sent to the sink; dkimpy verifies it and
+# Python's email package reads it back. Then a 100 MB attachment sent with
+# a peak RSS under 16 MiB (tests/compose/rss_check.py, GNU time).
+n=$(($(ls $mail/*.eml | wc -l) + 1)); n=$(printf %04d $n)
+printf 'Hello Bob,\nthe report is attached.\n' > build/compose.txt
+printf '<p>Hello <b>Bob</b></p>\n' > build/compose.html
+head -c 300000 /dev/urandom > build/compose-report.bin
+build/bin/compose "$LIBSMTP_SINK" --from 'Zoë <zoe@example.com>' --to 'Bob <bob@example.com>' \
+  --to refuse@example.com --cc carol@example.com --subject 'Quarterly report für Köln' \
+  --text build/compose.txt --html build/compose.html --attach build/compose-report.bin \
+  --dkim-domain example.com --dkim-selector test --dkim-key tests/compose/keys/rsa2048.pem \
+  > build/compose.out 2>&1 || true
+check "compose reports the refused recipient and exits 0" "grep -q 'sent, 1 recipient(s) refused' build/compose.out"
+check "compose's envelope comes from its fields" "grep -q '\"rcpt_tos\": \\[\"bob@example.com\", \"carol@example.com\"\\]' $mail/$n.json"
+check "compose's DKIM signature verifies with dkimpy" "build/venv/bin/python tests/compose/dkim_verify.py $mail/$n.eml tests/compose/keys/rsa2048.txt > /dev/null"
+subject_is() { build/venv/bin/python tests/compose/parse_message.py "$1" | build/venv/bin/python -c 'import json, sys; sys.exit(json.load(sys.stdin)["subject"] != sys.argv[1])' "$2"; }
+check "compose's message reads back in Python" "subject_is $mail/$n.eml 'Quarterly report für Köln'"
+check "compose sends a 100 MB attachment in under 16 MiB" "build/venv/bin/python tests/compose/rss_check.py build/bin/compose"
+
 # The README's C quick start compiles against the install as written.
 awk '/^```c$/{n++; if (n == 1) {on=1; next}} /^```$/{on=0} on' README.md > build/readme_quickstart.c
 check "README quick start compiles" "PKG_CONFIG_PATH=build/stage/lib/pkgconfig \${CC:-cc} -Wall -Wextra -Werror -std=c99 -o build/bin/readme_quickstart build/readme_quickstart.c \$(PKG_CONFIG_PATH=build/stage/lib/pkgconfig pkg-config --cflags --libs smtp)"

@@ -43,6 +43,8 @@ GROUP_TITLES = {
     "proxy": "Proxies",
     "raw": "Raw commands and the socket",
     "pool": "Connection pool",
+    "compose": "Composing messages",
+    "dkim": "DKIM signing",
 }
 
 # The heading of the function index in the header's opening comment.

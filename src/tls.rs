@@ -16,7 +16,7 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore};
 
 use crate::error::{Error, Result};
 
-mod describe;
+pub(crate) mod describe;
 mod roots;
 mod verify;
 

@@ -26,6 +26,10 @@ pub mod raw;
 
 pub mod pool;
 
+pub mod compose;
+
+pub mod dkim;
+
 // Internals: no exports.
 pub mod args;
 pub mod boundary;

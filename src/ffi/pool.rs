@@ -433,6 +433,40 @@ pub unsafe extern "C" fn smtp_pool_sendmail_batch(
     }
 }
 
+/// `smtp_session_send_composed()` through the pool, with the rules of
+/// `smtp_pool_sendmail()`. Sent again on a new connection, the message is
+/// written again: files are re-read, and a callback attachment without a
+/// rewind callback makes that second attempt fail with
+/// `SMTP_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `pool` is NULL or a live pool; the rest as `smtp_session_send_composed()`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn smtp_pool_send_composed(
+    pool: *mut smtp_pool,
+    s: *mut smtp_session,
+    m: *mut super::compose::smtp_message,
+    mail_options: *const *const c_char,
+    n_mail_options: usize,
+    rcpt_options: *const *const c_char,
+    n_rcpt_options: usize,
+    refused_count: *mut usize,
+) -> c_int {
+    unsafe {
+        let Some(p) = pool_ref(pool) else {
+            return null_pool(s);
+        };
+        super::compose::send_composed_via(
+            Some(p),
+            s,
+            m,
+            (mail_options, n_mail_options),
+            (rcpt_options, n_rcpt_options),
+            refused_count,
+        )
+    }
+}
+
 /// A NULL pool: reported on the session, as a NULL argument is.
 ///
 /// # Safety

@@ -58,6 +58,19 @@ impl Pool {
         self.deliver(seat, |s| s.send_message(msg, from, to, mode, mail_options, rcpt_options))
     }
 
+    /// A built message through the pool (see [`Session::send_composed`]).
+    /// Sent again on a new connection as the others are: attachments are
+    /// read again, which a read callback without rewind refuses.
+    pub fn send_composed(
+        &self,
+        seat: &mut Session,
+        msg: &mut crate::compose::Message,
+        mail_options: &[&str],
+        rcpt_options: &[&str],
+    ) -> Result<Vec<Refusal>> {
+        self.deliver(seat, |s| s.send_composed(msg, mail_options, rcpt_options))
+    }
+
     /// One message: lend a connection, run `op`, take the connection back;
     /// again on a new connection while the old one died before the data.
     fn deliver(

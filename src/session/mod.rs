@@ -22,6 +22,7 @@ use crate::trace::{Direction, Trace};
 use crate::transport::Socket;
 
 mod auth;
+mod compose;
 mod link;
 mod message;
 mod prepare;
