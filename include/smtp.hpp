@@ -1187,7 +1187,7 @@ public:
         std::vector<const char *> ro = detail::c_strs(rcpt_options, "recipient option");
         const int rc = smtp_session_send_composed(h(), message.get(), detail::data_or_null(mo), mo.size(),
                                                   detail::data_or_null(ro), ro.size(), nullptr);
-        return transaction_result(rc, std::string());
+        return transaction_result(rc);
     }
 
     Refused send_message(const std::string &message, unsigned flags = SMTP_MSG_NORMALIZE)
@@ -1595,7 +1595,7 @@ public:
     {
         const int rc =
             smtp_pool_send_composed(handle_.get(), s.h(), message.get(), nullptr, 0, nullptr, 0, nullptr);
-        return s.transaction_result(rc, std::string());
+        return s.transaction_result(rc);
     }
 
     /** Session::send_message() through the pool, on `s`. */
