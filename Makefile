@@ -93,7 +93,7 @@ uninstall:
 # The reference, from the header's doc comments: build/docs/man3 (a page
 # per function and libsmtp.3) and build/docs/html/index.html.
 docs:
-	python3 scripts/mkdocs.py build/docs
+	python3 docs/mkdocs.py build/docs
 
 install: install-man
 uninstall: uninstall-man
@@ -103,7 +103,7 @@ install-man: docs
 	install -m 644 build/docs/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 
 uninstall-man:
-	python3 scripts/mkdocs.py --list-pages | sed 's|^|$(DESTDIR)$(MANDIR)/man3/|' | xargs rm -f
+	python3 docs/mkdocs.py --list-pages | sed 's|^|$(DESTDIR)$(MANDIR)/man3/|' | xargs rm -f
 
 # An install in build/stage, which the C tests and examples use through
 # PKG_CONFIG_PATH only.

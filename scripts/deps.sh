@@ -18,7 +18,7 @@ if [ "${1:-}" != demo ]; then
   # groff and mandoc: the docs suite lints every man page with both.
   command -v groff >/dev/null 2>&1 || need="$need groff-base"
   command -v mandoc >/dev/null 2>&1 || need="$need mandoc"
-  # cmake: the consumer project of the package suite (tests/cmake).
+  # cmake: the consumer project of the package suite (tests/package/cmake).
   command -v cmake >/dev/null 2>&1 || need="$need cmake"
   # GNU time: the peak RSS of examples-c/compose (tests/compose/rss_check.py).
   [ -x /usr/bin/time ] || need="$need time"

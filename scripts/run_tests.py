@@ -272,7 +272,7 @@ def docs():
     renders every page without a warning."""
     if not run(["make", "-s", "build"]) or not run(["make", "-s", "docs"]):
         return False
-    return run(["python3", "scripts/mkdocs.py", "--check", "build/docs", "--lib", "target/release/libsmtp.so"])
+    return run(["python3", "docs/mkdocs.py", "--check", "build/docs", "--lib", "target/release/libsmtp.so"])
 
 
 C_API_SERVERS = ["sink", "dsn", "size", "starttls", "implicit", "socks", "httpproxy", "scripted"]
@@ -281,9 +281,9 @@ C_API_SERVERS = ["sink", "dsn", "size", "starttls", "implicit", "socks", "httppr
 def c_tests():
     """test_api under ASan/UBSan and under valgrind, each against fresh
     servers (a sink numbers its messages from 0001), then the ABI checks."""
-    ok = with_servers(C_API_SERVERS, ["sh", "scripts/c-tests.sh", "asan"], stage_env())
-    ok = with_servers(C_API_SERVERS, ["sh", "scripts/c-tests.sh", "valgrind"], stage_env()) and ok
-    return run(["sh", "scripts/c-tests.sh", "abi"], env=stage_env()) and ok
+    ok = with_servers(C_API_SERVERS, ["sh", "tests/c/run.sh", "asan"], stage_env())
+    ok = with_servers(C_API_SERVERS, ["sh", "tests/c/run.sh", "valgrind"], stage_env()) and ok
+    return run(["sh", "tests/c/run.sh", "abi"], env=stage_env()) and ok
 
 
 # The servers every binding's suite gets (LIBSMTP_<NAME>, LIBSMTP_<NAME>_DIR).
@@ -312,17 +312,17 @@ SUITES = [
     ("c", "C tests (ASan/UBSan, valgrind, symbols, header standards, static link)", ["deps", "stage"],
      c_tests),
     ("cpp", "C++ (smtp.hpp)", ["deps", "stage"],
-     lambda: with_servers(["sink", "auth"], ["sh", "scripts/cpp-tests.sh"], stage_env())),
+     lambda: with_servers(["sink", "auth"], ["sh", "tests/cpp/run.sh"], stage_env())),
     ("examples", "C examples against aiosmtpd", ["deps", "stage"],
-     lambda: with_servers(["sink", "auth", "starttls", "implicit"], ["sh", "scripts/examples-test.sh"],
+     lambda: with_servers(["sink", "auth", "starttls", "implicit"], ["sh", "examples-c/test.sh"],
                           stage_env())),
     ("package", "release artifacts: CMake consumer, cargo-c layout (installs cargo-c when missing), make dist offline",
-     ["deps", "stage"], suite_cmd("sh", "scripts/package-tests.sh", env=stage_env)),
+     ["deps", "stage"], suite_cmd("sh", "tests/package/run.sh", env=stage_env)),
     ("python", "binding: python", ["deps", "stage"], binding("python")),
     ("go", "binding: go", ["deps", "stage"], binding("go")),
     ("ruby", "binding: ruby", ["deps", "stage"], binding("ruby")),
     ("node", "binding: node", ["deps", "stage"], binding("node")),
-    ("fuzz", "fuzz targets, 5 s each", [], suite_cmd("sh", "scripts/fuzz.sh", "5")),
+    ("fuzz", "fuzz targets, 5 s each", [], suite_cmd("sh", "fuzz/run.sh", "5")),
 ]
 
 

@@ -91,7 +91,7 @@ fn declared_functions(header: &str) -> Vec<String> {
 
 /// The header's opening comment indexes every function it declares, and
 /// names none it does not (the index lives in cbindgen.toml's `header`;
-/// `python3 scripts/mkdocs.py --header-index` prints a fresh one).
+/// `python3 docs/mkdocs.py --header-index` prints a fresh one).
 #[test]
 fn header_index_lists_every_function() {
     let header = generate();
@@ -109,7 +109,7 @@ fn header_index_lists_every_function() {
     assert!(
         missing.is_empty() && stale.is_empty(),
         "the function index in cbindgen.toml's header is out of date (missing {missing:?}, not declared \
-         {stale:?}): paste `python3 scripts/mkdocs.py --header-index` into it and run UPDATE_HEADER=1 \
+         {stale:?}): paste `python3 docs/mkdocs.py --header-index` into it and run UPDATE_HEADER=1 \
          cargo test --test header"
     );
 }

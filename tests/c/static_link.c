@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Linked against libsmtp.a by scripts/c-tests.sh abi, once into a dynamic
+/* Linked against libsmtp.a by tests/c/run.sh abi, once into a dynamic
    program and once with `cc -static`: makes a session, connects to
    "localhost" (getaddrinfo, which a static glibc program does through
    /etc/nsswitch.conf and /etc/hosts) on a one-reply server on 127.0.0.1 (a

@@ -7,7 +7,7 @@
  *
  * HOST:PORT is a running tests/servers/sink.py that stores what it receives
  * in SINK_DIR (NNNN.eml, NNNN.json); the directory must start empty. The
- * options name the other servers scripts/c-tests.sh starts, each with its
+ * options name the other servers tests/c/run.sh starts, each with its
  * own empty directory: sink.py --dsn (DSN offered, raw MAIL/RCPT arguments
  * recorded), sink.py --size-limit LIMIT, and tests/servers/tls_server.py
  * in --mode starttls and --mode implicit, whose certificate (for localhost
@@ -158,7 +158,7 @@ static uint16_t port;
 static char hostport[300];
 static const char *sink_dir;
 
-/* The other servers c-tests.sh starts (each given by an option; see main). */
+/* The other servers the runner starts for the C suite (each given by an option; see main). */
 struct server {
     const char *option; /* "--dsn", ... */
     int given;

@@ -1,7 +1,7 @@
 /*
  * test_compose.c: the message builder and DKIM signing from C
  * (smtp_message_*, smtp_dkim_*, smtp_session_send_composed,
- * smtp_pool_send_composed), run by scripts/c-tests.sh after test_api under
+ * smtp_pool_send_composed), run by tests/c/run.sh after test_api under
  * ASan/UBSan and under valgrind.
  *
  *   test_compose HOST:PORT SINK_DIR

@@ -11,7 +11,7 @@
  * No framework: CHECK counts passes and failures, each failure is printed
  * as "FAIL file:line: expression", and the last line is
  * "cpp-tests: N passed, M failed"; the exit status is 1 on any failure.
- * Built as C++11, C++17 and C++20 (scripts/cpp-tests.sh).
+ * Built as C++11, C++17 and C++20 (tests/cpp/run.sh).
  */
 #include <smtp.hpp>
 

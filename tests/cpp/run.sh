@@ -23,11 +23,11 @@
 # any failure. The runner runs this in a process group of its own and kills
 # what is left of it (the compilers, when interrupted) when it ends.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 CXX=${CXX:-g++}
 CXXWARN="-Wall -Wextra -Wpedantic -Werror"
 SUITE=cpp
-. scripts/checks.sh
+. tests/checks.sh
 [ -n "${LIBSMTP_SINK:-}" ] && [ -n "${LIBSMTP_AUTH:-}" ] ||
   abort "no servers in LIBSMTP_SINK and LIBSMTP_AUTH (run: python3 scripts/run_tests.py cpp)"
 

@@ -3,7 +3,7 @@
 # with cargo-fuzz (libFuzzer), starting from the committed corpora in
 # fuzz/corpus; fails on any crash. cargo-fuzz is installed when missing;
 # RUSTC_BOOTSTRAP=1 lets the stable toolchain build with the sanitizer flags.
-#   sh scripts/fuzz.sh [SECONDS] [TARGET...]
+#   sh fuzz/run.sh [SECONDS] [TARGET...]
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-5}

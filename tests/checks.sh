@@ -1,4 +1,4 @@
-# Sourced by scripts/c-tests.sh and cpp-tests.sh, from the repository root:
+# Sourced by tests/c/run.sh, tests/cpp/run.sh and tests/package/run.sh, from the repository root:
 # the install in $STAGE (default build/stage) found through pkg-config only,
 # a work directory removed on exit, and checks counted: pass, fail, show a
 # log's end, abort with a reason, and the closing "$SUITE: N passed, M

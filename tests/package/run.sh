@@ -1,7 +1,7 @@
 #!/bin/sh
 # The release artifacts as a consumer meets them (suite "package" of
 # scripts/run_tests.py, after "stage"):
-#   cmake    tests/cmake, a project outside the tree, configured with
+#   cmake    tests/package/cmake, a project outside the tree, configured with
 #            -DCMAKE_PREFIX_PATH=<the staged install copied elsewhere> (the
 #            package is relocatable) finds smtp with find_package(smtp 0.1
 #            CONFIG REQUIRED), builds against smtp::smtp and
@@ -17,16 +17,16 @@
 # Needs cmake (scripts/deps.sh installs it). Prints ok/FAIL per check and
 # "package: N passed, M failed".
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 SUITE=package
-. scripts/checks.sh
+. tests/checks.sh
 CC=${CC:-cc}
 VERSION=$(pkg-config --modversion smtp)
 MAJOR=${VERSION%%.*}
 
 # ---------------------------------------------------------------- cmake
 cp -a "$STAGE" "$WORK/moved"
-if cmake -S tests/cmake -B "$WORK/cmake" -DCMAKE_PREFIX_PATH="$WORK/moved" >"$WORK/cmake.log" 2>&1 &&
+if cmake -S tests/package/cmake -B "$WORK/cmake" -DCMAKE_PREFIX_PATH="$WORK/moved" >"$WORK/cmake.log" 2>&1 &&
    cmake --build "$WORK/cmake" >>"$WORK/cmake.log" 2>&1; then
   pass "find_package(smtp 0.1 CONFIG) and a build against a moved install"
   for exe in consumer_shared consumer_static; do
@@ -47,8 +47,8 @@ else
   fail "find_package(smtp 0.1 CONFIG) and a build against a moved install"
   show "$WORK/cmake.log"
 fi
-sed 's/find_package(smtp 0.1 /find_package(smtp 0.2 /' tests/cmake/CMakeLists.txt >"$WORK/CMakeLists.txt"
-mkdir -p "$WORK/newer" && cp "$WORK/CMakeLists.txt" tests/cmake/main.c "$WORK/newer/"
+sed 's/find_package(smtp 0.1 /find_package(smtp 0.2 /' tests/package/cmake/CMakeLists.txt >"$WORK/CMakeLists.txt"
+mkdir -p "$WORK/newer" && cp "$WORK/CMakeLists.txt" tests/package/cmake/main.c "$WORK/newer/"
 if cmake -S "$WORK/newer" -B "$WORK/cmake-newer" -DCMAKE_PREFIX_PATH="$WORK/moved" >"$WORK/newer.log" 2>&1; then
   fail "cmake: find_package(smtp 0.2) accepted $VERSION"
 elif grep -q 'smtp" that is compatible' "$WORK/newer.log"; then
@@ -101,7 +101,7 @@ if cargo cinstall --release --prefix=/usr/local --libdir=/usr/local/lib --destdi
     fail "cargo-c: the installed smtp.h is not the committed one"
   fi
   pc="$WORK/cargo-c/usr/local/lib/pkgconfig"
-  if $CC -std=c99 -Wall -Werror -o "$WORK/cargo-c-prog" tests/cmake/main.c \
+  if $CC -std=c99 -Wall -Werror -o "$WORK/cargo-c-prog" tests/package/cmake/main.c \
        $(PKG_CONFIG_PATH=$pc PKG_CONFIG_SYSROOT_DIR="$WORK/cargo-c" pkg-config --cflags --libs smtp) \
        -Wl,-rpath,"$WORK/cargo-c/usr/local/lib" >"$WORK/cargo-c-prog.log" 2>&1 &&
      [ "$("$WORK/cargo-c-prog")" = "$VERSION" ]; then

@@ -27,14 +27,14 @@
 # only (and a Unix-domain socket). The runner runs this in a process group
 # of its own and kills it when it ends.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 LC_ALL=C # sort and comm must agree
 export LC_ALL
 part=${1:-}
 CC=${CC:-gcc}
 CXX=${CXX:-g++}
 SUITE="c-tests $part"
-. scripts/checks.sh
+. tests/checks.sh
 CFLAGS_SMTP=$(pkg-config --cflags smtp)
 LIBS_SMTP=$(pkg-config --libs smtp)
 LIBDIR=$(pkg-config --variable=libdir smtp)
@@ -283,7 +283,7 @@ if [ -f "$WORK/cc -static" ] && readelf -d "$WORK/cc -static" 2>/dev/null | grep
   fail "cc -static: the program has dynamic dependencies"
 fi ;;
 *)
-  echo "usage: sh scripts/c-tests.sh asan|valgrind|abi (python3 scripts/run_tests.py c runs all three)" >&2
+  echo "usage: sh tests/c/run.sh asan|valgrind|abi (python3 scripts/run_tests.py c runs all three)" >&2
   exit 2 ;;
 esac
 summary

@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
 """The C reference, generated from include/smtp.h's doc comments.
 
-    python3 scripts/mkdocs.py OUT            OUT/man3/*.3 (one page per function,
+    python3 docs/mkdocs.py OUT            OUT/man3/*.3 (one page per function,
                                              libsmtp.3 the overview) and
                                              OUT/html/index.html
-    python3 scripts/mkdocs.py --check OUT [--lib LIB]
+    python3 docs/mkdocs.py --check OUT [--lib LIB]
                                              fails when a function of the header
                                              (or exported by LIB, `nm -D`) has no
                                              page or anchor, a constant or result
                                              code is not on libsmtp.3, or groff
                                              -ww or mandoc -Tlint warns on a page
-    python3 scripts/mkdocs.py --header-index the function index for
+    python3 docs/mkdocs.py --header-index the function index for
                                              cbindgen.toml's `header`
-    python3 scripts/mkdocs.py --list-pages   the pages' file names (uninstall)
+    python3 docs/mkdocs.py --list-pages   the pages' file names (uninstall)
 
 Stdlib only. The header is the source (cbindgen copies the Rust doc
 comments into it); the group of a function is the src/ffi module that
@@ -478,7 +478,7 @@ def html_page(api):
            "pre{background:#f4f4f4;padding:.5em;overflow-x:auto}code{font-size:95%}"
            "h3{border-top:1px solid #ccc;padding-top:.6em}</style></head><body>",
            "<h1>libsmtp %s C reference</h1>" % api.version_str,
-           "<p>Generated from <code>smtp.h</code> by <code>scripts/mkdocs.py</code>.</p>",
+           "<p>Generated from <code>smtp.h</code> by <code>docs/mkdocs.py</code>.</p>",
            "<h2>Contents</h2>", "<ul>"]
     for mod, title, names in api.grouped():
         out.append('<li><a href="#group-%s">%s</a>: %s</li>' % (
