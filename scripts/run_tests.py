@@ -225,6 +225,24 @@ def msrv():
     return run(["cargo", "+" + version, "check", "--lib"], env=env)
 
 
+def dist():
+    """make dist puts the C source release and every binding's package in
+    dist/ (each binding's suite installs its own package fresh and sends
+    with it; this checks the one command that makes them all)."""
+    version = output(["sed", "-n", r's/^version = "\(.*\)"/\1/p', "Cargo.toml"]).split()[0]
+    subprocess.run(["rm", "-rf", os.path.join(ROOT, "dist")], check=True)
+    if not run(["make", "-s", "dist"]):
+        return False
+    names = os.listdir(os.path.join(ROOT, "dist"))
+    want = {"C source release": lambda n: n == "libsmtp-%s.tar.gz" % version,
+            "Python wheel": lambda n: n.startswith("libsmtp-%s-" % version) and n.endswith("_x86_64.whl"),
+            "Ruby gem": lambda n: n.startswith("libsmtp-%s" % version) and n.endswith(".gem"),
+            "npm tarball": lambda n: n == "libsmtp-%s.tgz" % version}
+    missing = [what for what, match in want.items() if not any(match(n) for n in names)]
+    print("dist/: %s%s" % (" ".join(sorted(names)), "; missing: " + ", ".join(missing) if missing else ""), flush=True)
+    return not missing
+
+
 def install_uninstall():
     """make install/uninstall with PREFIX and DESTDIR put every file in
     place and take every one away again."""
@@ -322,6 +340,8 @@ SUITES = [
     ("go", "binding: go", ["deps", "stage"], binding("go")),
     ("ruby", "binding: ruby", ["deps", "stage"], binding("ruby")),
     ("node", "binding: node", ["deps", "stage"], binding("node")),
+    ("dist", "make dist: the C source release, the wheel, the gem and the npm tarball in dist/",
+     ["deps", "stage"], dist),
     ("fuzz", "fuzz targets, 5 s each", [], suite_cmd("sh", "fuzz/run.sh", "5")),
 ]
 
