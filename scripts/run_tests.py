@@ -305,7 +305,7 @@ def c_tests():
 
 
 # The servers every binding's suite gets (LIBSMTP_<NAME>, LIBSMTP_<NAME>_DIR).
-BINDING_SERVERS = ["sink", "auth", "slow", "starttls", "implicit", "dsn", "socks", "httpproxy"]
+BINDING_SERVERS = ["sink", "auth", "slow", "starttls", "implicit", "dsn", "socks", "httpproxy", "lmtp"]
 
 
 def binding(lang):

@@ -13,9 +13,11 @@ Steps (consecutive sends go out in one write):
                                       is left unanswered for the next step
   {"mini": {"lmtp": B, "cram": B}}    a small SMTP or LMTP server (serve_mini)
 An act with "unix": true is served on DIR/lmtp.sock instead of TCP.
+With --repeat the acts are served round and round, each connection on a
+thread of its own (a server for any number of clients, the lmtp entry).
 
 Usage: python scripted.py --script NAME --dir DIR --port-file FILE
-       [--parent-pid PID] [--host 127.0.0.1]
+       [--repeat] [--parent-pid PID] [--host 127.0.0.1]
 """
 import argparse
 import json
@@ -223,15 +225,29 @@ def run_act(c, steps):
     c.flush()
 
 
+def serve_one(sock, act):
+    sock.settimeout(30)  # no act outlives a client that went quiet
+    try:
+        run_act(Conn(sock), act["steps"])
+    finally:
+        sock.close()
+
+
 def serve(acts, tcp, unix):
+    """One act per connection, in order, one connection at a time."""
     for act in acts:
-        listener = unix if act.get("unix") else tcp
-        sock, _ = listener.accept()
-        sock.settimeout(30)  # no act outlives a client that went quiet
-        try:
-            run_act(Conn(sock), act["steps"])
-        finally:
-            sock.close()
+        sock, _ = (unix if act.get("unix") else tcp).accept()
+        serve_one(sock, act)
+
+
+def serve_repeat(acts, tcp):
+    """The (TCP) acts round and round, a thread per connection."""
+    n = 0
+    while True:
+        sock, _ = tcp.accept()
+        act = acts[n % len(acts)]
+        n += 1
+        threading.Thread(target=serve_one, args=(sock, act), daemon=True).start()
 
 
 def main():
@@ -241,6 +257,7 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--parent-pid", type=int, default=0)
     ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--repeat", action="store_true")
     a = ap.parse_args()
     with open(SERVERS_JSON) as fh:
         acts = json.load(fh)["scripts"][a.script]
@@ -249,7 +266,10 @@ def main():
     unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     unix.bind(os.path.join(a.dir, "lmtp.sock"))
     unix.listen(8)
-    threading.Thread(target=serve, args=(acts, tcp, unix), daemon=True).start()
+    if a.repeat:
+        threading.Thread(target=serve_repeat, args=(acts, tcp), daemon=True).start()
+    else:
+        threading.Thread(target=serve, args=(acts, tcp, unix), daemon=True).start()
     publish_and_wait(tcp.getsockname()[1], a.port_file, a.parent_pid)
 
 
