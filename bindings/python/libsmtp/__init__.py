@@ -14,7 +14,8 @@ subclasses (see ``libsmtp._errors`` and README.md). The library is found
 bundled in the wheel (``libsmtp/libsmtp.so.0``), else through
 ``LIBSMTP_PATH``, then ``pkg-config --variable=libdir smtp``, then
 ``ctypes.util.find_library("smtp")``. ``libsmtp.aio`` has the same classes
-with coroutines for methods (asyncio).
+with coroutines for methods (asyncio). ``DKIMSigner`` signs the
+messages either sends with DKIM (no network, so no coroutine).
 """
 from smtplib import quoteaddr, quotedata  # noqa: F401 - smtplib's module-level helpers
 
@@ -27,6 +28,7 @@ from ._errors import (EXCEPTION_FOR_RESULT, SMTPAuthenticationAborted, SMTPAuthe
                       SMTPServerDisconnected, SMTPTimeoutError, SMTPTLSError)
 from ._tls import TLSConfig, create_default_context
 from ._envelope import Envelope
+from ._dkim import DKIMSigner
 from ._client import (CRLF, LMTP, LMTP_PORT, MSG_NORMALIZE, MSG_RAW, MSG_REJECT_BARE_EOL, SMTP,
                       SMTP_PORT, SMTP_SSL, SMTP_SSL_PORT, TIMEOUT_NAMES, BatchResult, RcptResult, bCRLF)
 from ._pool import POOL_OPTIONS, POOL_STATS, Pool
@@ -45,11 +47,11 @@ __all__ = ["SMTPException", "SMTPNotSupportedError", "SMTPServerDisconnected",
            "SMTPBadStateError", "SMTPPanicError", "SMTPConnectFailedError", "SMTPTimeoutError",
            "SMTPIOError", "SMTPTLSError", "SMTPNotEncryptedError", "SMTPAuthenticationAborted",
            "SMTPMessageTooLargeError", "SMTPCancelledError", "SMTPOutcomeUnknownError", "TLSConfig", "create_default_context",
-           "RcptResult", "BatchResult", "Envelope", "Pool", "POOL_OPTIONS", "POOL_STATS", "MSG_NORMALIZE", "MSG_RAW", "MSG_REJECT_BARE_EOL", "SMTP_PORT", "SMTP_SSL_PORT",
+           "RcptResult", "BatchResult", "Envelope", "DKIMSigner", "Pool", "POOL_OPTIONS", "POOL_STATS", "MSG_NORMALIZE", "MSG_RAW", "MSG_REJECT_BARE_EOL", "SMTP_PORT", "SMTP_SSL_PORT",
            "LMTP_PORT", "TIMEOUT_NAMES", "CRLF", "bCRLF", "LIBRARY_PATH", "LIBRARY_VERSION", "LIBRARY_VERSION_NUMBER",
            "EXCEPTION_FOR_RESULT", "result_str"]
 
-for _cls in (SMTP, SMTP_SSL, LMTP, TLSConfig, RcptResult, BatchResult, Envelope, Pool, SMTPBadStateError, SMTPPanicError,
+for _cls in (SMTP, SMTP_SSL, LMTP, TLSConfig, RcptResult, BatchResult, Envelope, DKIMSigner, Pool, SMTPBadStateError, SMTPPanicError,
              SMTPConnectFailedError, SMTPTimeoutError, SMTPIOError, SMTPTLSError, SMTPNotEncryptedError,
              SMTPAuthenticationAborted, SMTPMessageTooLargeError, SMTPCancelledError, SMTPOutcomeUnknownError):
     _cls.__module__ = __name__

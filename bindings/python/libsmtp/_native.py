@@ -88,6 +88,9 @@ SMTP_POOL_STAT_PROBE_FAILED = 6
 SMTP_POOL_STAT_RETIRED = 7
 SMTP_POOL_STAT_UNKNOWN = 8
 
+SMTP_DKIM_SIMPLE = 1
+SMTP_DKIM_RELAXED = 2
+
 # typedef int (*smtp_sasl_step_fn)(void *userdata, const uint8_t *challenge, size_t challenge_len,
 #                                  smtp_sasl_exchange *x);
 SASL_STEP_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p)
@@ -118,6 +121,7 @@ _C = c_void_p  # smtp_tls_config *
 _E = c_void_p  # smtp_envelope *
 _P = c_void_p  # smtp_pool *
 _X = c_void_p  # smtp_sasl_exchange *
+_D = c_void_p  # smtp_dkim *
 _STRS = POINTER(c_char_p)
 _CODE = POINTER(c_int)
 _COUNT = POINTER(c_size_t)
@@ -144,6 +148,20 @@ NOT_BOUND = {
     # thread; ctypes callbacks can, so streams use a Python smtp_read_fn.
     "smtp_session_sendmail_fd": "sendmail_stream's Python smtp_read_fn reads on the call's thread",
 }
+# The message builder: Python composes with its own email package
+# (email.message.EmailMessage, sent by send_message; issue 16: "Python and
+# Node keep their own"). Its DKIM signer is bound (libsmtp.DKIMSigner) for
+# the raw messages Python sends.
+NOT_BOUND.update(dict.fromkeys((
+    "smtp_message_new", "smtp_message_free", "smtp_message_errmsg", "smtp_message_set_from",
+    "smtp_message_set_sender", "smtp_message_add_to", "smtp_message_add_cc", "smtp_message_add_bcc",
+    "smtp_message_add_reply_to", "smtp_message_set_subject", "smtp_message_set_date",
+    "smtp_message_set_message_id", "smtp_message_add_header", "smtp_message_set_text",
+    "smtp_message_set_html", "smtp_message_attach_memory", "smtp_message_attach_file",
+    "smtp_message_attach_callback", "smtp_message_add_inline_memory", "smtp_message_add_inline_file",
+    "smtp_message_set_dkim", "smtp_message_write", "smtp_message_bytes",
+    "smtp_session_send_composed", "smtp_pool_send_composed",
+), "Python composes with its email package (EmailMessage, send_message); DKIMSigner signs the result"))
 
 # name: (restype, argtypes)
 _PROTOTYPES = {
@@ -261,6 +279,16 @@ _PROTOTYPES = {
     "smtp_pool_send_message": (c_int, [_P, _S, c_char_p, c_size_t, c_char_p, _STRS, c_size_t,
                                        _STRS, c_size_t, _STRS, c_size_t, c_uint, _COUNT]),
     "smtp_pool_sendmail_batch": (c_int, [_P, _S, _ITEMS, c_size_t]),
+    "smtp_dkim_new": (_D, []),
+    "smtp_dkim_free": (None, [_D]),
+    "smtp_dkim_errmsg": (c_char_p, [_D]),
+    "smtp_dkim_set_key_pem": (c_int, [_D, c_char_p, c_size_t]),
+    "smtp_dkim_set_domain": (c_int, [_D, c_char_p]),
+    "smtp_dkim_set_selector": (c_int, [_D, c_char_p]),
+    "smtp_dkim_set_headers": (c_int, [_D, _STRS, c_size_t]),
+    "smtp_dkim_set_canonicalization": (c_int, [_D, c_int, c_int]),
+    "smtp_dkim_sign": (c_int, [_D, c_char_p, c_size_t, POINTER(c_char_p)]),
+    "smtp_dkim_dns_record": (c_int, [_D, POINTER(c_char_p)]),
 }
 
 

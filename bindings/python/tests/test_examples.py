@@ -8,11 +8,15 @@ import sys
 
 import pytest
 
+from conftest import ROOT
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 README = EXAMPLES.parent / "README.md"
 
 # example -> how many messages it leaves in the sink
-SENT = {"send_async.py": 1, "send_sync.py": 1, "pool_async.py": 11, "stream_batch.py": 3}
+SENT = {"send_async.py": 1, "send_sync.py": 1, "pool_async.py": 11, "stream_batch.py": 3, "send_dkim.py": 1}
+# example -> its arguments after the server's address
+ARGS = {"send_dkim.py": [str(ROOT / "tests" / "compose" / "keys" / "ed25519.pem"), "example.com", "test"]}
 
 
 def test_every_example_is_listed():
@@ -22,11 +26,15 @@ def test_every_example_is_listed():
 @pytest.mark.parametrize("name", sorted(SENT))
 def test_example_runs(name, sink):
     env = dict(os.environ, PYTHONPATH=str(EXAMPLES.parent))
-    out = subprocess.run([sys.executable, str(EXAMPLES / name), sink.addr], capture_output=True, text=True,
-                         env=env, timeout=60)
+    out = subprocess.run([sys.executable, str(EXAMPLES / name), sink.addr, *ARGS.get(name, [])], capture_output=True,
+                         text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout
-    assert len(sink.messages(wait_for=SENT[name])) == SENT[name]
+    messages = sink.messages(wait_for=SENT[name])
+    assert len(messages) == SENT[name]
+    if name == "send_dkim.py":  # test_dkim.py verifies such messages with dkimpy
+        assert messages[0][0].startswith(b"DKIM-Signature: v=1; a=ed25519-sha256;")
+        assert "test._domainkey.example.com TXT v=DKIM1; k=ed25519; p=" in out.stdout
 
 
 def test_readme_starts_with_the_install_command_and_the_async_example():
