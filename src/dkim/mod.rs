@@ -101,12 +101,23 @@ fn check_tag_value(what: &str, v: &str) -> Result<()> {
     Ok(())
 }
 
+/// The d= value for `domain` (an IDN as A-labels), or why it cannot be one.
+pub fn checked_domain(domain: &str) -> Result<String> {
+    let domain = crate::idna_host::to_ascii(domain)?.into_owned();
+    check_tag_value("domain", &domain)?;
+    Ok(domain)
+}
+
+/// `selector` when it can be an s= value.
+pub fn check_selector(selector: &str) -> Result<()> {
+    check_tag_value("selector", selector)
+}
+
 impl Signer {
     /// A signer with the defaults: relaxed/relaxed, [`DEFAULT_HEADERS`].
     pub fn new(key: Arc<Key>, domain: &str, selector: &str) -> Result<Signer> {
-        let domain = crate::idna_host::to_ascii(domain)?.into_owned();
-        check_tag_value("domain", &domain)?;
-        check_tag_value("selector", selector)?;
+        let domain = checked_domain(domain)?;
+        check_selector(selector)?;
         Ok(Signer {
             key,
             domain,

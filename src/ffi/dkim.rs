@@ -127,7 +127,7 @@ pub unsafe extern "C" fn smtp_dkim_set_domain(d: *mut smtp_dkim, domain: *const 
         with(d, |d| {
             let domain = args::text(domain, "domain")?;
             // Checked now: the same check the signature makes.
-            crate::idna_host::to_ascii(domain)?;
+            crate::dkim::checked_domain(domain)?;
             d.domain = Some(domain.to_string());
             Ok(())
         })
@@ -143,9 +143,7 @@ pub unsafe extern "C" fn smtp_dkim_set_selector(d: *mut smtp_dkim, selector: *co
     unsafe {
         with(d, |d| {
             let selector = args::text(selector, "selector")?;
-            if selector.is_empty() || !selector.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) {
-                return Err(Error::InvalidArgument(format!("DKIM selector {selector:?}")).into());
-            }
+            crate::dkim::check_selector(selector)?;
             d.selector = Some(selector.to_string());
             Ok(())
         })

@@ -278,6 +278,10 @@ static void test_dkim(void)
     CHECK(smtp_dkim_set_key_pem(NULL, NULL, 0) == SMTP_ERR_NULL_ARGUMENT);
     CHECK(smtp_dkim_set_selector(d, "a;b") == SMTP_ERR_INVALID_ARGUMENT);
     CHECK(smtp_dkim_set_domain(d, NULL) == SMTP_ERR_NULL_ARGUMENT);
+    /* Refused when set, not only when signing: what d= cannot carry. */
+    CHECK(smtp_dkim_set_domain(d, "exa mple.com") == SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(smtp_dkim_set_domain(d, "example.com;x=1") == SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(smtp_dkim_set_domain(d, "example.com\r\nX: y") == SMTP_ERR_INVALID_ARGUMENT);
     CHECK(smtp_dkim_set_canonicalization(d, 3, SMTP_DKIM_SIMPLE) == SMTP_ERR_INVALID_ARGUMENT);
     CHECK(smtp_dkim_sign(d, (const uint8_t *)raw, strlen(raw), &field) == SMTP_ERR_INVALID_ARGUMENT);
     CHECK(field == NULL);
