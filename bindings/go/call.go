@@ -28,31 +28,39 @@ import (
 // period plus the library's reaction (well under 100 ms).
 const cancelRing = 10 * time.Millisecond
 
-// acquire takes the Client's lock for one call. A call from inside one of
-// the Client's callbacks fails at once (it would wait for itself). With a
-// context, the wait for a call running on another goroutine ends when the
-// context does.
+// acquire takes the Client's lock for one call (see lockSem).
 func (c *Client) acquire(ctx context.Context, op string) error {
-	if c.guard.inside() {
-		return &Error{Code: ErrBadState, Op: op, Message: "called from inside one of the session's callbacks"}
-	}
-	if ctx == nil {
-		c.sem <- struct{}{}
-	} else {
-		if err := ctx.Err(); err != nil {
-			return contextError(op, err)
-		}
-		select {
-		case c.sem <- struct{}{}:
-		case <-ctx.Done():
-			return contextError(op, ctx.Err())
-		}
+	if err := lockSem(ctx, c.sem, c.guard, op, "session"); err != nil {
+		return err
 	}
 	if c.s == nil {
 		c.unlock()
 		return &Error{Code: ErrBadState, Op: op, Message: "use of a closed Client"}
 	}
 	return nil
+}
+
+// lockSem takes a handle's lock (a one-token channel: a Client's or a
+// Message's). A call from inside one of the handle's callbacks (guard)
+// fails at once: it would wait for itself. With a context, the wait for a
+// call running on another goroutine ends when the context does.
+func lockSem(ctx context.Context, sem chan struct{}, guard *callbackGuard, op, owner string) error {
+	if guard.inside() {
+		return &Error{Code: ErrBadState, Op: op, Message: "called from inside one of the " + owner + "'s callbacks"}
+	}
+	if ctx == nil {
+		sem <- struct{}{}
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return contextError(op, err)
+	}
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return contextError(op, ctx.Err())
+	}
 }
 
 // begin takes the lock for a call that does not wait on the network.

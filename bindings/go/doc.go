@@ -12,7 +12,8 @@
 // methods carry smtplib's names in Go form (Ehlo, Helo, EhloOrHeloIfNeeded,
 // HasExtn, Docmd, Noop, Rset, Help, Verify, Expn, Mail, Rcpt, Data,
 // SendMail, SendMessage, Login, Auth, StartTLS, Quit), plus SendMailStream
-// (from an io.Reader), SendMailBatch and the connection Pool. Where smtplib
+// (from an io.Reader), SendMailBatch, the connection Pool, a MIME message
+// builder (Message, sent with SendComposed) and DKIM signing (DKIM). Where smtplib
 // returns (code, message) a method returns a Reply; where smtplib raises,
 // it returns an error, always an *Error whose Code mirrors the library's
 // SMTP_ERR_* result code (one per smtplib exception):
@@ -51,15 +52,16 @@
 // Cancel is the exception. For parallel sending use one Client per
 // goroutine, or a Pool, which is safe for any number of goroutines and
 // runs each call on a session of its own. From inside a callback (a SASL
-// mechanism, a trace function, a stream's reader) the Client's own methods
-// but Cancel return an error with Code ErrBadState.
+// mechanism, a trace function, a stream's or a Message's reader) the
+// Client's own methods but Cancel return an error with Code ErrBadState.
 //
 // # Memory
 //
 // Every string the library returns is copied into a Go string before the
 // next call on the session. A Client owns a C session until Close (call it,
 // e.g. with defer c.Close(); a finalizer frees a forgotten one). Pools, TLS
-// builders and configurations have Close methods and finalizers too.
+// builders and configurations, Messages and DKIM signers have Close
+// methods and finalizers too.
 // Messages are passed to the library without copying (SendMailBatch's
 // excepted).
 package smtp

@@ -1,7 +1,8 @@
 package smtp
 
 // LiveHandles is how many runtime/cgo handles the package holds (SASL
-// calls in progress, trace functions of live Clients).
+// calls in progress, trace functions of live Clients, reader attachments
+// of live Messages).
 func LiveHandles() int64 { return liveHandles.Load() }
 
 // LibraryCodes is every result code of the library with its C name.
@@ -40,4 +41,5 @@ var HeaderConstants = map[string]int64{
 	"SMTP_POOL_STAT_RETRIED": int64(PoolRetried), "SMTP_POOL_STAT_PROBED": int64(PoolProbed),
 	"SMTP_POOL_STAT_PROBE_FAILED": int64(PoolProbeFailed), "SMTP_POOL_STAT_RETIRED": int64(PoolRetired),
 	"SMTP_POOL_STAT_UNKNOWN": int64(PoolUnknown),
+	"SMTP_DKIM_SIMPLE":       int64(DKIMSimple), "SMTP_DKIM_RELAXED": int64(DKIMRelaxed),
 }

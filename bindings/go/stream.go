@@ -31,54 +31,81 @@ import (
 // streamCall is the state of one SendMailStream, reached from the C
 // callback through a cgo.Handle.
 type streamCall struct {
-	r     io.Reader
+	pull
 	ctx   context.Context
 	guard *callbackGuard
-	eof   bool
-	// pending is an error the reader returned with data: given at the
-	// next read.
-	pending error
 	// err is why the message was aborted on the Go side.
 	err error
 }
 
 // read fills p from the reader: the count, 0 at the end, -1 to abort.
 func (st *streamCall) read(p []byte) int {
-	if st.eof {
-		return 0
-	}
-	if st.pending != nil {
-		st.err = st.pending
+	n, err := st.pull.read(st.ctx, p)
+	if err != nil {
+		st.err = err
 		return -1
+	}
+	return n
+}
+
+// pull reads an io.Reader for a C read callback (smtp_read_fn): for
+// SendMailStream and for Message.AttachReader.
+type pull struct {
+	r   io.Reader
+	eof bool
+	// pending is an error the reader returned with data: given at the
+	// next read.
+	pending error
+}
+
+// read fills p from the reader: the count, 0 at the end, or the error
+// that aborts the message.
+func (pl *pull) read(ctx context.Context, p []byte) (int, error) {
+	if pl.eof {
+		return 0, nil
+	}
+	if pl.pending != nil {
+		return 0, pl.pending
 	}
 	// A Reader may return 0, nil; give up after many in a row, as bufio does.
 	for tries := 0; tries < 100; tries++ {
 		// The context cannot interrupt a Read; it is checked between them.
-		if st.ctx != nil && st.ctx.Err() != nil {
-			st.err = st.ctx.Err()
-			return -1
+		if ctx != nil && ctx.Err() != nil {
+			return 0, ctx.Err()
 		}
-		n, err := st.r.Read(p)
+		n, err := pl.r.Read(p)
 		if n < 0 || n > len(p) {
-			st.err = errors.New("smtp: the reader returned an invalid count")
-			return -1
+			return 0, errors.New("smtp: the reader returned an invalid count")
 		}
 		switch {
 		case err == io.EOF:
-			st.eof = true
-			return n
+			pl.eof = true
+			return n, nil
 		case err != nil && n > 0:
-			st.pending = err
-			return n
+			pl.pending = err
+			return n, nil
 		case err != nil:
-			st.err = err
-			return -1
+			return 0, err
 		case n > 0:
-			return n
+			return n, nil
 		}
 	}
-	st.err = io.ErrNoProgress
-	return -1
+	return 0, io.ErrNoProgress
+}
+
+// withCause records, on an *Error, the Go-side cause of an aborted
+// message (a reader's error, a *CallbackPanic), unless it has one; a
+// reader stopped by the context makes it ErrCancelled.
+func withCause(ctx context.Context, err, cause error) error {
+	var e *Error
+	if errors.As(err, &e) && cause != nil && e.Err == nil {
+		e.Err = cause
+		if ctx != nil && ctx.Err() != nil && errors.Is(cause, ctx.Err()) {
+			// The reader stopped because the context ended.
+			e.Code = ErrCancelled
+		}
+	}
+	return err
 }
 
 // SendMailStream is SendMail with the message read from r while it is
@@ -107,20 +134,12 @@ func (c *Client) SendMailStream(ctx context.Context, from string, to []string, r
 		return nil, err
 	}
 	defer a.free()
-	st := &streamCall{r: r, ctx: ctx, guard: c.guard}
+	st := &streamCall{pull: pull{r: r}, ctx: ctx, guard: c.guard}
 	h := newHandle(st)
 	defer deleteHandle(h)
 	refused, err := c.send(ctx, op, func(s *C.smtp_session) C.int {
 		return C.libsmtp_go_sendmail_stream(s, a.from, a.to.arr, a.to.len(), C.uintptr_t(h), C.int64_t(size),
 			a.mo.arr, a.mo.len(), a.ro.arr, a.ro.len(), C.uint(c.lineEndings))
 	})
-	var e *Error
-	if errors.As(err, &e) && st.err != nil && e.Err == nil {
-		e.Err = st.err
-		if ctx != nil && errors.Is(st.err, ctx.Err()) {
-			// The reader stopped because the context ended.
-			e.Code = ErrCancelled
-		}
-	}
-	return refused, err
+	return refused, withCause(ctx, err, st.err)
 }
