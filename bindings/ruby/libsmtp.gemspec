@@ -15,7 +15,8 @@ Gem::Specification.new do |spec|
   spec.description = <<~TEXT
     Ruby binding of libsmtp, an SMTP/LMTP client library written in Rust with a C ABI: smtplib's
     API (sendmail, send_message, login, STARTTLS, ...) plus streaming from an IO, batches, a
-    connection pool, DSN and other envelope options, proxies and per-phase timeouts. Calls release
+    connection pool, DSN and other envelope options, proxies and per-phase timeouts, and a MIME
+    message builder with DKIM signing (Smtp::Message, Smtp::DKIM). Calls release
     the GVL and can be interrupted (Thread#raise, Timeout, Ctrl-C) or cancelled.
   TEXT
   spec.authors = ['The libsmtp authors']

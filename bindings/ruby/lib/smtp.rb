@@ -6,6 +6,8 @@
 #   require 'libsmtp'   # or require 'smtp'
 #   Smtp::Session.start('localhost', 25) do |s|
 #     refused = s.sendmail('alice@example.com', ['bob@example.com'], message)
+#     s.send_composed(Smtp::Message.new(from: 'alice@example.com', to: 'bob@example.com',
+#                                       subject: 'Hi', text: "Hello.\n"))
 #   end
 #
 # The library is the one bundled in the gem, else found through
@@ -19,7 +21,10 @@ require_relative 'smtp/native'
 require_relative 'smtp/errors'
 require_relative 'smtp/args'
 require_relative 'smtp/callbacks'
+require_relative 'smtp/callbacks/compose'
 require_relative 'smtp/tls_config'
 require_relative 'smtp/envelope'
 require_relative 'smtp/session'
 require_relative 'smtp/pool'
+require_relative 'smtp/dkim'
+require_relative 'smtp/message'

@@ -10,7 +10,8 @@ class TestSignatures < Minitest::Test
   SIG = File.expand_path('../sig', __dir__)
 
   # Public for Smtp::Pool's sake, not for users (marked @api private).
-  INTERNAL = %i[native_handle check_result sendmail_via send_message_via batch_via].freeze
+  INTERNAL = %i[native_handle check_result sendmail_via send_message_via batch_via send_composed_via sending
+                with_handle].freeze
 
   def setup
     require 'rbs'
@@ -33,7 +34,7 @@ class TestSignatures < Minitest::Test
   end
 
   def test_every_public_method_is_declared
-    [Smtp::Session, Smtp::Pool, Smtp::Envelope, Smtp::TLSConfig].each do |klass|
+    [Smtp::Session, Smtp::Pool, Smtp::Envelope, Smtp::TLSConfig, Smtp::Message, Smtp::DKIM].each do |klass|
       name = klass.name.split('::').last
       mine = klass.public_instance_methods(false) - INTERNAL
       assert_empty mine - declared(name), "#{klass}: methods without a signature"

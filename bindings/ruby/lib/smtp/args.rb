@@ -25,6 +25,12 @@ module Smtp
         raise Smtp::ArgumentError.new("#{what} contains a NUL byte", result: 2)
       end
 
+      utf8(s, what)
+    end
+
+    # A String as the library reads text: UTF-8 (or ASCII, or binary left
+    # to the library to check), another encoding transcoded.
+    def utf8(s, what)
       case s.encoding
       when Encoding::UTF_8, Encoding::US_ASCII, Encoding::BINARY
         s

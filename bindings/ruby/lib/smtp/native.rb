@@ -5,7 +5,8 @@ require_relative 'loader'
 
 module Smtp
   # The raw C functions of smtp.h. Not for direct use: Smtp::Session,
-  # Smtp::Pool, Smtp::Envelope and Smtp::TLSConfig wrap them.
+  # Smtp::Pool, Smtp::Envelope, Smtp::TLSConfig, Smtp::Message and
+  # Smtp::DKIM wrap them.
   #
   # Every call that may wait on the network (NET below) is attached with
   # blocking: true: it runs without the GVL, so other Ruby threads run while
@@ -55,6 +56,11 @@ module Smtp
     # typedef ptrdiff_t (*smtp_read_fn)(void *userdata, uint8_t *buf,
     #   size_t cap);
     callback :smtp_read_fn, %i[pointer pointer size_t], :ssize_t
+    # typedef int (*smtp_rewind_fn)(void *userdata);
+    callback :smtp_rewind_fn, %i[pointer], :int
+    # typedef int (*smtp_write_fn)(void *userdata, const uint8_t *buf,
+    #   size_t len);
+    callback :smtp_write_fn, %i[pointer pointer size_t], :int
 
     # struct smtp_rcpt_info (layout fixed within 0.x).
     class RcptInfo < FFI::Struct
@@ -225,6 +231,53 @@ module Smtp
                     %i[pointer pointer pointer size_t pointer pointer size_t pointer size_t pointer size_t uint pointer],
                     :int, NET
     attach_function :smtp_pool_sendmail_batch, %i[pointer pointer pointer size_t], :int, NET
+    attach_function :smtp_pool_send_composed, %i[pointer pointer pointer pointer size_t pointer size_t pointer],
+                    :int, NET
+
+    # Composing messages (Smtp::Message). The two calls that write the
+    # message read attachment files and encode them, so they run without
+    # the GVL too, but on the calling thread: they never wait on the
+    # network, so there is nothing to cancel. The IO attachments' and the
+    # writer's callbacks take the GVL back, as the session's do.
+    attach_function :smtp_message_new, [], :pointer
+    attach_function :smtp_message_free, [:pointer], :void
+    attach_function :smtp_message_errmsg, [:pointer], :pointer
+    attach_function :smtp_message_set_from, %i[pointer pointer], :int
+    attach_function :smtp_message_set_sender, %i[pointer pointer], :int
+    attach_function :smtp_message_add_to, %i[pointer pointer], :int
+    attach_function :smtp_message_add_cc, %i[pointer pointer], :int
+    attach_function :smtp_message_add_bcc, %i[pointer pointer], :int
+    attach_function :smtp_message_add_reply_to, %i[pointer pointer], :int
+    attach_function :smtp_message_set_subject, %i[pointer pointer], :int
+    attach_function :smtp_message_set_date, %i[pointer int64 int], :int
+    attach_function :smtp_message_set_message_id, %i[pointer pointer], :int
+    attach_function :smtp_message_add_header, %i[pointer pointer pointer], :int
+    attach_function :smtp_message_set_text, %i[pointer pointer size_t], :int
+    attach_function :smtp_message_set_html, %i[pointer pointer size_t], :int
+    attach_function :smtp_message_attach_memory, %i[pointer pointer size_t pointer pointer], :int
+    attach_function :smtp_message_attach_file, %i[pointer pointer pointer pointer], :int
+    attach_function :smtp_message_attach_callback,
+                    %i[pointer smtp_read_fn smtp_rewind_fn pointer pointer pointer], :int
+    attach_function :smtp_message_add_inline_memory, %i[pointer pointer size_t pointer pointer], :int
+    attach_function :smtp_message_add_inline_file, %i[pointer pointer pointer pointer], :int
+    attach_function :smtp_message_set_dkim, %i[pointer pointer], :int
+    attach_function :smtp_message_write, %i[pointer smtp_write_fn pointer], :int, NET
+    attach_function :smtp_message_bytes, %i[pointer pointer pointer], :int, NET
+    attach_function :smtp_session_send_composed, %i[pointer pointer pointer size_t pointer size_t pointer], :int,
+                    NET
+
+    # DKIM signing (Smtp::DKIM). Signing hashes the whole message (and an
+    # RSA signature takes milliseconds): without the GVL.
+    attach_function :smtp_dkim_new, [], :pointer
+    attach_function :smtp_dkim_free, [:pointer], :void
+    attach_function :smtp_dkim_errmsg, [:pointer], :pointer
+    attach_function :smtp_dkim_set_key_pem, %i[pointer pointer size_t], :int
+    attach_function :smtp_dkim_set_domain, %i[pointer pointer], :int
+    attach_function :smtp_dkim_set_selector, %i[pointer pointer], :int
+    attach_function :smtp_dkim_set_headers, %i[pointer pointer size_t], :int
+    attach_function :smtp_dkim_set_canonicalization, %i[pointer int int], :int
+    attach_function :smtp_dkim_sign, %i[pointer pointer size_t pointer], :int, NET
+    attach_function :smtp_dkim_dns_record, %i[pointer pointer], :int
 
     # Constants of smtp.h (SMTP_<name>; checked against the header by
     # test/test_coverage.rb).
@@ -278,6 +331,8 @@ module Smtp
     POOL_STAT_PROBE_FAILED = 6
     POOL_STAT_RETIRED = 7
     POOL_STAT_UNKNOWN = 8
+    DKIM_SIMPLE = 1
+    DKIM_RELAXED = 2
 
     # A C string the library returned, copied into Ruby: UTF-8 when it is
     # valid UTF-8 (always for what the library generates), else binary

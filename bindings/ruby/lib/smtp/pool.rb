@@ -98,6 +98,13 @@ module Smtp
       end
     end
 
+    # Session#send_composed through the pool. Sent again on a new
+    # connection, the message is written again: files re-read, IO
+    # attachments rewound (one that cannot be makes that attempt fail).
+    def send_composed(message, mail_options = [], rcpt_options = [], session: nil)
+      use { |p| (session || self.session).send_composed_via(p, message, mail_options, rcpt_options) }
+    end
+
     # Session#sendmail_batch through the pool: the messages go on one
     # borrowed connection.
     def sendmail_batch(messages, session: nil)
