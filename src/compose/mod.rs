@@ -295,6 +295,15 @@ impl Message {
     /// signer is set, after a pass over the body to hash it) and a stream
     /// of the rest. Files are opened as the stream reaches them.
     pub fn write(&mut self) -> Result<Written<'_>> {
+        // Refused before a byte is written or sent, rather than as a failed
+        // read once the message is half out.
+        if let Some(p) = self.parts.iter().find(|p| p.source.spent()) {
+            return Err(Error::InvalidArgument(format!(
+                "the attachment {:?} comes from a read callback with no rewind callback and was read already: \
+                 the message can be written or sent once",
+                p.filename.as_deref().unwrap_or("(no name)")
+            )));
+        }
         let mut fields = self.fields()?;
         let (mime, segs) = tree::flatten(self);
         fields.extend(mime.into_iter().map(|(n, f)| (n.to_string(), f)));

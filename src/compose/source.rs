@@ -55,6 +55,11 @@ impl Source {
         }
     }
 
+    /// Read once already, and cannot be read again (no rewind callback).
+    pub fn spent(&self) -> bool {
+        matches!(self, Source::Reader { used: true, .. }) && !self.rereadable()
+    }
+
     /// Start reading from the beginning.
     pub fn open(&mut self) -> Result<Opened> {
         match self {

@@ -402,7 +402,8 @@ impl Reader for Callbacks {
 /// closes a connection mid-message so that nothing partial is delivered),
 /// read a chunk at a time while the message is written or sent. `rewind`
 /// (NULL allowed) starts it again for a second write; without it, the part
-/// can be written once, and `smtp_message_set_dkim()` (two passes) is
+/// can be written once (a second write or send is `SMTP_ERR_INVALID_ARGUMENT`,
+/// before anything is written), and `smtp_message_set_dkim()` (two passes) is
 /// refused at the write with `SMTP_ERR_INVALID_ARGUMENT`. Its size being
 /// unknown, no SIZE= is announced for the message. `filename` and
 /// `content_type` as `smtp_message_attach_memory()`.

@@ -239,6 +239,19 @@ static void test_build(void)
     CHECK(smtp_message_write(m, collect, &cut) == SMTP_ERR_IO);
     CHECK(strstr(smtp_message_errmsg(m), "write callback") != NULL);
     smtp_message_free(m);
+
+    /* A callback part with no rewind: written once; a second write is
+     * refused before a byte goes out. */
+    cur.at = 0;
+    m = smtp_message_new();
+    CHECK_OK(m, smtp_message_set_from(m, "a@example.com"));
+    CHECK_OK(m, smtp_message_add_to(m, "b@example.com"));
+    CHECK_OK(m, smtp_message_attach_callback(m, cursor_read, NULL, &cur, "once.csv", "text/csv"));
+    CHECK_OK(m, smtp_message_bytes(m, &data, &len));
+    CHECK(smtp_message_bytes(m, &data, &len) == SMTP_ERR_INVALID_ARGUMENT);
+    CHECK(data == NULL && len == 0);
+    CHECK(strstr(smtp_message_errmsg(m), "once.csv") != NULL);
+    smtp_message_free(m);
     free(out.data);
     free(cut.data);
     unlink(path);

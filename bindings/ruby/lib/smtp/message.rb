@@ -147,7 +147,7 @@ module Smtp
     #   at a time while the message is written or sent, never whole. A
     #   seekable source (or an Array) is rewound for each later write (DKIM
     #   reads every part twice; a pool may send again); another can be
-    #   written once (a second write raises SMTPIOError), and DKIM then
+    #   written once (a second write raises Smtp::ArgumentError), and DKIM then
     #   raises Smtp::ArgumentError at the write. An exception the source raises aborts the write or send (a
     #   connection is closed mid-message, so nothing partial is delivered)
     #   and is raised by that call. No SIZE= is announced (the size is
