@@ -51,6 +51,11 @@ function crlf(bytes) {
   return Buffer.from(s.replace(/\r\n|\r|\n/g, '\r\n'), 'latin1');
 }
 
+/** The signed message: the field (koffi's decoding of the C string), then the message. */
+function withField(field, bytes) {
+  return Buffer.concat([Buffer.from(field, 'utf8'), bytes]);
+}
+
 class DkimSigner {
   #box; // {ptr}: what the FinalizationRegistry frees
   #running = 0; // asynchronous signs started or queued
@@ -129,7 +134,7 @@ class DkimSigner {
    */
   sign(message) {
     const bytes = crlf(toBytes(message, 'message').bytes);
-    return Buffer.concat([Buffer.from(this.signatureField(bytes), 'latin1'), bytes]);
+    return withField(this.signatureField(bytes), bytes);
   }
 
   /** sign() on a worker thread: a Promise of the signed message. Signs queue, one at a time. */
@@ -150,7 +155,7 @@ class DkimSigner {
       load().dkim_sign.async(p, bytes, bytes.length, field, (err, rc) => {
         if (err) reject(err);
         else if (rc !== 0) reject(this.#fail(rc));
-        else resolve(Buffer.concat([Buffer.from(field[0], 'latin1'), bytes]));
+        else resolve(withField(field[0], bytes));
       });
     });
     const result = this.#tail.then(run);
