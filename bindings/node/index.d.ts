@@ -181,6 +181,48 @@ export class TlsConfig {
   free(): void;
 }
 
+export type DkimCanonicalization = 'simple' | 'relaxed';
+/** A DKIM signer's settings (smtp_dkim_*). */
+export interface DkimSignerOptions {
+  /**
+   * The private key, PEM text: PKCS#1 or PKCS#8 RSA of 2048 bits or more
+   * (rsa-sha256), or PKCS#8 Ed25519 (ed25519-sha256). Not kept.
+   */
+  key: string | Uint8Array;
+  /** The signing domain, d= (an IDN becomes its A-label form). */
+  domain: string;
+  /** The selector, s=: the key is published at <selector>._domainkey.<domain>. */
+  selector: string;
+  /** The fields to sign (From always); default RFC 6376 5.4.1's list plus Message-ID and the MIME fields. */
+  headers?: string[] | null;
+  /**
+   * Header and body canonicalization, 'relaxed/relaxed' by default; one name
+   * alone is the header's, the body's being simple (the c= tag, RFC 6376 3.5).
+   */
+  canonicalization?: `${DkimCanonicalization}/${DkimCanonicalization}` | DkimCanonicalization
+    | [DkimCanonicalization, DkimCanonicalization] | null;
+}
+
+/** DKIM signatures for raw messages (RFC 6376 rsa-sha256, RFC 8463 ed25519-sha256). */
+export class DkimSigner {
+  constructor(options: DkimSignerOptions);
+  readonly domain: string;
+  readonly selector: string;
+  /** Whether free() was called. */
+  readonly freed: boolean;
+  /** The signed message: the DKIM-Signature field, then the message with CRLF line ends. */
+  sign(message: Message): Buffer;
+  /** sign() on a worker thread; signs on one signer queue. */
+  signAsync(message: Message): Promise<Buffer>;
+  /** The DKIM-Signature field alone (folded, ending in CRLF), to put before the message (sent normalized). */
+  signatureField(message: Message): string;
+  /** The DNS TXT record publishing the key ('v=DKIM1; k=...; p=...'). */
+  dnsRecord(): string;
+  /** Free it now, or once the queued asynchronous signs are over. Idempotent. */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
 export class Session {
   constructor(kind?: Kind, options?: SessionOptions);
   constructor(options: SessionOptions);

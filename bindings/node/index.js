@@ -13,6 +13,7 @@
  *   lib/stream.js       sendmailStream: a stream into the library's read function
  *   lib/batch.js        sendmailBatch
  *   lib/pool.js         Pool
+ *   lib/dkim.js         DkimSigner: DKIM signatures for raw messages
  *   lib/tls.js, envelope.js, sasl.js, transaction.js, args.js, libc.js
  */
 
@@ -22,6 +23,7 @@ const { Session } = require('./lib/session');
 require('./lib/commands'); // Session's network calls
 const { Pool } = require('./lib/pool');
 const { TlsConfig } = require('./lib/tls');
+const { DkimSigner } = require('./lib/dkim');
 
 /** The loaded library's version ("0.1.0"). */
 function libraryVersion() { return native.load().lib_version(); }
@@ -45,6 +47,7 @@ module.exports = {
   Session,
   Pool,
   TlsConfig,
+  DkimSigner,
   libraryVersion,
   libraryVersionNumber,
   libraryPath,

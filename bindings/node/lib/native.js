@@ -62,7 +62,7 @@ const bound = []; // the C names declared
 /** The declarations, by the short name used in this binding. */
 function declare(lib) {
   for (const name of ['smtp_session', 'smtp_tls_config', 'smtp_tls_config_builder', 'smtp_envelope',
-    'smtp_pool', 'smtp_sasl_exchange']) {
+    'smtp_pool', 'smtp_sasl_exchange', 'smtp_dkim']) {
     typeOnce(name, () => koffi.opaque(name));
   }
   typeOnce('smtp_rcpt_info', () => koffi.struct('smtp_rcpt_info', {
@@ -223,6 +223,18 @@ function declare(lib) {
       `const uint8_t *msg, size_t len, ${SENDMAIL_TAIL})`,
     pool_send_message: `int smtp_pool_send_message(smtp_pool *pool, ${S}, ${SEND_MESSAGE})`,
     pool_sendmail_batch: `int smtp_pool_sendmail_batch(smtp_pool *pool, ${S}, _Inout_ smtp_batch_item *items, size_t n)`,
+    // DKIM signing of raw messages (dkim.js); the field and the record come
+    // back as strings, copied before the signer's next call.
+    dkim_new: 'smtp_dkim *smtp_dkim_new(void)',
+    dkim_free: 'void smtp_dkim_free(smtp_dkim *d)',
+    dkim_errmsg: 'const char *smtp_dkim_errmsg(const smtp_dkim *d)',
+    dkim_set_key_pem: 'int smtp_dkim_set_key_pem(smtp_dkim *d, const uint8_t *pem, size_t len)',
+    dkim_set_domain: 'int smtp_dkim_set_domain(smtp_dkim *d, const char *domain)',
+    dkim_set_selector: 'int smtp_dkim_set_selector(smtp_dkim *d, const char *selector)',
+    dkim_set_headers: 'int smtp_dkim_set_headers(smtp_dkim *d, const char **names, size_t n)',
+    dkim_set_canonicalization: 'int smtp_dkim_set_canonicalization(smtp_dkim *d, int header, int body)',
+    dkim_sign: 'int smtp_dkim_sign(smtp_dkim *d, const uint8_t *msg, size_t len, _Out_ const char **field)',
+    dkim_dns_record: 'int smtp_dkim_dns_record(smtp_dkim *d, _Out_ const char **record)',
   };
   bound.length = 0;
   for (const [short, proto] of Object.entries(protos)) {

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import * as fs from 'node:fs';
 import {
-  Session, Pool, TlsConfig, Reply, Refused, RcptResult, BatchResult, PoolStats, ResultInfo,
+  Session, Pool, TlsConfig, DkimSigner, DkimSignerOptions, Reply, Refused, RcptResult, BatchResult, PoolStats, ResultInfo,
   SMTPException, SMTPInvalidArgumentError, SMTPStateError, SMTPOSError, SMTPConnectionError, SMTPTimeoutError,
   SMTPCancelledError, SMTPTLSError, SMTPServerDisconnected, SMTPOutcomeUnknownError, SMTPNotEncryptedError,
   SMTPResponseException, SMTPConnectError, SMTPHeloError, SMTPNotSupportedError, SMTPAuthenticationError,
@@ -128,6 +128,33 @@ async function pool(): Promise<void> {
   p.stat('bounced');
 }
 
+async function dkim(): Promise<void> {
+  const options: DkimSignerOptions = {
+    key: fs.readFileSync('/dkim.pem'), domain: 'example.com', selector: 'sel', headers: ['From', 'Subject'],
+    canonicalization: 'relaxed/simple',
+  };
+  const d = new DkimSigner(options);
+  new DkimSigner({ key: '-----BEGIN PRIVATE KEY-----', domain: 'example.com', selector: 's', canonicalization: 'relaxed' });
+  new DkimSigner({ key: new Uint8Array(1), domain: 'example.com', selector: 's', canonicalization: ['simple', 'relaxed'] });
+  const signed: Buffer = d.sign('From: a@example.com\r\n\r\nx\r\n');
+  const later: Buffer = await d.signAsync(Buffer.from('x'));
+  const field: string = d.signatureField(new Uint8Array(1));
+  const txt: string = d.dnsRecord();
+  const names = [d.domain, d.selector, d.freed];
+  const s = new Session();
+  await s.sendmail('a@example.com', 'b@example.com', signed);
+  d.free();
+  d[Symbol.dispose]();
+  void [later, field, txt, names];
+  // @ts-expect-error: no such canonicalization
+  new DkimSigner({ key: 'k', domain: 'example.com', selector: 's', canonicalization: 'relaxed/strict' });
+  // @ts-expect-error: a selector is needed
+  new DkimSigner({ key: 'k', domain: 'example.com' });
+  // @ts-expect-error: signAsync gives a Promise
+  const wrong: Buffer = d.signAsync('x');
+  void wrong;
+}
+
 function errors(e: unknown): void {
   const classes = [SMTPException, SMTPInvalidArgumentError, SMTPStateError, SMTPOSError, SMTPConnectionError,
     SMTPTimeoutError, SMTPCancelledError, SMTPTLSError, SMTPServerDisconnected, SMTPOutcomeUnknownError,
@@ -146,4 +173,5 @@ function errors(e: unknown): void {
 
 void session;
 void pool;
+void dkim;
 void errors;
