@@ -341,10 +341,8 @@ pub(super) unsafe fn sendmail_via(
     refused_count: *mut usize,
 ) -> c_int {
     unsafe {
-        if !rcpt_codes.is_null() {
-            std::ptr::write_bytes(rcpt_codes, 0, to_count);
-        }
-        args::put(refused_count, 0);
+        // Filled on every return: no results yet.
+        put_rcpt_outputs(&[], rcpt_codes, to_count, refused_count);
         call(s, |i| {
             let from = args::text(from, "from")?;
             let to = args::text_array(to, to_count, "to")?;
@@ -477,10 +475,8 @@ pub unsafe extern "C" fn smtp_session_sendmail_stream(
     refused_count: *mut usize,
 ) -> c_int {
     unsafe {
-        if !rcpt_codes.is_null() {
-            std::ptr::write_bytes(rcpt_codes, 0, to_count);
-        }
-        args::put(refused_count, 0);
+        // Filled on every return: no results yet.
+        put_rcpt_outputs(&[], rcpt_codes, to_count, refused_count);
         call(s, |i| {
             let from = args::text(from, "from")?;
             let to = args::text_array(to, to_count, "to")?;
@@ -534,10 +530,8 @@ pub unsafe extern "C" fn smtp_session_sendmail_fd(
 ) -> c_int {
     if fd < 0 {
         unsafe {
-            if !rcpt_codes.is_null() {
-                std::ptr::write_bytes(rcpt_codes, 0, to_count);
-            }
-            args::put(refused_count, 0);
+            // Filled on every return: no results yet.
+            put_rcpt_outputs(&[], rcpt_codes, to_count, refused_count);
             return call(s, |_| Err(Error::InvalidArgument(format!("fd {fd} is not a file descriptor")).into()));
         }
     }
