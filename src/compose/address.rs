@@ -62,6 +62,15 @@ pub fn parse(list: &str, what: &str) -> Result<Vec<Mailbox>> {
             )));
         }
         let domain = if local.is_ascii() { crate::idna_host::to_ascii(domain)?.into_owned() } else { domain.into() };
+        // IDNA's compatibility mapping can bring in what no domain may hold
+        // ("㈃" becomes "(ㄷ)", so the A-label has parentheses, which a
+        // reader would take for a comment): checked again after it.
+        if !valid_domain(&domain) {
+            return Err(Error::InvalidArgument(format!(
+                "{what}: {:?}: {domain:?}, the domain's A-label form, is not a domain",
+                m.addr
+            )));
+        }
         // A quoted local part comes back from the parser as written.
         let local = if quoted { local.to_string() } else { quote_local(local) };
         out.push(Mailbox { name: m.display, addr: format!("{local}@{domain}") });

@@ -210,3 +210,11 @@ fn dkim_signs_written_messages() {
     let want = base64::engine::general_purpose::STANDARD.encode(bh(&all[body_at..]));
     assert!(field.replace("\r\n ", " ").contains(&format!("bh={want};")), "{field}");
 }
+
+#[test]
+fn a_domain_whose_a_label_is_no_domain_is_refused() {
+    // U+3203 maps to "(ㄷ)" under UTS #46: the A-label would carry parentheses.
+    let e = super::address::parse("zoe@expe\u{3203}acom", "to").unwrap_err();
+    assert!(e.to_string().contains("A-label"), "{e}");
+    assert!(super::address::parse("zoe@b\u{fc}cher.example", "to").is_ok());
+}
