@@ -3,8 +3,7 @@
 // started for this suite (LIBSMTP_<NAME>=127.0.0.1:PORT, LIBSMTP_<NAME>_DIR),
 // or, for a server it did not start (or a run without the runner), one
 // started here from the same description; --parent-pid makes those exit
-// with us. test/servers/ holds this binding's own (an LMTP server, for
-// which servers.json has no entry).
+// with us.
 
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -44,11 +43,10 @@ function otherCa() {
   return file;
 }
 
-/** Start `script` (tests/servers/ or test/servers/) with `args`; resolves to {host, port, dir, stop()}. */
+/** Start `script` of tests/servers/ with `args`; resolves to {host, port, dir, stop()}. */
 async function startScript(script, args, dir) {
   const portFile = path.join(tmpdir('port'), 'port');
-  const own = path.join(__dirname, 'servers', script);
-  const file = fs.existsSync(own) ? own : path.join(REPO, 'tests', 'servers', script);
+  const file = path.join(REPO, 'tests', 'servers', script);
   const proc = spawn(PYTHON, [file, ...args, '--port-file', portFile, '--parent-pid', String(process.pid),
     ...(dir ? ['--dir', dir] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -99,9 +97,6 @@ async function server(name) {
   return startScript(desc.script, args, desc.dir ? tmpdir(name) : null);
 }
 
-/** This binding's own server test/servers/<script> (no servers.json entry fits it). */
-function ownServer(script, args = []) { return startScript(script, args, null); }
-
 /** The message the sink stored for a reply "... queued as NNNN". */
 function stored(sink, reply) {
   const m = /queued as (\d+)/.exec(reply.message);
@@ -130,4 +125,4 @@ function closedPort() {
   });
 }
 
-module.exports = { REPO, PYTHON, server, ownServer, stored, storedCount, closedPort, tlsFiles, otherCa, tmpdir };
+module.exports = { REPO, PYTHON, server, stored, storedCount, closedPort, tlsFiles, otherCa, tmpdir };
