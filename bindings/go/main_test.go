@@ -37,6 +37,8 @@ var (
 	socksAddr    string // LIBSMTP_SOCKS: pproxy, SOCKS5 with user and password
 	httpProxy    string // LIBSMTP_HTTPPROXY: pproxy, HTTP CONNECT with Basic auth
 	proxyAuth    string // LIBSMTP_PROXY_AUTH: "user:password" both proxies require
+	lmtpAddr     string // LIBSMTP_LMTP: scripted.py's mini LMTP (servers.json)
+	lmtpDir      string // LIBSMTP_LMTP_DIR: holds lmtp.sock, the same on a Unix socket
 )
 
 // ctx is the context of calls that tests do not mean to cancel.
@@ -58,6 +60,7 @@ func run(m *testing.M) int {
 	sinkAddr, sinkDir = env("LIBSMTP_SINK"), env("LIBSMTP_SINK_DIR")
 	authAddr, slowAddr = env("LIBSMTP_AUTH"), env("LIBSMTP_SLOW")
 	dsnAddr, dsnDir = env("LIBSMTP_DSN"), env("LIBSMTP_DSN_DIR")
+	lmtpAddr, lmtpDir = env("LIBSMTP_LMTP"), env("LIBSMTP_LMTP_DIR")
 	socksAddr, httpProxy, proxyAuth = env("LIBSMTP_SOCKS"), env("LIBSMTP_HTTPPROXY"), env("LIBSMTP_PROXY_AUTH")
 	starttlsDir, implicitDir = env("LIBSMTP_STARTTLS_DIR"), env("LIBSMTP_IMPLICIT_DIR")
 	tlsCAFile = filepath.Join(env("LIBSMTP_TLS_FILES"), "ca.pem")

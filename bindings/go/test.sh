@@ -2,7 +2,7 @@
 # The Go binding's tests. Run by `python3 scripts/run_tests.py go`, which
 # starts the servers of tests/servers/servers.json every binding gets
 # (BINDING_SERVERS: sink, auth, slow, starttls, implicit, dsn, socks,
-# httpproxy) and exports LIBSMTP_<NAME>.
+# httpproxy, lmtp) and exports LIBSMTP_<NAME>.
 #   1. go vet (both link modes); godoc shows no C. name;
 #   2. go test -v against the staged install (build/stage, made by
 #      make stage), found through pkg-config only;

@@ -14,7 +14,8 @@ Steps (consecutive sends go out in one write):
   {"mini": {"lmtp": B, "cram": B}}    a small SMTP or LMTP server (serve_mini)
 An act with "unix": true is served on DIR/lmtp.sock instead of TCP.
 With --repeat the acts are served round and round, each connection on a
-thread of its own (a server for any number of clients, the lmtp entry).
+thread of its own, on TCP and on DIR/lmtp.sock (a server for any number of
+clients, the lmtp entry).
 
 Usage: python scripted.py --script NAME --dir DIR --port-file FILE
        [--repeat] [--parent-pid PID] [--host 127.0.0.1]
@@ -240,11 +241,12 @@ def serve(acts, tcp, unix):
         serve_one(sock, act)
 
 
-def serve_repeat(acts, tcp):
-    """The (TCP) acts round and round, a thread per connection."""
+def serve_repeat(acts, listener):
+    """The acts round and round, a thread per connection (on TCP and on the
+    Unix-domain socket alike)."""
     n = 0
     while True:
-        sock, _ = tcp.accept()
+        sock, _ = listener.accept()
         act = acts[n % len(acts)]
         n += 1
         threading.Thread(target=serve_one, args=(sock, act), daemon=True).start()
@@ -267,7 +269,8 @@ def main():
     unix.bind(os.path.join(a.dir, "lmtp.sock"))
     unix.listen(8)
     if a.repeat:
-        threading.Thread(target=serve_repeat, args=(acts, tcp), daemon=True).start()
+        for listener in (tcp, unix):
+            threading.Thread(target=serve_repeat, args=(acts, listener), daemon=True).start()
     else:
         threading.Thread(target=serve, args=(acts, tcp, unix), daemon=True).start()
     publish_and_wait(tcp.getsockname()[1], a.port_file, a.parent_pid)
