@@ -147,6 +147,8 @@ SERVER_FIXTURES = {
                             "SCRAM-SHA-256 user/pencil, X-TOKEN."),
     "starttls_server": ("starttls", "tls_server.py --mode starttls with the test CA's certificate."),
     "implicit_tls_server": ("implicit", "tls_server.py --mode implicit (TLS from the first byte)."),
+    "lmtp": ("lmtp", "scripted.py's mini LMTP: 550 at RCPT for refuse*, 452 after the data for late-fail*; "
+                     "also on DIR/lmtp.sock."),
 }
 for _fixture, (_name, _doc) in SERVER_FIXTURES.items():
     globals()["_fixture_" + _fixture] = _server_fixture(_fixture, _name, _doc)
