@@ -446,6 +446,8 @@ struct sasl {
     /* Re-entrancy probe. */
     smtp_session *session;
     int reenter, reenter_rc;
+    size_t long_answer; /* sasl_step: answer the challenge with this many 'x' */
+    int respond_rc;     /* sasl_step: what smtp_sasl_respond returned for it */
 };
 
 static void sasl_reset(struct sasl *a, const char *initial, const char *answer)
@@ -507,6 +509,15 @@ static int sasl_step(void *userdata, const uint8_t *challenge, size_t challenge_
     a->challenge_calls++;
     a->challenge_len = challenge_len;
     memcpy(a->challenge, challenge, challenge_len < sizeof a->challenge ? challenge_len : sizeof a->challenge);
+    if (a->long_answer > 0) {
+        char *big = malloc(a->long_answer);
+        if (big == NULL)
+            return 0;
+        memset(big, 'x', a->long_answer);
+        a->respond_rc = smtp_sasl_respond(x, (const uint8_t *)big, a->long_answer);
+        free(big);
+        return a->respond_rc == SMTP_OK ? SMTP_SASL_CONTINUE : 0;
+    }
     if (a->abort_on_challenge || a->answer == NULL)
         return 0; /* abort */
     return smtp_sasl_respond(x, (const uint8_t *)a->answer, strlen(a->answer)) == SMTP_OK ? SMTP_SASL_CONTINUE : 0;
@@ -2263,6 +2274,19 @@ static void test_auth(smtp_session *s)
     CHECK_RC(s, smtp_session_auth_step(s, "X-TEST", sasl_step, &a, 0), SMTP_ERR_AUTH_ABORTED);
     CHECK_RC(s, smtp_session_auth_step(s, "X-TEST", NULL, &a, 0), SMTP_ERR_NULL_ARGUMENT);
     CHECK_INT(smtp_sasl_respond(NULL, (const uint8_t *)"x", 1), SMTP_ERR_NULL_ARGUMENT);
+    /* A response longer than any fixed buffer (X-LONG wants 5000 'x'). */
+    sasl_reset(&a, NULL, NULL);
+    a.long_answer = 5000;
+    CHECK_RC(s, smtp_session_auth_step(s, "X-LONG", sasl_step, &a, 0), SMTP_OK);
+    CHECK_INT(smtp_session_last_reply_code(s), 235);
+    sasl_reset(&a, NULL, NULL);
+    a.long_answer = 4999;
+    CHECK_RC(s, smtp_session_auth_step(s, "X-LONG", sasl_step, &a, 0), SMTP_ERR_AUTH);
+    /* More than 16 MiB is refused by smtp_sasl_respond (the exchange aborts). */
+    sasl_reset(&a, NULL, NULL);
+    a.long_answer = (16 << 20) + 1;
+    CHECK_RC(s, smtp_session_auth_step(s, "X-LONG", sasl_step, &a, 0), SMTP_ERR_AUTH_ABORTED);
+    CHECK_INT(a.respond_rc, SMTP_ERR_INVALID_ARGUMENT);
     /* A bigger buffer on request. */
     sasl_reset(&a, "hello", "response");
     a.need_space = 5000;
@@ -3254,7 +3278,22 @@ static void test_read_fd(void)
     CHECK_RC(s, smtp_session_sendmail_fd(s, "alice@example.com", to, 1, -1, -1, NULL, 0, NULL, 0, SMTP_MSG_NORMALIZE,
                                          codes, &refused),
              SMTP_ERR_INVALID_ARGUMENT);
+    CHECK_INT(codes[0], 0);
+    CHECK_INT(refused, 0);
+    CHECK_RC(NULL, smtp_session_sendmail_fd(NULL, "alice@example.com", to, 1, 0, -1, NULL, 0, NULL, 0,
+                                            SMTP_MSG_NORMALIZE, NULL, NULL),
+             SMTP_ERR_NULL_ARGUMENT);
     CHECK_INT(sink_count(), n0 + 1);
+    /* The new connection starts with no EHLO state: sendmail greets the
+     * server first (smtplib would send MAIL at once and get 503). */
+    rec_clear(r);
+    CHECK_INT(smtp_session_does_esmtp(s), 0);
+    CHECK(smtp_session_ehlo_resp(s) == NULL);
+    CHECK_RC(s, smtp_session_sendmail(s, "alice@example.com", to, 1, (const uint8_t *)"Subject: again\r\n\r\nx\r\n",
+                                      21, NULL, 0, NULL, 0, SMTP_MSG_NORMALIZE, NULL, NULL),
+             SMTP_OK);
+    CHECK(rec_has(r, SMTP_TRACE_SEND, "ehlo"));
+    CHECK_INT(sink_count(), n0 + 2);
 out:
     smtp_session_free(s);
     free(r);

@@ -21,6 +21,7 @@ Usage: python scripted.py --script NAME --dir DIR --port-file FILE
        [--repeat] [--parent-pid PID] [--host 127.0.0.1]
 """
 import argparse
+import base64
 import json
 import os
 import socket
@@ -95,8 +96,8 @@ def auth_line(c):
 
 def serve_auth(c, args, cram):
     """PLAIN and LOGIN for user/pass, CRAM-MD5 when `cram`; X-TEST (challenge
-    "challenge", response "response"), X-LOOP (challenges forever), X-BADB64
-    (a challenge that is not base64)."""
+    "challenge", response "response"), X-LONG (response: 5000 'x'), X-LOOP
+    (challenges forever), X-BADB64 (a challenge that is not base64)."""
     if cram and args == "CRAM-MD5":
         c.send("334 %s\r\n" % CRAM_CHALLENGE)
         line = auth_line(c)
@@ -127,6 +128,16 @@ def serve_auth(c, args, cram):
         line = auth_line(c)
         if line is not None:
             c.send(AUTH_OK if line == "cmVzcG9uc2U=" else AUTH_BAD)
+    elif args == "X-LONG":
+        # A response longer than any fixed buffer: 5000 'x'.
+        c.send("334 \r\n")
+        line = auth_line(c)
+        if line is not None:
+            try:
+                ok = base64.b64decode(line, validate=True) == b"x" * 5000
+            except ValueError:
+                ok = False
+            c.send(AUTH_OK if ok else AUTH_BAD)
     elif args.startswith("X-LOOP"):
         for _ in range(50):
             c.send("334 \r\n")
