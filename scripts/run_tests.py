@@ -217,7 +217,7 @@ def lint():
 def msrv():
     """cargo +MSRV check --lib, with that toolchain installed by rustup when
     it can be had; when it cannot, say so (the check is then not made)."""
-    version = output(["sed", "-n", r's/^rust-version = "\(.*\)"/\1/p', "Cargo.toml"]).split()[0]
+    version = cargo_field("rust-version")
     if not shutil.which("rustup") or not run(["rustup", "toolchain", "install", version, "--profile", "minimal"]):
         print("msrv: Rust %s cannot be had here; rust-version is what the library was last checked with" % version)
         return True
@@ -225,11 +225,16 @@ def msrv():
     return run(["cargo", "+" + version, "check", "--lib"], env=env)
 
 
+def cargo_field(name):
+    """The first `name = "..."` of Cargo.toml (the package's)."""
+    return output(["sed", "-n", r's/^%s = "\(.*\)"/\1/p' % name, "Cargo.toml"]).split()[0]
+
+
 def dist():
     """make dist puts the C source release and every binding's package in
     dist/ (each binding's suite installs its own package fresh and sends
     with it; this checks the one command that makes them all)."""
-    version = output(["sed", "-n", r's/^version = "\(.*\)"/\1/p', "Cargo.toml"]).split()[0]
+    version = cargo_field("version")
     subprocess.run(["rm", "-rf", os.path.join(ROOT, "dist")], check=True)
     if not run(["make", "-s", "dist"]):
         return False
@@ -248,7 +253,7 @@ def install_uninstall():
     place and take every one away again."""
     dest = os.path.join(ROOT, "build", "destdir-test")
     subprocess.run(["rm", "-rf", dest], check=True)
-    version = output(["sed", "-n", r's/^version = "\(.*\)"/\1/p', "Cargo.toml"]).split()[0]
+    version = cargo_field("version")
     make = ["make", "-s", "PREFIX=/opt/libsmtp", "DESTDIR=" + dest]
     if not run(make[:2] + ["install"] + make[2:]):
         return False
